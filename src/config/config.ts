@@ -1,0 +1,213 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { parseGatewayKeys, type GatewayKeys } from './gateway-keys.js';
+
+export type ParserKind = 'lobaro' | 'local' | 'auto';
+
+/** The validated, frozen configuration. Every field maps to one environment variable (README § Configuration). */
+export interface Config {
+  appEnv: 'dev' | 'prod' | 'test';
+  host: string;
+  port: number;
+  ingestApiKeys: GatewayKeys;
+  /** True when INGEST_API_KEYS was unset in dev and a one-time key was generated. */
+  generatedGatewayKey: string | undefined;
+  adminToken: string | undefined;
+  parser: ParserKind;
+  lobaroToken: string | undefined;
+  lobaroBaseUrl: string;
+  lobaroApi: 'meterData' | 'mbus';
+  lobaroTimeoutS: number;
+  lobaroMaxAttempts: number;
+  lobaroAuthPauseS: number;
+  mqttUrl: string | undefined;
+  embeddedMqttPort: number;
+  mqttUsername: string | undefined;
+  mqttPassword: string | undefined;
+  mqttClientId: string;
+  mqttTopicTemplate: string;
+  mqttQos: 0 | 1 | 2;
+  mqttRetain: boolean;
+  databaseUrl: string;
+  enableDedup: boolean;
+  dedupWindowS: number;
+  nWorkers: number;
+  queueMax: number;
+  outboxMax: number;
+  keyPolicy: 'strict' | 'lenient';
+  mappingsFile: string;
+  logLevel: string;
+  syncTimeoutS: number;
+  instanceId: string;
+  jobLeaseS: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Reads the environment, collects every problem, throws one ConfigError listing them all. */
+export function loadConfig(env: Env = process.env): Readonly<Config> {
+  const problems: string[] = [];
+  const read = new Reader(env, problems);
+
+  const appEnv = read.oneOf('APP_ENV', ['dev', 'prod', 'test'] as const, 'dev');
+  const lobaroToken = read.string('LOBARO_TOKEN');
+  const parser = read.oneOf('PARSER', ['lobaro', 'local', 'auto'] as const, lobaroToken ? 'lobaro' : 'local');
+  let generatedGatewayKey: string | undefined;
+  let ingestApiKeys: GatewayKeys = new Map();
+  const keysText = read.string('INGEST_API_KEYS');
+  if (keysText !== undefined) {
+    const parsed = parseGatewayKeys(keysText);
+    if (typeof parsed === 'string') problems.push(`INGEST_API_KEYS: ${parsed}`);
+    else ingestApiKeys = parsed;
+  } else if (appEnv !== 'prod') {
+    generatedGatewayKey = randomBytes(18).toString('base64url');
+    ingestApiKeys = new Map([[generatedGatewayKey, '*']]);
+  }
+
+  const cfg: Config = {
+    appEnv,
+    host: read.string('HOST') ?? '0.0.0.0',
+    port: read.int('PORT', 8080, 0, 65535),
+    ingestApiKeys,
+    generatedGatewayKey,
+    adminToken: read.string('ADMIN_TOKEN'),
+    parser,
+    lobaroToken,
+    lobaroBaseUrl: read.url('LOBARO_BASE_URL', 'https://platform.lobaro.com', ['http:', 'https:']).replace(/\/+$/, ''),
+    lobaroApi: read.oneOf('LOBARO_API', ['meterData', 'mbus'] as const, 'meterData'),
+    lobaroTimeoutS: read.number('LOBARO_TIMEOUT_S', 10, 0.01, 600),
+    lobaroMaxAttempts: read.int('LOBARO_MAX_ATTEMPTS', 3, 1, 100),
+    lobaroAuthPauseS: read.number('LOBARO_AUTH_PAUSE_S', 60, 0.01, 86_400),
+    mqttUrl: read.optionalUrl('MQTT_URL', ['mqtt:', 'mqtts:', 'ws:', 'wss:']),
+    embeddedMqttPort: read.int('EMBEDDED_MQTT_PORT', 1883, 0, 65535),
+    mqttUsername: read.string('MQTT_USERNAME'),
+    mqttPassword: read.string('MQTT_PASSWORD'),
+    mqttClientId: read.string('MQTT_CLIENT_ID') ?? `oms-bridge-${hostname()}-${randomBytes(3).toString('hex')}`,
+    mqttTopicTemplate: read.topicTemplate('MQTT_TOPIC_TEMPLATE', 'oms/v1/gw/{gateway_id}/meter/{meter_id}'),
+    mqttQos: read.int('MQTT_QOS', 1, 0, 2) as 0 | 1 | 2,
+    mqttRetain: read.bool('MQTT_RETAIN', false),
+    databaseUrl: read.databaseUrl('DATABASE_URL', 'sqlite:///./data/bridge.db'),
+    enableDedup: read.bool('ENABLE_DEDUP', true),
+    dedupWindowS: read.int('DEDUP_WINDOW_S', 300, 1, 31 * 86_400),
+    nWorkers: read.int('N_WORKERS', 8, 1, 1024),
+    queueMax: read.int('QUEUE_MAX', 5000, 1, 10_000_000),
+    outboxMax: read.int('OUTBOX_MAX', 100_000, 1, 100_000_000),
+    keyPolicy: read.oneOf('KEY_POLICY', ['strict', 'lenient'] as const, 'strict'),
+    mappingsFile: read.string('MAPPINGS_FILE') ?? './domainMappings.json',
+    logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    syncTimeoutS: read.number('SYNC_TIMEOUT_S', 15, 0.1, 120),
+    instanceId: read.string('INSTANCE_ID') ?? `${hostname()}-${randomBytes(3).toString('hex')}`,
+    jobLeaseS: read.number('JOB_LEASE_S', 30, 1, 3_600),
+    retryBaseMs: read.int('RETRY_BASE_MS', 1_000, 1, 3_600_000),
+    retryMaxMs: read.int('RETRY_MAX_MS', 60_000, 1, 86_400_000),
+  };
+
+  if (appEnv === 'prod') {
+    if (keysText === undefined) problems.push('INGEST_API_KEYS: required when APP_ENV=prod');
+    if (cfg.adminToken === undefined) problems.push('ADMIN_TOKEN: required when APP_ENV=prod');
+    if (parser !== 'local' && lobaroToken === undefined) problems.push(`LOBARO_TOKEN: required when APP_ENV=prod and PARSER=${parser}`);
+  }
+  if (parser !== 'local' && lobaroToken === undefined && appEnv !== 'prod') {
+    problems.push(`LOBARO_TOKEN: required when PARSER=${parser}`);
+  }
+  if (cfg.mqttUsername === undefined && cfg.mqttPassword !== undefined) problems.push('MQTT_USERNAME: required when MQTT_PASSWORD is set');
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(cfg);
+}
+
+class Reader {
+  constructor(
+    private readonly env: Env,
+    private readonly problems: string[],
+  ) {}
+
+  string(name: string): string | undefined {
+    const v = this.env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const v = this.string(name);
+    if (v === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(v)) return v as T;
+    this.problems.push(`${name}: must be one of ${allowed.join('|')}, got "${v}"`);
+    return fallback;
+  }
+
+  number(name: string, fallback: number, min: number, max: number): number {
+    const v = this.string(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min || n > max) {
+      this.problems.push(`${name}: must be a number in [${min}, ${max}], got "${v}"`);
+      return fallback;
+    }
+    return n;
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const v = this.string(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!/^-?\d+$/.test(v) || n < min || n > max) {
+      this.problems.push(`${name}: must be an integer in [${min}, ${max}], got "${v}"`);
+      return fallback;
+    }
+    return n;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const v = this.string(name)?.toLowerCase();
+    if (v === undefined) return fallback;
+    if (['true', '1', 'yes', 'on'].includes(v)) return true;
+    if (['false', '0', 'no', 'off'].includes(v)) return false;
+    this.problems.push(`${name}: must be true or false, got "${v}"`);
+    return fallback;
+  }
+
+  url(name: string, fallback: string, protocols: string[]): string {
+    return this.optionalUrl(name, protocols) ?? fallback;
+  }
+
+  optionalUrl(name: string, protocols: string[]): string | undefined {
+    const v = this.string(name);
+    if (v === undefined) return undefined;
+    try {
+      const u = new URL(v);
+      if (!protocols.includes(u.protocol)) throw new Error('protocol');
+      return v;
+    } catch {
+      this.problems.push(`${name}: must be a URL with scheme ${protocols.map((p) => p.replace(':', '://')).join(' or ')}`);
+      return undefined;
+    }
+  }
+
+  topicTemplate(name: string, fallback: string): string {
+    const v = this.string(name) ?? fallback;
+    if (!v.includes('{meter_id}') || /[+#]/.test(v) || v.startsWith('/') || v.endsWith('/')) {
+      this.problems.push(`${name}: must contain {meter_id}, no + or #, and no leading or trailing /`);
+      return fallback;
+    }
+    return v;
+  }
+
+  databaseUrl(name: string, fallback: string): string {
+    const v = this.string(name) ?? fallback;
+    if (!/^sqlite:\/\/\/?.+/.test(v) && !/^postgres(ql)?:\/\//.test(v)) {
+      this.problems.push(`${name}: must be sqlite:///<path> or postgres://…`);
+      return fallback;
+    }
+    return v;
+  }
+}

@@ -1,0 +1,42 @@
+import type { EventBus } from '../observability/events.js';
+import type { TelegramStore } from '../store/store.js';
+
+/** Lets `?sync=true` wait, bounded, for the payload a job published. */
+export class ResultWaiter {
+  private readonly waiting = new Map<string, Set<(payload: Record<string, unknown>) => void>>();
+
+  constructor(
+    events: EventBus,
+    private readonly store: Pick<TelegramStore, 'getTelegram'>,
+  ) {
+    events.on('jobFinished', ({ ingestId, payload }) => {
+      const set = this.waiting.get(ingestId);
+      if (!set) return;
+      this.waiting.delete(ingestId);
+      for (const resolve of set) resolve(payload);
+    });
+  }
+
+  /** The final payload, or undefined after `timeoutMs`. */
+  async wait(ingestId: string, timeoutMs: number): Promise<Record<string, unknown> | undefined> {
+    const settled = new Promise<Record<string, unknown> | undefined>((resolve) => {
+      const set = this.waiting.get(ingestId) ?? new Set();
+      const done = (p: Record<string, unknown> | undefined): void => {
+        clearTimeout(timer);
+        set.delete(done);
+        if (set.size === 0 && this.waiting.get(ingestId) === set) this.waiting.delete(ingestId);
+        resolve(p);
+      };
+      const timer = setTimeout(() => done(undefined), timeoutMs);
+      set.add(done);
+      this.waiting.set(ingestId, set);
+    });
+    // A duplicate may already be final: answer from the database.
+    const existing = await this.store.getTelegram(ingestId);
+    if (existing && (existing.status === 'done' || existing.status === 'error') && existing.parsed) {
+      const set = this.waiting.get(ingestId);
+      if (set) for (const resolve of [...set]) resolve(existing.parsed as Record<string, unknown>);
+    }
+    return settled;
+  }
+}

@@ -1,0 +1,49 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from './logger.js';
+
+/** Typed events the pipeline stages emit; logs and metrics subscribe in the composition root. */
+export interface BridgeEvents {
+  accepted: { ingestId: string; gatewayId: string; durationMs: number };
+  duplicate: { ingestId: string; gatewayId: string };
+  rejected: { gatewayId: string | undefined; status: number; code: string };
+  jobFinished: { ingestId: string; status: 'done' | 'error'; code?: string; attempts: number; payload: Record<string, unknown> };
+  jobRetry: { ingestId: string; attempt: number; delayMs: number; code: string };
+  lobaroRequest: { status: number | 'timeout' | 'network'; durationMs: number };
+  circuit: { state: 'closed' | 'open' | 'half_open' };
+  published: { topicKind: 'raw' | 'reading' | 'error'; count: number };
+  mqttConnection: { connected: boolean };
+}
+
+type Listener<K extends keyof BridgeEvents> = (payload: BridgeEvents[K]) => void;
+
+/**
+ * A small typed event bus. Every listener is wrapped so one failing subscriber
+ * never breaks the emitter (zigbee2mqtt lib/eventBus.ts).
+ */
+export class EventBus {
+  private readonly emitter = new EventEmitter();
+
+  constructor(private readonly log: Logger) {
+    this.emitter.setMaxListeners(100);
+  }
+
+  on<K extends keyof BridgeEvents>(event: K, listener: Listener<K>): () => void {
+    const wrapped = (payload: BridgeEvents[K]): void => {
+      try {
+        listener(payload);
+      } catch (err) {
+        this.log.error({ err, event }, 'event listener failed');
+      }
+    };
+    this.emitter.on(event, wrapped);
+    return () => this.emitter.off(event, wrapped);
+  }
+
+  emit<K extends keyof BridgeEvents>(event: K, payload: BridgeEvents[K]): void {
+    this.emitter.emit(event, payload);
+  }
+
+  removeAll(): void {
+    this.emitter.removeAllListeners();
+  }
+}

@@ -1,0 +1,85 @@
+import { ParseError } from '../parser.js';
+
+export type CircuitState = 'closed' | 'open' | 'half_open';
+
+/**
+ * Circuit breaker for Lobaro auth failures plus the shared 429 pause
+ * (cockatiel's closed → open → half-open machine). While open, calls fail fast
+ * without using a telegram's attempts; after the pause one probe is let through.
+ */
+export class CircuitBreaker {
+  private state: CircuitState = 'closed';
+  private openUntil = 0;
+  private pausedUntil = 0;
+  private probeInFlight = false;
+
+  constructor(
+    private readonly authPauseMs: number,
+    private readonly onState: (state: CircuitState) => void = () => {},
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get current(): CircuitState {
+    if (this.state === 'open' && this.now() >= this.openUntil) return 'half_open';
+    return this.state;
+  }
+
+  /** Throws a ParseError (consumesAttempt=false) when no call may go out now. */
+  beforeCall(): void {
+    const now = this.now();
+    if (this.state === 'open') {
+      if (now < this.openUntil) throw this.openError(this.openUntil - now);
+      this.transition('half_open');
+    }
+    if (this.state === 'half_open') {
+      if (this.probeInFlight) throw this.openError(1_000);
+      this.probeInFlight = true;
+    }
+    if (now < this.pausedUntil) {
+      this.probeInFlight = false;
+      throw new ParseError('lobaro_rate_limited', 'Lobaro rate limit pause', {
+        retryable: true, consumesAttempt: false, retryAfterMs: this.pausedUntil - now,
+      });
+    }
+  }
+
+  onSuccess(): void {
+    this.probeInFlight = false;
+    if (this.state !== 'closed') this.transition('closed');
+  }
+
+  /** Any non-auth outcome ends a probe without closing or reopening the circuit. */
+  onOtherFailure(): void {
+    this.probeInFlight = false;
+  }
+
+  /** Returns true when this failure opened a closed circuit (so the caller raises one alarm, not one per job or probe). */
+  onAuthFailure(): boolean {
+    this.probeInFlight = false;
+    const wasClosed = this.state === 'closed';
+    this.openUntil = this.now() + this.authPauseMs;
+    this.transition('open');
+    return wasClosed;
+  }
+
+  /** 429: every call pauses until the server's Retry-After. */
+  pause(ms: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, this.now() + ms);
+  }
+
+  pauseRemainingMs(): number {
+    return Math.max(0, this.pausedUntil - this.now());
+  }
+
+  private openError(retryAfterMs: number): ParseError {
+    return new ParseError('lobaro_auth', 'Lobaro circuit is open after an authentication failure', {
+      retryable: true, consumesAttempt: false, retryAfterMs,
+    });
+  }
+
+  private transition(state: CircuitState): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.onState(state);
+  }
+}

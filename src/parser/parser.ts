@@ -1,0 +1,72 @@
+import { BridgeError } from '../lib/errors.js';
+import type { MeterInfo, NormalizedValue } from '../publish/payloads.js';
+import type { MappingConfig } from '../store/mapping-store.js';
+import type { TelegramHeader } from '../wmbus/index.js';
+
+export interface ParseRequest {
+  ingestId: string;
+  rawHex: string;
+  keyHex: string | null;
+  /** The decoder's header parse; null when the header could not be read. */
+  header: TelegramHeader | null;
+  mappings: MappingConfig;
+  /** True when a retryable failure of this attempt ends the job (PARSER=auto falls back then). */
+  finalAttempt: boolean;
+}
+
+export interface ParseResult {
+  parser: 'lobaro' | 'local';
+  meter: MeterInfo;
+  values: NormalizedValue[];
+  /** Parser-specific payload part, e.g. `{ lobaro: { metering_domain_model } }` or `{ local: { wmbus, metering_domain_model } }`. */
+  extra: Record<string, unknown>;
+}
+
+/** One interface for every way of turning a telegram into values (Lobaro cloud, built-in decoder, fallback). */
+export interface Parser {
+  readonly name: string;
+  parse(req: ParseRequest): Promise<ParseResult>;
+}
+
+/** Stable error codes of the error payload (README § Error codes). */
+export type ParseErrorCode =
+  | 'decrypt_key_missing'
+  | 'decrypt_failed'
+  | 'lobaro_auth'
+  | 'lobaro_rate_limited'
+  | 'lobaro_timeout'
+  | 'lobaro_unavailable'
+  | 'lobaro_bad_request'
+  | 'parse_failed';
+
+/**
+ * A parse failure. `retryable` = another attempt may succeed; `consumesAttempt`
+ * = false for pauses the bridge imposes on itself (circuit open, rate-limit
+ * wait), so those never burn a telegram's attempts.
+ */
+export class ParseError extends BridgeError {
+  declare readonly code: ParseErrorCode;
+  readonly consumesAttempt: boolean;
+  readonly retryAfterMs: number | undefined;
+  readonly httpStatus: number | undefined;
+
+  constructor(
+    code: ParseErrorCode,
+    message: string,
+    opts: { retryable?: boolean; consumesAttempt?: boolean; retryAfterMs?: number; httpStatus?: number; cause?: unknown } = {},
+  ) {
+    super(code, message, { retryable: opts.retryable ?? false, cause: opts.cause });
+    this.consumesAttempt = opts.consumesAttempt ?? true;
+    this.retryAfterMs = opts.retryAfterMs;
+    this.httpStatus = opts.httpStatus;
+  }
+}
+
+export function meterFromHeader(header: TelegramHeader | null, meterIdHint: string | null): MeterInfo {
+  return {
+    id: meterIdHint ?? header?.meterId ?? null,
+    manufacturer: header?.manufacturer ?? null,
+    device_type: header?.deviceType ?? null,
+    version: header?.version ?? null,
+  };
+}

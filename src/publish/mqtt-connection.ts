@@ -1,0 +1,122 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import type { EventBus } from '../observability/events.js';
+import type { Logger } from '../observability/logger.js';
+
+export interface MqttConnectionOptions {
+  url: string;
+  clientId: string;
+  username?: string | undefined;
+  password?: string | undefined;
+  statusTopic: string;
+  /** Reconnect backoff bounds, ms. */
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+}
+
+/**
+ * One persistent MQTT.js connection. Publishes the retained bridge status
+ * `online` on every connect, with last will `offline` (zigbee2mqtt
+ * convention). Reconnects with doubling delay. Never queues messages in RAM
+ * while offline: callers check `connected` and keep the backlog in the outbox.
+ */
+export class MqttConnection {
+  private client: MqttClient | undefined;
+  private delay: number;
+  private readonly connectWaiters = new Set<() => void>();
+
+  constructor(
+    private readonly opts: MqttConnectionOptions,
+    private readonly events: EventBus,
+    private readonly log: Logger,
+  ) {
+    this.delay = opts.reconnectMinMs ?? 500;
+  }
+
+  get connected(): boolean {
+    return this.client?.connected === true;
+  }
+
+  start(): void {
+    if (this.client) return;
+    const min = this.opts.reconnectMinMs ?? 500;
+    const max = this.opts.reconnectMaxMs ?? 30_000;
+    const client = mqtt.connect(this.opts.url, {
+      clientId: this.opts.clientId,
+      username: this.opts.username,
+      password: this.opts.password,
+      clean: true,
+      connectTimeout: 5_000,
+      reconnectPeriod: min,
+      keepalive: 30,
+      queueQoSZero: false,
+      will: { topic: this.opts.statusTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
+    });
+    client.on('connect', () => {
+      this.delay = min;
+      client.options.reconnectPeriod = min;
+      this.log.info({ clientId: this.opts.clientId }, 'MQTT connected');
+      client.publish(this.opts.statusTopic, 'online', { qos: 1, retain: true }, (err) => {
+        if (err) this.log.warn({ err: err.message }, 'publishing bridge status failed');
+      });
+      this.events.emit('mqttConnection', { connected: true });
+      for (const w of this.connectWaiters) w();
+      this.connectWaiters.clear();
+    });
+    client.on('close', () => {
+      if (client.options.reconnectPeriod !== 0) {
+        this.delay = Math.min(max, this.delay * 2);
+        client.options.reconnectPeriod = this.delay;
+      }
+      this.events.emit('mqttConnection', { connected: false });
+    });
+    client.on('offline', () => this.log.warn({ retryInMs: this.delay }, 'MQTT broker unreachable; messages wait in the outbox'));
+    client.on('error', (err) => this.log.warn({ err: err.message }, 'MQTT error'));
+    this.client = client;
+  }
+
+  /** Resolves on the next connect, or after `ms`. */
+  waitForConnect(ms: number): Promise<void> {
+    if (this.connected) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.connectWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.connectWaiters.add(done);
+    });
+  }
+
+  /** Resolves when the broker acknowledged the message (QoS ≥ 1) or it was written (QoS 0). */
+  async publish(topic: string, payload: string, qos: 0 | 1 | 2, retain: boolean): Promise<void> {
+    const client = this.client;
+    if (!client?.connected) throw new Error('MQTT not connected');
+    await client.publishAsync(topic, payload, { qos, retain });
+  }
+
+  /** Publishes the retained `offline` status (a clean stop does not fire the will), then disconnects. */
+  async stop(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    this.client = undefined;
+    client.options.reconnectPeriod = 0;
+    if (client.connected) {
+      try {
+        await withTimeout(client.publishAsync(this.opts.statusTopic, 'offline', { qos: 1, retain: true }), 2_000);
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'could not publish offline status');
+      }
+    }
+    await withTimeout(client.endAsync(false), 3_000).catch(() => client.end(true));
+    for (const w of this.connectWaiters) w();
+  }
+}
+
+export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,29 @@
+/** Characters allowed in one topic level we fill in; anything else could split or wildcard a topic. */
+const SAFE = /[^A-Za-z0-9._-]/g;
+
+/** Makes a value safe as exactly one MQTT topic level ('+', '#', '/' and control characters never get through). */
+export function topicLevel(value: string | null | undefined): string {
+  const v = (value ?? '').replace(SAFE, '_').slice(0, 64);
+  return v === '' ? 'unknown' : v;
+}
+
+export const STATUS_TOPIC = 'oms/v1/bridge/status';
+
+/** Renders the bridge's topics. Raw and error topics are fixed; the reading topic follows MQTT_TOPIC_TEMPLATE. */
+export class Topics {
+  constructor(private readonly readingTemplate: string) {}
+
+  raw(gatewayId: string, ingestId: string): string {
+    return `oms/v1/gw/${topicLevel(gatewayId)}/raw/${topicLevel(ingestId)}`;
+  }
+
+  reading(gatewayId: string, meterId: string | null | undefined): string {
+    return `${this.readingTemplate
+      .replaceAll('{gateway_id}', topicLevel(gatewayId))
+      .replaceAll('{meter_id}', topicLevel(meterId))}/reading`;
+  }
+
+  error(gatewayId: string, ingestId: string): string {
+    return `oms/v1/gw/${topicLevel(gatewayId)}/errors/${topicLevel(ingestId)}`;
+  }
+}

@@ -1,0 +1,290 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { BridgeError } from '../../lib/errors.js';
+import type {
+  Depths, FinishJob, InsertResult, Job, NewTelegram, OutboxMessage, OutboxRow, RetryJob, TelegramRecord, TelegramStore,
+} from '../store.js';
+import { SQLITE_MIGRATIONS } from './migrations.js';
+
+type Row = Record<string, unknown>;
+
+/** `sqlite:///./data/bridge.db` → `./data/bridge.db`; `sqlite:///:memory:` → `:memory:`. */
+export function sqlitePath(url: string): string {
+  return url.replace(/^sqlite:\/\/\/?/, '');
+}
+
+/**
+ * Single-process store on better-sqlite3. Synchronous calls are fine here: each
+ * statement is tens of microseconds, and a round trip through a thread pool
+ * would cost more than it saves. WAL + synchronous=NORMAL keeps every committed
+ * transaction across a process crash (kill -9); only an OS crash or power loss
+ * can lose the last transactions (documented in the README).
+ */
+export class SqliteStore implements TelegramStore {
+  private db: Database.Database | undefined;
+  private stmts: ReturnType<SqliteStore['prepare']> | undefined;
+
+  constructor(private readonly path: string) {}
+
+  async start(): Promise<void> {
+    if (this.db) return;
+    if (this.path !== ':memory:') mkdirSync(dirname(this.path), { recursive: true });
+    const db = new Database(this.path, { timeout: 200 });
+    try {
+      // Exclusive locking: a second process on the same file fails fast instead
+      // of two dispatchers claiming the same jobs. The OS drops the lock on crash.
+      db.pragma('locking_mode = EXCLUSIVE');
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      db.exec('BEGIN IMMEDIATE; COMMIT;');
+    } catch (err) {
+      db.close();
+      const code = (err as { code?: string }).code;
+      if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+        throw new BridgeError(
+          'database_locked',
+          `SQLite database ${this.path} is in use by another process. SQLite is single-process; to run several instances use DATABASE_URL=postgres://…`,
+        );
+      }
+      throw err;
+    }
+    this.db = db;
+    this.migrate();
+    this.stmts = this.prepare();
+    // A previous process that died left claimed jobs and outbox rows behind; this
+    // process holds the exclusive lock, so none of them is being worked on.
+    db.prepare("UPDATE telegrams SET status = 'queued', locked_by = NULL, locked_until = NULL WHERE status = 'processing'").run();
+    db.prepare('UPDATE outbox SET locked_by = NULL, locked_until = 0 WHERE locked_until > 0').run();
+  }
+
+  async stop(): Promise<void> {
+    this.db?.close();
+    this.db = undefined;
+    this.stmts = undefined;
+  }
+
+  private migrate(): void {
+    const db = this.conn();
+    db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    const row = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null };
+    const current = row.v ?? 0;
+    for (let v = current + 1; v <= SQLITE_MIGRATIONS.length; v++) {
+      db.transaction(() => {
+        db.exec(SQLITE_MIGRATIONS[v - 1] as string);
+        db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(v, Date.now());
+      })();
+    }
+  }
+
+  private conn(): Database.Database {
+    if (!this.db) throw new BridgeError('store_closed', 'store is not started');
+    return this.db;
+  }
+
+  private s(): ReturnType<SqliteStore['prepare']> {
+    if (!this.stmts) throw new BridgeError('store_closed', 'store is not started');
+    return this.stmts;
+  }
+
+  private prepare() {
+    const db = this.conn();
+    return {
+      dedupClaim: db.prepare(
+        `INSERT INTO dedup (dedup_hash, ingest_id, expires_at) VALUES (?, ?, ?)
+         ON CONFLICT (dedup_hash) DO UPDATE SET ingest_id = excluded.ingest_id, expires_at = excluded.expires_at
+         WHERE dedup.expires_at <= ? RETURNING ingest_id`,
+      ),
+      dedupGet: db.prepare('SELECT ingest_id FROM dedup WHERE dedup_hash = ?').pluck(),
+      insertTelegram: db.prepare(
+        `INSERT INTO telegrams (ingest_id, gateway_id, rx_time, rssi_dbm, mode, raw_hex, meter_id, manufacturer, dedup_hash,
+           status, attempts, next_attempt_at, created_at, key_hex)
+         VALUES (@ingestId, @gatewayId, @rxTime, @rssiDbm, @mode, @rawHex, @meterId, @manufacturer, @dedupHash,
+           'queued', 0, @createdAt, @createdAt, @keyHex)`,
+      ),
+      insertOutbox: db.prepare(
+        'INSERT INTO outbox (ingest_id, kind, topic, payload, qos, retain, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      claimJobs: db.prepare(
+        `UPDATE telegrams SET status = 'processing', locked_by = ?, locked_until = ?
+         WHERE ingest_id IN (
+           SELECT ingest_id FROM telegrams WHERE status = 'queued' AND next_attempt_at <= ?
+           UNION ALL
+           SELECT ingest_id FROM telegrams WHERE status = 'processing' AND locked_until < ?
+           LIMIT ?)
+         RETURNING ingest_id, gateway_id, rx_time, rssi_dbm, mode, raw_hex, meter_id, manufacturer, attempts, key_hex, replay, created_at`,
+      ),
+      renew: db.prepare("UPDATE telegrams SET locked_until = ? WHERE ingest_id = ? AND locked_by = ? AND status = 'processing'"),
+      retry: db.prepare(
+        `UPDATE telegrams SET status = 'queued', attempts = ?, next_attempt_at = ?, error_code = ?, last_error = ?,
+           locked_by = NULL, locked_until = NULL WHERE ingest_id = ?`,
+      ),
+      finish: db.prepare(
+        `UPDATE telegrams SET status = ?, attempts = ?, error_code = ?, last_error = ?, finished_at = ?, key_hex = NULL,
+           locked_by = NULL, locked_until = NULL, replay = 0 WHERE ingest_id = ?`,
+      ),
+      upsertResult: db.prepare(
+        `INSERT INTO parse_results (ingest_id, parsed_json, created_at, published_at) VALUES (?, ?, ?, NULL)
+         ON CONFLICT (ingest_id) DO UPDATE SET parsed_json = excluded.parsed_json, created_at = excluded.created_at, published_at = NULL`,
+      ),
+      nextDue: db.prepare("SELECT MIN(next_attempt_at) FROM telegrams WHERE status = 'queued'").pluck(),
+      queueDepth: db.prepare("SELECT COUNT(*) FROM telegrams WHERE status IN ('queued', 'processing')").pluck(),
+      outboxDepth: db.prepare('SELECT COUNT(*) FROM outbox').pluck(),
+      getTelegram: db.prepare(
+        `SELECT t.ingest_id, t.gateway_id, t.meter_id, t.status, t.attempts, t.error_code, t.last_error, t.created_at,
+           t.finished_at, r.parsed_json, r.published_at
+         FROM telegrams t LEFT JOIN parse_results r ON r.ingest_id = t.ingest_id WHERE t.ingest_id = ?`,
+      ),
+      getKey: db.prepare('SELECT key_hex FROM meter_keys WHERE meter_id = ?').pluck(),
+      putKey: db.prepare(
+        `INSERT INTO meter_keys (meter_id, manufacturer, key_hex, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (meter_id) DO UPDATE SET manufacturer = excluded.manufacturer, key_hex = excluded.key_hex, updated_at = excluded.updated_at`,
+      ),
+      claimOutbox: db.prepare(
+        `UPDATE outbox SET locked_by = ?, locked_until = ?
+         WHERE id IN (SELECT id FROM outbox WHERE locked_until < ? ORDER BY id LIMIT ?)
+         RETURNING id, ingest_id, kind, topic, payload, qos, retain`,
+      ),
+      deleteOutbox: db.prepare('DELETE FROM outbox WHERE id = ? RETURNING ingest_id, kind'),
+      stampPublished: db.prepare('UPDATE parse_results SET published_at = ? WHERE ingest_id = ?'),
+      releaseOutbox: db.prepare('UPDATE outbox SET locked_by = NULL, locked_until = 0 WHERE id = ?'),
+      purgeDedup: db.prepare('DELETE FROM dedup WHERE expires_at <= ?'),
+    };
+  }
+
+  async ping(): Promise<void> {
+    this.conn().prepare('SELECT 1').get();
+  }
+
+  async insertTelegram(t: NewTelegram, raw: OutboxMessage, dedupWindowMs: number | null): Promise<InsertResult> {
+    const s = this.s();
+    return this.conn().transaction((): InsertResult => {
+      if (dedupWindowMs !== null) {
+        const claimed = s.dedupClaim.get(t.dedupHash, t.ingestId, t.createdAt + dedupWindowMs, t.createdAt);
+        if (!claimed) return { ingestId: s.dedupGet.get(t.dedupHash) as string, duplicate: true };
+      }
+      s.insertTelegram.run(t);
+      this.insertMessages([raw], t.createdAt);
+      return { ingestId: t.ingestId, duplicate: false };
+    })();
+  }
+
+  private insertMessages(messages: OutboxMessage[], now: number): void {
+    const s = this.s();
+    for (const m of messages) s.insertOutbox.run(m.ingestId, m.kind, m.topic, m.payload, m.qos, m.retain ? 1 : 0, now);
+  }
+
+  async claimJobs(limit: number, now: number, lockedBy: string, leaseMs: number): Promise<Job[]> {
+    const rows = this.s().claimJobs.all(lockedBy, now + leaseMs, now, now, limit) as Row[];
+    // RETURNING order is unspecified; oldest first keeps latency fair.
+    rows.sort((a, b) => (a.created_at as number) - (b.created_at as number));
+    return rows.map(toJob);
+  }
+
+  async renewLeases(ingestIds: string[], lockedBy: string, until: number): Promise<void> {
+    const s = this.s();
+    this.conn().transaction(() => {
+      for (const id of ingestIds) s.renew.run(until, id, lockedBy);
+    })();
+  }
+
+  async retryJob(ingestId: string, r: RetryJob): Promise<void> {
+    this.s().retry.run(r.attempts, r.nextAttemptAt, r.errorCode, r.lastError, ingestId);
+  }
+
+  async finishJob(ingestId: string, f: FinishJob): Promise<void> {
+    const s = this.s();
+    this.conn().transaction(() => {
+      s.finish.run(f.status, f.attempts, f.errorCode, f.lastError, f.now, ingestId);
+      s.upsertResult.run(ingestId, f.parsedJson, f.now);
+      this.insertMessages(f.messages, f.now);
+    })();
+  }
+
+  async nextDueAt(): Promise<number | null> {
+    return (this.s().nextDue.get() as number | null) ?? null;
+  }
+
+  async depths(): Promise<Depths> {
+    const s = this.s();
+    return { queue: s.queueDepth.get() as number, outbox: s.outboxDepth.get() as number };
+  }
+
+  async getTelegram(ingestId: string): Promise<TelegramRecord | undefined> {
+    const row = this.s().getTelegram.get(ingestId) as Row | undefined;
+    if (!row) return undefined;
+    return {
+      ingestId: row.ingest_id as string,
+      gatewayId: row.gateway_id as string,
+      meterId: (row.meter_id as string | null) ?? null,
+      status: row.status as TelegramRecord['status'],
+      attempts: row.attempts as number,
+      errorCode: (row.error_code as string | null) ?? null,
+      lastError: (row.last_error as string | null) ?? null,
+      createdAt: row.created_at as number,
+      finishedAt: (row.finished_at as number | null) ?? null,
+      parsed: row.parsed_json ? JSON.parse(row.parsed_json as string) : null,
+      publishedAt: (row.published_at as number | null) ?? null,
+    };
+  }
+
+  async getMeterKey(meterId: string): Promise<string | undefined> {
+    return (this.s().getKey.get(meterId) as string | undefined) ?? undefined;
+  }
+
+  async putMeterKey(meterId: string, keyHex: string, manufacturer: string | null, now: number): Promise<void> {
+    this.s().putKey.run(meterId, manufacturer, keyHex, now);
+  }
+
+  async claimOutbox(limit: number, now: number, lockedBy: string, leaseMs: number): Promise<OutboxRow[]> {
+    const rows = this.s().claimOutbox.all(lockedBy, now + leaseMs, now, limit) as Row[];
+    rows.sort((a, b) => (a.id as number) - (b.id as number));
+    return rows.map((r) => ({
+      id: r.id as number,
+      ingestId: (r.ingest_id as string | null) ?? null,
+      kind: r.kind as OutboxRow['kind'],
+      topic: r.topic as string,
+      payload: r.payload as string,
+      qos: r.qos as 0 | 1 | 2,
+      retain: r.retain === 1,
+    }));
+  }
+
+  async markPublished(ids: number[], now: number): Promise<void> {
+    const s = this.s();
+    this.conn().transaction(() => {
+      for (const id of ids) {
+        const row = s.deleteOutbox.get(id) as { ingest_id: string | null; kind: string } | undefined;
+        if (row?.ingest_id && row.kind !== 'raw') s.stampPublished.run(now, row.ingest_id);
+      }
+    })();
+  }
+
+  async releaseOutbox(ids: number[]): Promise<void> {
+    const s = this.s();
+    this.conn().transaction(() => {
+      for (const id of ids) s.releaseOutbox.run(id);
+    })();
+  }
+
+  async purgeDedup(now: number): Promise<number> {
+    return this.s().purgeDedup.run(now).changes;
+  }
+}
+
+function toJob(r: Row): Job {
+  return {
+    ingestId: r.ingest_id as string,
+    gatewayId: r.gateway_id as string,
+    rxTime: r.rx_time as string,
+    rssiDbm: (r.rssi_dbm as number | null) ?? null,
+    mode: (r.mode as string | null) ?? null,
+    rawHex: r.raw_hex as string,
+    meterId: (r.meter_id as string | null) ?? null,
+    manufacturer: (r.manufacturer as string | null) ?? null,
+    attempts: r.attempts as number,
+    keyHex: (r.key_hex as string | null) ?? null,
+    replay: r.replay === 1,
+  };
+}

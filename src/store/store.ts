@@ -1,0 +1,251 @@
+/** Durable queue, outbox and key store behind one interface; SQLite and PostgreSQL implement it side by side. */
+
+export type JobStatus = 'queued' | 'processing' | 'done' | 'error';
+export type TopicKind = 'raw' | 'reading' | 'error' | 'status';
+
+export interface NewTelegram {
+  ingestId: string;
+  gatewayId: string;
+  /** RFC 3339. */
+  rxTime: string;
+  rssiDbm: number | null;
+  mode: string | null;
+  /** Lower-case hex. */
+  rawHex: string;
+  meterId: string | null;
+  manufacturer: string | null;
+  dedupHash: string;
+  /** Key sent with the telegram; deleted once the job is final. */
+  keyHex: string | null;
+  /** Epoch ms. */
+  createdAt: number;
+}
+
+export interface Job {
+  ingestId: string;
+  gatewayId: string;
+  rxTime: string;
+  rssiDbm: number | null;
+  mode: string | null;
+  rawHex: string;
+  meterId: string | null;
+  manufacturer: string | null;
+  attempts: number;
+  keyHex: string | null;
+  replay: boolean;
+}
+
+export interface OutboxMessage {
+  ingestId: string | null;
+  kind: TopicKind;
+  topic: string;
+  payload: string;
+  qos: 0 | 1 | 2;
+  retain: boolean;
+}
+
+export interface OutboxRow extends OutboxMessage {
+  id: number;
+}
+
+export interface InsertResult {
+  ingestId: string;
+  duplicate: boolean;
+}
+
+export interface FinishJob {
+  status: 'done' | 'error';
+  attempts: number;
+  errorCode: string | null;
+  lastError: string | null;
+  parsedJson: string;
+  messages: OutboxMessage[];
+  now: number;
+}
+
+export interface RetryJob {
+  attempts: number;
+  nextAttemptAt: number;
+  errorCode: string | null;
+  lastError: string | null;
+}
+
+export interface TelegramRecord {
+  ingestId: string;
+  gatewayId: string;
+  meterId: string | null;
+  manufacturer: string | null;
+  rxTime: string;
+  rssiDbm: number | null;
+  status: JobStatus;
+  attempts: number;
+  errorCode: string | null;
+  lastError: string | null;
+  nextAttemptAt: number;
+  createdAt: number;
+  finishedAt: number | null;
+  /** The published payload (reading or error), null while unfinished. */
+  parsed: unknown;
+  publishedAt: number | null;
+}
+
+export interface Depths {
+  /** Unfinished jobs: queued + in flight. */
+  queue: number;
+  /** Messages not yet acknowledged by the broker. */
+  outbox: number;
+  /** created_at (epoch ms) of the oldest unpublished message, null when the outbox is empty. */
+  oldestOutboxAt: number | null;
+}
+
+/** Filters of the admin telegram list and replay; all optional, combined with AND. Times are epoch ms. */
+export interface TelegramFilter {
+  status?: JobStatus;
+  errorCode?: string;
+  meterId?: string;
+  gatewayId?: string;
+  since?: number;
+  until?: number;
+}
+
+/** One page of a list; `nextCursor` is opaque (pass it back as `cursor`), null on the last page. */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface MeterKeyRecord {
+  meterId: string;
+  manufacturer: string | null;
+  /** As stored (encrypted at rest when KEY_ENCRYPTION_SECRET is set); never leaves the process through the API. */
+  keyHex: string;
+  updatedAt: number;
+}
+
+export interface KeyMissingMeter {
+  meterId: string;
+  manufacturer: string | null;
+  firstSeen: number;
+  lastSeen: number;
+  count: number;
+  gateways: string[];
+}
+
+export interface MappingVersion {
+  version: number;
+  /** The mapping document as JSON text. */
+  json: string;
+  createdAt: number;
+  active: boolean;
+}
+
+export interface AuditRecord {
+  id: number;
+  at: number;
+  /** e.g. "key.put", "key.delete", "keys.import", "mapping.put", "mapping.activate", "telegrams.replay". */
+  action: string;
+  /** e.g. a meter id or a mapping version. */
+  target: string | null;
+  /** First 16 hex digits of sha256(token); never the token. */
+  actor: string;
+  details: Record<string, unknown> | null;
+}
+
+export interface GatewayStats {
+  gatewayId: string;
+  lastSeen: number;
+  /** Accepted telegrams in the last 60 s before `now`. */
+  lastMinute: number;
+  /** Accepted telegrams in the window. */
+  count: number;
+  meanRssiDbm: number | null;
+}
+
+/** Lobaro circuit and 429 pause, shared by all instances on one database (epoch ms; 0 = not set). */
+export interface ParserState {
+  openUntil: number;
+  pausedUntil: number;
+}
+
+export interface TelegramStore {
+  /** Opens the database and runs migrations. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  ping(): Promise<void>;
+
+  /**
+   * Writes the telegram and its raw MQTT message in one transaction. With a
+   * dedup window, a repeat of the same dedup hash inside the window writes
+   * nothing and returns the first ingest id.
+   */
+  insertTelegram(t: NewTelegram, raw: OutboxMessage, dedupWindowMs: number | null): Promise<InsertResult>;
+  /** Claims up to `limit` runnable jobs (queued and due, or with an expired lease). */
+  claimJobs(limit: number, now: number, lockedBy: string, leaseMs: number): Promise<Job[]>;
+  renewLeases(ingestIds: string[], lockedBy: string, until: number): Promise<void>;
+  /** Puts a claimed job back to queued (retry later, or unfinished at shutdown). */
+  retryJob(ingestId: string, retry: RetryJob): Promise<void>;
+  /** Final state + parse result + outgoing messages, one transaction. */
+  finishJob(ingestId: string, finish: FinishJob): Promise<void>;
+  /** Earliest next_attempt_at of a queued job, for the dispatcher's sleep. */
+  nextDueAt(): Promise<number | null>;
+  depths(): Promise<Depths>;
+  getTelegram(ingestId: string): Promise<TelegramRecord | undefined>;
+
+  getMeterKey(meterId: string): Promise<string | undefined>;
+  putMeterKey(meterId: string, keyHex: string, manufacturer: string | null, now: number): Promise<void>;
+
+  claimOutbox(limit: number, now: number, lockedBy: string, leaseMs: number): Promise<OutboxRow[]>;
+  /** Deletes acknowledged messages and stamps parse_results.published_at. */
+  markPublished(ids: number[], now: number): Promise<void>;
+  releaseOutbox(ids: number[]): Promise<void>;
+
+  /** Drops expired dedup entries; returns how many. */
+  purgeDedup(now: number): Promise<number>;
+
+  /**
+   * Calls `listener` when another instance enqueued work (PostgreSQL LISTEN/NOTIFY).
+   * SQLite is single-process and never calls it. Returns an unsubscribe function.
+   */
+  onWorkAvailable(listener: () => void): () => void;
+
+  // --- admin: keys ---
+  listMeterKeys(limit: number, cursor: string | null): Promise<Page<MeterKeyRecord>>;
+  getMeterKeyRecord(meterId: string): Promise<MeterKeyRecord | undefined>;
+  /** Returns false when there was no such key. */
+  deleteMeterKey(meterId: string): Promise<boolean>;
+  /** Upserts the "keys needed" list: an encrypted telegram of this meter arrived and no key was known. */
+  recordKeyMissing(meterId: string, manufacturer: string | null, gatewayId: string, now: number): Promise<void>;
+  /** Newest last_seen first. A meter leaves the list when putMeterKey stores its key. */
+  listKeyMissing(limit: number, cursor: string | null): Promise<Page<KeyMissingMeter>>;
+  countKeyMissing(): Promise<number>;
+
+  // --- admin: mappings (version 1 = the MAPPINGS_FILE content at first start) ---
+  getActiveMapping(): Promise<MappingVersion | undefined>;
+  listMappingVersions(limit: number, cursor: string | null): Promise<Page<MappingVersion>>;
+  /** Stores a new version and makes it active; returns it. */
+  putMapping(json: string, now: number): Promise<MappingVersion>;
+  /** Returns undefined when the version does not exist. */
+  activateMapping(version: number): Promise<MappingVersion | undefined>;
+
+  // --- admin: telegrams ---
+  /** Newest first. */
+  listTelegrams(filter: TelegramFilter, limit: number, cursor: string | null): Promise<Page<TelegramRecord>>;
+  /** Re-queues matching finished telegrams (status done/error): attempts 0, due now, replay flag set. Returns how many. */
+  replayTelegrams(filter: TelegramFilter, now: number): Promise<number>;
+
+  // --- admin: audit, gateways, settings ---
+  insertAudit(record: Omit<AuditRecord, 'id'>): Promise<void>;
+  /** Newest first. */
+  listAudit(limit: number, cursor: string | null): Promise<Page<AuditRecord>>;
+  /** Per gateway over telegrams created at or after `since`. */
+  gatewayStats(since: number, now: number): Promise<GatewayStats[]>;
+  getSetting(name: string): Promise<string | undefined>;
+  putSetting(name: string, value: string): Promise<void>;
+
+  // --- shared parser state (circuit breaker, 429 pause) ---
+  getParserState(): Promise<ParserState>;
+  /** Raises each given field to at least the given value (never lowers it: another instance may have set a later time). */
+  raiseParserState(patch: Partial<ParserState>): Promise<void>;
+  /** Sets openUntil back to 0 (after a successful probe). */
+  closeCircuit(): Promise<void>;
+}

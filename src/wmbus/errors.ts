@@ -1,0 +1,27 @@
+/** Stable error codes of the decoder; callers branch on `code`, never on the message. */
+export type WmbusErrorCode =
+  | 'invalid_hex'
+  | 'too_short'
+  | 'too_long'
+  | 'crc_error'
+  | 'length_mismatch'
+  | 'unsupported_frame'
+  | 'format_unknown'
+  | 'decode_failed';
+
+/**
+ * The only error the decoder throws. A telegram never gets better by retrying,
+ * so `retryable` is always false.
+ */
+export class WmbusError extends Error {
+  readonly code: WmbusErrorCode;
+  readonly retryable = false;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: WmbusErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'WmbusError';
+    this.code = code;
+    if (details !== undefined) this.details = details;
+  }
+}

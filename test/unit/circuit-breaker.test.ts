@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { CircuitBreaker, type CircuitState } from '../../src/parser/lobaro/circuit-breaker.js';
+import { ParseError } from '../../src/parser/parser.js';
+
+function setup() {
+  let now = 1_000_000;
+  const states: CircuitState[] = [];
+  const b = new CircuitBreaker(60_000, (s) => states.push(s), () => now);
+  return { b, states, advance: (ms: number) => (now += ms) };
+}
+
+function rejection(fn: () => void): ParseError {
+  try {
+    fn();
+  } catch (err) {
+    return err as ParseError;
+  }
+  throw new Error('did not throw');
+}
+
+describe('CircuitBreaker', () => {
+  it('opens on auth failure, fails fast without using attempts, then lets one probe through', () => {
+    const { b, states, advance } = setup();
+    b.beforeCall();
+    expect(b.onAuthFailure()).toBe(true);
+    const err = rejection(() => b.beforeCall());
+    expect(err.code).toBe('lobaro_auth');
+    expect(err.consumesAttempt).toBe(false);
+    expect(err.retryAfterMs).toBe(60_000);
+    advance(60_000);
+    expect(b.current).toBe('half_open');
+    b.beforeCall(); // the probe
+    expect(rejection(() => b.beforeCall()).code).toBe('lobaro_auth'); // only one probe
+    b.onSuccess();
+    b.beforeCall();
+    expect(states).toEqual(['open', 'half_open', 'closed']);
+  });
+
+  it('a failed probe reopens without a second alarm', () => {
+    const { b, advance } = setup();
+    expect(b.onAuthFailure()).toBe(true);
+    advance(60_000);
+    b.beforeCall();
+    expect(b.onAuthFailure()).toBe(false);
+    expect(rejection(() => b.beforeCall()).retryAfterMs).toBe(60_000);
+  });
+
+  it('429 pauses every call until Retry-After has passed', () => {
+    const { b, advance } = setup();
+    b.pause(5_000);
+    const err = rejection(() => b.beforeCall());
+    expect(err.code).toBe('lobaro_rate_limited');
+    expect(err.retryAfterMs).toBe(5_000);
+    advance(4_999);
+    expect(() => b.beforeCall()).toThrow();
+    advance(1);
+    b.beforeCall();
+  });
+});
