@@ -14,7 +14,14 @@ import { LobaroClient } from './parser/lobaro/lobaro-client.js';
 import { LobaroParser } from './parser/lobaro/lobaro-parser.js';
 import { LocalParser } from './parser/local/local-parser.js';
 import type { Parser } from './parser/parser.js';
+import { AdminAuth } from './http/admin-auth.js';
+import { adminPlugin } from './http/routes/admin/index.js';
+import { metricsPlugin } from './http/routes/metrics.js';
+import { GatewayTracker } from './ingest/gateway-tracker.js';
+import { RateLimiter } from './ingest/rate-limiter.js';
+import { createMetrics } from './observability/metrics.js';
 import { EmbeddedBroker } from './publish/embedded-broker.js';
+import { KeyVault, openVault } from './security/key-vault.js';
 import { MqttConnection } from './publish/mqtt-connection.js';
 import { OutboxRelay } from './publish/outbox-relay.js';
 import { STATUS_TOPIC, Topics } from './publish/topics.js';
@@ -44,7 +51,8 @@ export interface App {
 export async function createApp(config: Readonly<Config>, log: Logger): Promise<App> {
   const events = new EventBus(log);
   const store = createStore(config.databaseUrl);
-  const mappings = new MappingStore(config.mappingsFile, log.child({ stage: 'mappings' }));
+  const mappings = new MappingStore(config.mappingsFile, store, log.child({ stage: 'mappings' }));
+  const vault = new KeyVault();
   const topics = new Topics(config.mqttTopicTemplate);
   const embedded = config.mqttUrl === undefined ? new EmbeddedBroker(config.embeddedMqttPort) : undefined;
 
@@ -62,7 +70,7 @@ export async function createApp(config: Readonly<Config>, log: Logger): Promise<
     parser = config.parser === 'auto' ? new FallbackParser(lobaro, new LocalParser(), log) : lobaro;
   }
 
-  const processor = new JobProcessor(store, new KeyResolver(store, config.keyPolicy), parser, mappings, topics, events, log.child({ stage: 'worker' }), {
+  const processor = new JobProcessor(store, new KeyResolver(store, vault, config.keyPolicy), parser, mappings, topics, events, log.child({ stage: 'worker' }), {
     maxAttempts: config.lobaroMaxAttempts,
     backoff: { baseMs: config.retryBaseMs, capMs: config.retryMaxMs },
     qos: config.mqttQos,
@@ -76,7 +84,7 @@ export async function createApp(config: Readonly<Config>, log: Logger): Promise<
   const ingest = new IngestService(store, topics, events, log.child({ stage: 'ingest' }), {
     dedupWindowMs: config.enableDedup ? config.dedupWindowS * 1_000 : null,
     queueMax: config.queueMax, outboxMax: config.outboxMax, qos: config.mqttQos, depthRefreshMs: 500,
-  }, () => {
+  }, vault, () => {
     pool.wake();
     relay?.wake();
   });
@@ -103,13 +111,25 @@ export async function createApp(config: Readonly<Config>, log: Logger): Promise<
     };
   };
 
+  const registry = createMetrics(events, {
+    depths: () => store.depths(),
+    mqttConnected: () => mqtt?.connected ?? false,
+    circuitState: () => breaker?.current ?? null,
+    keyMissingMeters: () => store.countKeyMissing(),
+  });
+  const gateways = new GatewayTracker(events, store);
   const http = await buildHttpServer({
     log, events,
     telegrams: {
       ingest, auth: new GatewayAuth(config.ingestApiKeys), waiter: new ResultWaiter(events, store),
       syncTimeoutMs: config.syncTimeoutS * 1_000, retryAfterS: 5,
+      rateLimiter: config.ingestRateLimit === undefined ? undefined : new RateLimiter(config.ingestRateLimit),
     },
     health: { snapshot },
+    plugins: [
+      adminPlugin(new AdminAuth(config.adminToken), { store, vault, mappings, gateways, wakeWorkers: () => pool.wake() }),
+      metricsPlugin(registry, config.metricsToken),
+    ],
   });
 
   let housekeeping: NodeJS.Timeout | undefined;
@@ -125,6 +145,8 @@ export async function createApp(config: Readonly<Config>, log: Logger): Promise<
 
     async start() {
       await store.start();
+      vault.adopt(await openVault(store, config.keyEncryptionSecret));
+      await sealPlainKeys(store, vault);
       await mappings.start();
       if (embedded) {
         await embedded.start();
@@ -170,4 +192,17 @@ export async function createApp(config: Readonly<Config>, log: Logger): Promise<
     },
   };
   return app;
+}
+
+/** After KEY_ENCRYPTION_SECRET is first set, keys stored before are encrypted in place. */
+async function sealPlainKeys(store: TelegramStore, vault: KeyVault): Promise<void> {
+  if (!vault.encrypting) return;
+  let cursor: string | null = null;
+  do {
+    const page = await store.listMeterKeys(1000, cursor);
+    for (const k of page.items) {
+      if (!KeyVault.isSealed(k.keyHex)) await store.putMeterKey(k.meterId, vault.seal(k.keyHex), k.manufacturer, k.updatedAt);
+    }
+    cursor = page.nextCursor;
+  } while (cursor);
 }

@@ -39,6 +39,10 @@ export interface Config {
   logLevel: string;
   syncTimeoutS: number;
   instanceId: string;
+  keyEncryptionSecret: string | undefined;
+  metricsToken: string | undefined;
+  /** Requests/s per gateway; undefined = no limit. */
+  ingestRateLimit: number | undefined;
   jobLeaseS: number;
   retryBaseMs: number;
   retryMaxMs: number;
@@ -108,6 +112,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     syncTimeoutS: read.number('SYNC_TIMEOUT_S', 15, 0.1, 120),
     instanceId: read.string('INSTANCE_ID') ?? `${hostname()}-${randomBytes(3).toString('hex')}`,
+    keyEncryptionSecret: read.string('KEY_ENCRYPTION_SECRET'),
+    metricsToken: read.string('METRICS_TOKEN'),
+    ingestRateLimit: read.string('INGEST_RATE_LIMIT') === undefined ? undefined : read.number('INGEST_RATE_LIMIT', 0, 0.01, 1_000_000),
     jobLeaseS: read.number('JOB_LEASE_S', 30, 1, 3_600),
     retryBaseMs: read.int('RETRY_BASE_MS', 1_000, 1, 3_600_000),
     retryMaxMs: read.int('RETRY_MAX_MS', 60_000, 1, 86_400_000),
@@ -117,7 +124,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     if (keysText === undefined) problems.push('INGEST_API_KEYS: required when APP_ENV=prod');
     if (cfg.adminToken === undefined) problems.push('ADMIN_TOKEN: required when APP_ENV=prod');
     if (parser !== 'local' && lobaroToken === undefined) problems.push(`LOBARO_TOKEN: required when APP_ENV=prod and PARSER=${parser}`);
+    if (cfg.keyEncryptionSecret === undefined) problems.push('KEY_ENCRYPTION_SECRET: required when APP_ENV=prod (AES keys are encrypted at rest)');
   }
+  if (cfg.keyEncryptionSecret !== undefined && cfg.keyEncryptionSecret.length < 16) problems.push('KEY_ENCRYPTION_SECRET: must have at least 16 characters');
   if (parser !== 'local' && lobaroToken === undefined && appEnv !== 'prod') {
     problems.push(`LOBARO_TOKEN: required when PARSER=${parser}`);
   }

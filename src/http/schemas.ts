@@ -8,7 +8,7 @@ export const ErrorBody = Type.Object(
       details: Type.Optional(Type.Unknown()),
     }),
   },
-  { $id: 'ErrorBody', description: 'Every error answer has this shape.' },
+  { description: 'Every error answer has this shape.' },
 );
 
 export const TelegramBody = Type.Object(

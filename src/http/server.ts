@@ -1,7 +1,9 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from '../observability/logger.js';
 import type { EventBus } from '../observability/events.js';
+import { registerDocsUi, registerOpenApi } from './docs.js';
 import { HttpError } from './http-error.js';
+import { validatorCompiler } from './validators.js';
 import { healthRoutes, type HealthRoutesOptions } from './routes/health.js';
 import { telegramRoutes, type TelegramRoutesOptions } from './routes/telegrams.js';
 
@@ -16,6 +18,13 @@ export interface HttpServerOptions {
 
 export const BODY_LIMIT = 64 * 1024;
 
+declare module 'fastify' {
+  interface FastifyReply {
+    /** Stable error code of an error answer, for metrics. */
+    errorCode?: string;
+  }
+}
+
 /** Builds the Fastify app: one error shape for every error, no request logging on the hot path. */
 export async function buildHttpServer(opts: HttpServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -24,25 +33,36 @@ export async function buildHttpServer(opts: HttpServerOptions): Promise<FastifyI
     bodyLimit: BODY_LIMIT,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
   });
+  app.setValidatorCompiler(validatorCompiler());
 
   // Fastify parses text/plain by default; the API speaks JSON only (415 otherwise).
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const http = toHttpError(err);
     if (http.statusCode >= 500 && http.statusCode !== 503) req.log.error({ err }, 'request failed');
-    const gatewayId = (req.body as { gateway_id?: unknown } | undefined)?.gateway_id;
-    opts.events.emit('rejected', { gatewayId: typeof gatewayId === 'string' ? gatewayId : undefined, status: http.statusCode, code: http.code });
+    reply.errorCode = http.code;
     void reply.code(http.statusCode).headers(http.headers).send(http.body);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    if (req.routeOptions.url !== '/v1/telegrams' || req.method !== 'POST') return;
+    const body = req.body as { gateway_id?: unknown } | undefined;
+    opts.events.emit('ingestResponse', {
+      gatewayId: typeof body?.gateway_id === 'string' ? body.gateway_id : undefined,
+      status: reply.statusCode,
+      ...(reply.errorCode ? { code: reply.errorCode } : {}),
+      durationMs: reply.elapsedTime,
+    });
   });
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
   });
 
+  await registerOpenApi(app);
   await app.register(healthRoutes, opts.health);
   await app.register(telegramRoutes, opts.telegrams);
   for (const plugin of opts.plugins ?? []) await plugin(app);
+  await registerDocsUi(app);
   return app;
 }
 

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { EventBus } from '../observability/events.js';
 import type { Logger } from '../observability/logger.js';
 import { rawPayload } from '../publish/payloads.js';
+import type { KeyVault } from '../security/key-vault.js';
 import type { Topics } from '../publish/topics.js';
 import type { Depths, TelegramStore } from '../store/store.js';
 import { parseHeader } from '../wmbus/index.js';
@@ -44,6 +45,7 @@ export class IngestService {
     private readonly events: EventBus,
     private readonly log: Logger,
     private readonly opts: IngestOptions,
+    private readonly vault: KeyVault,
     private readonly onAccepted: () => void,
   ) {}
 
@@ -92,7 +94,7 @@ export class IngestService {
       {
         ...job,
         dedupHash: dedupHash(job.gatewayId, rawHex),
-        keyHex: input.keyHex?.toUpperCase() ?? null,
+        keyHex: input.keyHex ? this.vault.seal(input.keyHex.toUpperCase()) : null,
         createdAt: Date.now(),
       },
       raw,

@@ -5,7 +5,8 @@ import type { Logger } from './logger.js';
 export interface BridgeEvents {
   accepted: { ingestId: string; gatewayId: string; durationMs: number };
   duplicate: { ingestId: string; gatewayId: string };
-  rejected: { gatewayId: string | undefined; status: number; code: string };
+  /** Every answer of POST /v1/telegrams, accepted or not. */
+  ingestResponse: { gatewayId: string | undefined; status: number; code?: string; durationMs: number; rssiDbm?: number };
   jobFinished: { ingestId: string; status: 'done' | 'error'; code?: string; attempts: number; payload: Record<string, unknown> };
   jobRetry: { ingestId: string; attempt: number; delayMs: number; code: string };
   lobaroRequest: { status: number | 'timeout' | 'network'; durationMs: number };

@@ -1,3 +1,4 @@
+import type { KeyVault } from '../security/key-vault.js';
 import type { Job, TelegramStore } from '../store/store.js';
 import type { TelegramHeader } from '../wmbus/index.js';
 import { ParseError } from './parser.js';
@@ -12,16 +13,19 @@ export type KeyPolicy = 'strict' | 'lenient';
  */
 export class KeyResolver {
   constructor(
-    private readonly store: Pick<TelegramStore, 'getMeterKey'>,
+    private readonly store: Pick<TelegramStore, 'getMeterKey' | 'recordKeyMissing'>,
+    private readonly vault: KeyVault,
     private readonly policy: KeyPolicy,
   ) {}
 
   async resolve(job: Job, header: TelegramHeader | null): Promise<string | null> {
     if (header && !header.needsKey) return null;
-    if (job.keyHex) return job.keyHex;
+    if (job.keyHex) return this.vault.open(job.keyHex);
     const meterId = job.meterId ?? header?.meterId ?? null;
     const stored = meterId ? await this.store.getMeterKey(meterId) : undefined;
-    if (stored) return stored;
+    if (stored) return this.vault.open(stored);
+    // Feeds GET /v1/admin/meters?status=key_missing.
+    if (meterId && header) await this.store.recordKeyMissing(meterId, job.manufacturer ?? header.manufacturer, job.gatewayId, Date.now());
     // An unreadable header gives no proof that a key is needed; let the parser decide.
     if (this.policy === 'strict' && header) {
       throw new ParseError('decrypt_key_missing', `no AES key for meter ${meterId ?? 'unknown'}; the telegram is encrypted (security mode ${header.ellEncrypted ? 'ELL' : header.securityMode})`);

@@ -1,9 +1,21 @@
 import { BridgeError } from '../lib/errors.js';
+import type { Logger } from '../observability/logger.js';
+import { PostgresStore } from './postgres/postgres-store.js';
 import { SqliteStore, sqlitePath } from './sqlite/sqlite-store.js';
 import type { TelegramStore } from './store.js';
 
-/** Picks the store implementation from DATABASE_URL. */
-export function createStore(databaseUrl: string): TelegramStore {
+export interface CreateStoreOptions {
+  /** PostgreSQL only: receives connection errors of idle pool clients and the LISTEN connection. */
+  log?: Logger;
+}
+
+/**
+ * Picks the store implementation from DATABASE_URL: `sqlite:///<path>` (single
+ * process) or `postgres://…` / `postgresql://…` (several instances; `?schema=name`
+ * selects a schema, see postgresConnection()).
+ */
+export function createStore(databaseUrl: string, opts: CreateStoreOptions = {}): TelegramStore {
   if (databaseUrl.startsWith('sqlite:')) return new SqliteStore(sqlitePath(databaseUrl));
-  throw new BridgeError('unsupported_database', 'PostgreSQL support is not built yet; use DATABASE_URL=sqlite:///<path>');
+  if (/^postgres(ql)?:\/\//.test(databaseUrl)) return new PostgresStore(databaseUrl, { log: opts.log });
+  throw new BridgeError('unsupported_database', 'DATABASE_URL must start with sqlite:/// or postgres://');
 }

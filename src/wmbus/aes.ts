@@ -7,8 +7,9 @@ import { createCipheriv, createDecipheriv, createHash, type Cipher, type Deciphe
  */
 export interface KeyContext {
   readonly key: Buffer;
-  readonly enc: Cipher;
-  readonly dec: Decipher;
+  /** Created on first use: an ephemeral mode-7 key needs only one direction. */
+  encCipher?: Cipher;
+  decCipher?: Decipher;
   /** CMAC subkeys (RFC 4493), computed on first use. */
   k1?: Uint8Array;
   k2?: Uint8Array;
@@ -19,12 +20,23 @@ const MAX_CACHED_KEYS = 256;
 const cache = new Map<string, KeyContext>();
 
 export function newKeyContext(key: Uint8Array): KeyContext {
-  const k = Buffer.from(key);
-  const enc = createCipheriv('aes-128-ecb', k, null);
-  enc.setAutoPadding(false);
-  const dec = createDecipheriv('aes-128-ecb', k, null);
-  dec.setAutoPadding(false);
-  return { key: k, enc, dec };
+  return { key: Buffer.from(key) };
+}
+
+function enc(ctx: KeyContext): Cipher {
+  if (ctx.encCipher === undefined) {
+    ctx.encCipher = createCipheriv('aes-128-ecb', ctx.key, null);
+    ctx.encCipher.setAutoPadding(false);
+  }
+  return ctx.encCipher;
+}
+
+function dec(ctx: KeyContext): Decipher {
+  if (ctx.decCipher === undefined) {
+    ctx.decCipher = createDecipheriv('aes-128-ecb', ctx.key, null);
+    ctx.decCipher.setAutoPadding(false);
+  }
+  return ctx.decCipher;
 }
 
 /** Cached context for a long-lived (master) key; bounded so random keys cannot grow memory. */
@@ -49,12 +61,12 @@ export function keyIdentifier(ctx: KeyContext): string {
 }
 
 export function ecbEncrypt(ctx: KeyContext, blocks: Uint8Array): Uint8Array {
-  return ctx.enc.update(blocks);
+  return enc(ctx).update(blocks);
 }
 
 /** AES-128-CBC decryption of whole blocks (EN 13757-7 modes 5 and 7). */
 export function cbcDecrypt(ctx: KeyContext, iv: Uint8Array, ct: Uint8Array): Uint8Array {
-  const p = ctx.dec.update(ct);
+  const p = dec(ctx).update(ct);
   const out = new Uint8Array(ct.length);
   for (let i = 0; i < ct.length; i++) {
     const prev = i < 16 ? (iv[i] ?? 0) : (ct[i - 16] ?? 0);
@@ -80,8 +92,17 @@ export function ctrCrypt(ctx: KeyContext, iv: Uint8Array, data: Uint8Array): Uin
       carry = (carry >>> 8) + (v >> 8);
     }
   }
-  const ks = ctx.enc.update(counters);
+  const ks = enc(ctx).update(counters);
   const out = new Uint8Array(data.length);
   for (let i = 0; i < data.length; i++) out[i] = (data[i] ?? 0) ^ (ks[i] ?? 0);
   return out;
+}
+
+/** CBC-MAC core for a one-off key: one CBC cipher, chained over whole blocks, last block returned. */
+export function cbcMacOneShot(key: Uint8Array, first: Uint8Array, rest: (l: Uint8Array) => Uint8Array): Uint8Array {
+  const c = createCipheriv('aes-128-cbc', key, Buffer.alloc(16));
+  c.setAutoPadding(false);
+  const l = c.update(first);
+  const out = c.update(rest(l));
+  return out.subarray(out.length - 16);
 }

@@ -113,16 +113,23 @@ export function decode(input: string | Uint8Array, opts: DecodeOptions = {}): Wm
   }
 }
 
-const EMPTY_HEADER_ID = { Serial: 0, IdString: '', ManufacturerCode: 0, MFieldCodeString: '', MFieldLongString: '', Version: 0, DeviceType: '0x00', DeviceString: '' };
-
 function header(w: Walk): WmbusHeader {
   const t = w.tpl;
   const a = t?.address ?? null;
   const cw = t?.cw ?? 0;
+  const mode = t?.mode ?? 0;
+  // One object literal (no spread, no later shape changes) keeps V8 on its fast path.
   const h: WmbusHeader = {
-    ...EMPTY_HEADER_ID,
-    EncryptionMode: t?.mode ?? 0,
-    EncryptionModeString: encryptionModeName(t?.mode ?? 0),
+    Serial: a?.idNumber ?? 0,
+    IdString: a?.idString ?? '',
+    ManufacturerCode: a?.m ?? 0,
+    MFieldCodeString: a?.manufacturer ?? '',
+    MFieldLongString: a?.manufacturerName ?? '',
+    Version: a?.version ?? 0,
+    DeviceType: a !== null ? '0x' + byteHex(a.deviceType) : '0x00',
+    DeviceString: a?.deviceTypeName ?? '',
+    EncryptionMode: mode,
+    EncryptionModeString: encryptionModeName(mode),
     EncryptedBlocks: t?.blocks ?? 0,
     HopCount: cw & 0x01,
     IsAccessible: (cw & 0x4000) !== 0,
@@ -134,16 +141,6 @@ function header(w: Walk): WmbusHeader {
     StatusByte: t?.sts ?? 0,
     ConfigField: t ? [t.cwBytes[0], t.cwBytes[1]] : [0, 0],
   };
-  if (a !== null) {
-    h.Serial = a.idNumber;
-    h.IdString = a.idString;
-    h.ManufacturerCode = a.m;
-    h.MFieldCodeString = a.manufacturer;
-    h.MFieldLongString = a.manufacturerName;
-    h.Version = a.version;
-    h.DeviceType = '0x' + byteHex(a.deviceType);
-    h.DeviceString = a.deviceTypeName;
-  }
   if (t?.cfe !== undefined) {
     h.ConfigFieldExtension = t.cfe;
     h.KdfSelection = (t.cfe >> 4) & 3;

@@ -63,7 +63,7 @@ export function detectFrame(b: Uint8Array): Frame {
     return { ...base, data: withL, lField: n & 0xff, lFieldAdded: true };
   }
   // A bare application layer (EN 13757-3 CI 78/79 without link layer), as some tools hand it over.
-  if ((c0 === 0x78 || c0 === 0x79) && !isValidManufacturer((b[2] ?? 0) | ((b[3] ?? 0) << 8))) {
+  if ((c0 === 0x78 || c0 === 0x79) && !METER_C_FIELDS.has(c1)) {
     return { ...base, layout: 'apl', lField: 0 };
   }
   return { ...base, lengthMismatch: true };

@@ -3,7 +3,7 @@
  * and mode 7 (AES-128-CBC with IV 0 and an ephemeral key from KDF-A, OMS Vol.2 §9.2.4).
  */
 import { cbcDecrypt, newKeyContext, type KeyContext } from './aes.js';
-import { cmac } from './cmac.js';
+import { cmacBlocks, cmacOnce } from './cmac.js';
 
 const ZERO_IV = new Uint8Array(16);
 
@@ -38,14 +38,14 @@ export interface Mode7Keys {
 
 /** KDF-A (EN 13757-7:2018 9.6.1): CMAC(K, D ‖ C ‖ ID ‖ 07×7), D = 00 for Kenc, 01 for Kmac (meter → reader). */
 export function deriveMode7Keys(master: KeyContext, counter: Uint8Array, id: Uint8Array): Mode7Keys {
-  const input = new Uint8Array(16).fill(0x07);
-  input.set(counter.subarray(0, 4), 1);
-  input.set(id.subarray(0, 4), 5);
-  input[0] = 0x00;
-  const kenc = cmac(master, input);
-  input[0] = 0x01;
-  const kmac = cmac(master, input);
-  return { kenc, kmac };
+  const input = new Uint8Array(32).fill(0x07);
+  for (const base of [0, 16]) {
+    input[base] = base === 0 ? 0x00 : 0x01;
+    input.set(counter.subarray(0, 4), base + 1);
+    input.set(id.subarray(0, 4), base + 5);
+  }
+  const both = cmacBlocks(master, input);
+  return { kenc: both.slice(0, 16), kmac: both.slice(16, 32) };
 }
 
 /** Mode 7: AES-128-CBC with IV 0 under Kenc (or the persistent key when no KDF is selected). */
@@ -60,7 +60,7 @@ export function ephemeralContext(key: Uint8Array): KeyContext {
 
 /** AFL MAC check: AES-CMAC under Kmac, truncated to the transmitted length. */
 export function macMatches(kmac: Uint8Array, input: Uint8Array, mac: Uint8Array): boolean {
-  const full = cmac(newKeyContext(kmac), input);
+  const full = cmacOnce(kmac, input);
   if (mac.length === 0 || mac.length > 16) return false;
   for (let i = 0; i < mac.length; i++) if (full[i] !== mac[i]) return false;
   return true;

@@ -210,16 +210,14 @@ export function applyCombinable(s: VifState, e: number): void {
   else if (e === 0x1d) addDesc(s, 'Standard conform data content');
   else if (e === 0x1e) addDesc(s, 'Compact profile with register numbers');
   else if (e === 0x1f) addDesc(s, 'Compact profile');
-  else if (e >= 0x20 && e <= 0x27) {
-    s.unit += PER_TIME[e - 0x20] ?? '';
-    addDesc(s, `per ${(PER_TIME[e - 0x20] ?? '').slice(1)}`);
-  } else if (e >= 0x28 && e <= 0x2b) addDesc(s, `per pulse output channel ${e - 0x28}`);
-  else if (e >= 0x2c && e <= 0x35) {
-    s.unit += PER_UNIT[e - 0x2c] ?? '';
-    addDesc(s, `per ${(PER_UNIT[e - 0x2c] ?? '').slice(1)}`);
-  } else if (e === 0x36) { s.unit += '*s'; addDesc(s, 'multiplied by s'); }
-  else if (e === 0x37) { s.unit += '*s/V'; addDesc(s, 'multiplied by s/V'); }
-  else if (e === 0x38) { s.unit += '*s/A'; addDesc(s, 'multiplied by s/A'); }
+  // Lobaro's unit list has no compound units, and meters use "per month" for "of the last month":
+  // per-quantity VIFEs stay descriptions and leave VifUnit alone.
+  else if (e >= 0x20 && e <= 0x27) addDesc(s, `per ${(PER_TIME[e - 0x20] ?? '').slice(1)}`);
+  else if (e >= 0x28 && e <= 0x2b) addDesc(s, `per pulse output channel ${e - 0x28}`);
+  else if (e >= 0x2c && e <= 0x35) addDesc(s, `per ${(PER_UNIT[e - 0x2c] ?? '').slice(1)}`);
+  else if (e === 0x36) addDesc(s, 'multiplied by s');
+  else if (e === 0x37) addDesc(s, 'multiplied by s/V');
+  else if (e === 0x38) addDesc(s, 'multiplied by s/A');
   else if (e === 0x39) { addDesc(s, 'Start date(/time) of'); s.kind = 'datetime'; }
   else if (e === 0x3a) addDesc(s, 'VIF contains uncorrected unit or value at metering conditions');
   else if (e === 0x3b) addDesc(s, 'Accumulation only if positive contributions (forward flow)');

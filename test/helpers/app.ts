@@ -46,7 +46,12 @@ export async function startTestApp(env: Record<string, string>, opts: { gatewayI
     ...env,
   });
   const app = await createApp(config, createLogger(config.logLevel, sink));
-  await app.start();
+  try {
+    await app.start();
+  } catch (err) {
+    await app.stop();
+    throw err;
+  }
   return {
     app, dir, logs, gatewayId,
     async stop() {

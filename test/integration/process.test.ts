@@ -144,6 +144,7 @@ describe('the bridge process', () => {
       'config error: INGEST_API_KEYS: required when APP_ENV=prod',
       'config error: ADMIN_TOKEN: required when APP_ENV=prod',
       'config error: LOBARO_TOKEN: required when APP_ENV=prod and PARSER=lobaro',
+      'config error: KEY_ENCRYPTION_SECRET: required when APP_ENV=prod (AES keys are encrypted at rest)',
     ]);
   });
 

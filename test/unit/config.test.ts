@@ -49,14 +49,16 @@ describe('config', () => {
     for (const url of ['mqtt://h:1883', 'mqtts://h:8883', 'ws://h:9001/mqtt']) expect(loadConfig({ MQTT_URL: url }).mqttUrl).toBe(url);
   });
 
-  it('refuses prod without INGEST_API_KEYS, ADMIN_TOKEN and LOBARO_TOKEN (one line each)', () => {
+  it('refuses prod without INGEST_API_KEYS, ADMIN_TOKEN, LOBARO_TOKEN and KEY_ENCRYPTION_SECRET (one line each)', () => {
     const p = problems({ APP_ENV: 'prod', PARSER: 'lobaro' });
     expect(p).toEqual([
       'INGEST_API_KEYS: required when APP_ENV=prod',
       'ADMIN_TOKEN: required when APP_ENV=prod',
       'LOBARO_TOKEN: required when APP_ENV=prod and PARSER=lobaro',
+      'KEY_ENCRYPTION_SECRET: required when APP_ENV=prod (AES keys are encrypted at rest)',
     ]);
-    expect(problems({ APP_ENV: 'prod', PARSER: 'local', INGEST_API_KEYS: 'gw1:abcdefgh12', ADMIN_TOKEN: 'x' })).toEqual([]);
+    expect(problems({ APP_ENV: 'prod', PARSER: 'local', INGEST_API_KEYS: 'gw1:abcdefgh12', ADMIN_TOKEN: 'x', KEY_ENCRYPTION_SECRET: 'sixteen-chars-ok' })).toEqual([]);
+    expect(problems({ KEY_ENCRYPTION_SECRET: 'short' })).toEqual(['KEY_ENCRYPTION_SECRET: must have at least 16 characters']);
   });
 
   it('picks lobaro as parser when a token is set, local otherwise', () => {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { IngestService } from '../../ingest/ingest-service.js';
+import type { RateLimiter } from '../../ingest/rate-limiter.js';
 import type { ResultWaiter } from '../../ingest/result-waiter.js';
 import type { GatewayAuth } from '../gateway-auth.js';
 import { HttpError } from '../http-error.js';
@@ -14,6 +15,8 @@ export interface TelegramRoutesOptions {
   syncTimeoutMs: number;
   /** Seconds a gateway should wait after a 503. */
   retryAfterS: number;
+  /** INGEST_RATE_LIMIT per gateway, when set. */
+  rateLimiter?: RateLimiter | undefined;
 }
 
 declare module 'fastify' {
@@ -44,7 +47,7 @@ export const telegramRoutes: FastifyPluginAsyncTypebox<TelegramRoutesOptions> = 
       response: {
         200: Type.Object({}, { additionalProperties: true, description: 'With ?sync=true: the payload that was published.' }),
         202: AcceptedBody,
-        400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 413: ErrorBody, 415: ErrorBody, 503: ErrorBody,
+        400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 413: ErrorBody, 415: ErrorBody, 429: ErrorBody, 503: ErrorBody,
       },
     },
   }, async (req, reply) => {
@@ -53,6 +56,10 @@ export const telegramRoutes: FastifyPluginAsyncTypebox<TelegramRoutesOptions> = 
     if (problems.length > 0) throw new HttpError(400, 'validation_failed', 'request body is invalid', problems);
     if (req.gatewayScope !== '*' && req.gatewayScope !== body.gateway_id) {
       throw new HttpError(403, 'forbidden', 'this key may not post for this gateway_id');
+    }
+    const waitS = opts.rateLimiter?.take(body.gateway_id) ?? 0;
+    if (waitS > 0) {
+      throw new HttpError(429, 'rate_limited', 'too many requests for this gateway_id', undefined, { 'retry-after': String(waitS) });
     }
     const full = opts.ingest.full();
     if (full) {

@@ -23,13 +23,14 @@ export class LobaroParser implements Parser {
 
   async parse(req: ParseRequest): Promise<ParseResult> {
     this.breaker.beforeCall();
+    const started = performance.now();
     let body: unknown;
     try {
       const res = await this.client.call(req.rawHex, req.keyHex, req.mappings);
       this.events.emit('lobaroRequest', { status: res.status, durationMs: res.durationMs });
       body = res.body;
     } catch (err) {
-      this.onFailure(err);
+      this.onFailure(err, performance.now() - started);
       throw err;
     }
     this.breaker.onSuccess();
@@ -37,14 +38,14 @@ export class LobaroParser implements Parser {
     return this.api === 'meterData' ? fromDomainModel(body, req) : fromWmbusJson(body, req);
   }
 
-  private onFailure(err: unknown): void {
+  private onFailure(err: unknown, durationMs: number): void {
     if (!(err instanceof ParseError)) {
       this.breaker.onOtherFailure();
       return;
     }
     this.events.emit('lobaroRequest', {
       status: err.httpStatus ?? (err.code === 'lobaro_timeout' ? 'timeout' : 'network'),
-      durationMs: 0,
+      durationMs,
     });
     if (err.code === 'lobaro_auth') {
       if (this.breaker.onAuthFailure()) {

@@ -61,4 +61,50 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
+  // 2: admin tables (keys needed, mapping versions, audit, settings) and the
+  // parser state shared by all instances. Same tables as PostgreSQL migration 2.
+  `
+  CREATE TABLE key_missing (
+    meter_id TEXT PRIMARY KEY,
+    manufacturer TEXT,
+    first_seen INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    count INTEGER NOT NULL
+  );
+  CREATE INDEX key_missing_last_seen ON key_missing (last_seen, meter_id);
+
+  CREATE TABLE key_missing_gateways (
+    meter_id TEXT NOT NULL,
+    gateway_id TEXT NOT NULL,
+    PRIMARY KEY (meter_id, gateway_id)
+  );
+
+  CREATE TABLE mappings (
+    version INTEGER PRIMARY KEY,
+    json TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    active INTEGER NOT NULL DEFAULT 0
+  );
+
+  CREATE TABLE audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT,
+    actor TEXT NOT NULL,
+    details TEXT
+  );
+
+  CREATE TABLE settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+
+  CREATE TABLE parser_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    open_until INTEGER NOT NULL,
+    paused_until INTEGER NOT NULL
+  );
+  INSERT INTO parser_state (id, open_until, paused_until) VALUES (1, 0, 0);
+  `,
 ];

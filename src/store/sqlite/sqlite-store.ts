@@ -3,11 +3,12 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { BridgeError } from '../../lib/errors.js';
 import type {
-  Depths, FinishJob, InsertResult, Job, NewTelegram, OutboxMessage, OutboxRow, RetryJob, TelegramRecord, TelegramStore,
+  AuditRecord, Depths, FinishJob, GatewayStats, InsertResult, Job, KeyMissingMeter, MappingVersion, MeterKeyRecord, NewTelegram,
+  OutboxMessage, OutboxRow, Page, ParserState, RetryJob, TelegramFilter, TelegramRecord, TelegramStore,
 } from '../store.js';
+import { JOB_COLUMNS, TELEGRAM_RECORD_COLUMNS, toJob, toOutboxRow, toTelegramRecord, type Row } from '../store-rows.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
-
-type Row = Record<string, unknown>;
+import { SqliteAdmin } from './sqlite-admin.js';
 
 /** `sqlite:///./data/bridge.db` → `./data/bridge.db`; `sqlite:///:memory:` → `:memory:`. */
 export function sqlitePath(url: string): string {
@@ -24,6 +25,7 @@ export function sqlitePath(url: string): string {
 export class SqliteStore implements TelegramStore {
   private db: Database.Database | undefined;
   private stmts: ReturnType<SqliteStore['prepare']> | undefined;
+  private adminQueries: SqliteAdmin | undefined;
 
   constructor(private readonly path: string) {}
 
@@ -53,6 +55,7 @@ export class SqliteStore implements TelegramStore {
     this.db = db;
     this.migrate();
     this.stmts = this.prepare();
+    this.adminQueries = new SqliteAdmin(db);
     // A previous process that died left claimed jobs and outbox rows behind; this
     // process holds the exclusive lock, so none of them is being worked on.
     db.prepare("UPDATE telegrams SET status = 'queued', locked_by = NULL, locked_until = NULL WHERE status = 'processing'").run();
@@ -63,6 +66,7 @@ export class SqliteStore implements TelegramStore {
     this.db?.close();
     this.db = undefined;
     this.stmts = undefined;
+    this.adminQueries = undefined;
   }
 
   private migrate(): void {
@@ -86,6 +90,11 @@ export class SqliteStore implements TelegramStore {
   private s(): ReturnType<SqliteStore['prepare']> {
     if (!this.stmts) throw new BridgeError('store_closed', 'store is not started');
     return this.stmts;
+  }
+
+  private admin(): SqliteAdmin {
+    if (!this.adminQueries) throw new BridgeError('store_closed', 'store is not started');
+    return this.adminQueries;
   }
 
   private prepare() {
@@ -113,7 +122,7 @@ export class SqliteStore implements TelegramStore {
            UNION ALL
            SELECT ingest_id FROM telegrams WHERE status = 'processing' AND locked_until < ?
            LIMIT ?)
-         RETURNING ingest_id, gateway_id, rx_time, rssi_dbm, mode, raw_hex, meter_id, manufacturer, attempts, key_hex, replay, created_at`,
+         RETURNING ${JOB_COLUMNS}`,
       ),
       renew: db.prepare("UPDATE telegrams SET locked_until = ? WHERE ingest_id = ? AND locked_by = ? AND status = 'processing'"),
       retry: db.prepare(
@@ -131,10 +140,10 @@ export class SqliteStore implements TelegramStore {
       nextDue: db.prepare("SELECT MIN(next_attempt_at) FROM telegrams WHERE status = 'queued'").pluck(),
       queueDepth: db.prepare("SELECT COUNT(*) FROM telegrams WHERE status IN ('queued', 'processing')").pluck(),
       outboxDepth: db.prepare('SELECT COUNT(*) FROM outbox').pluck(),
+      // Ids grow with insertion, so the lowest id is the oldest message; uses the primary key, no scan.
+      oldestOutbox: db.prepare('SELECT created_at FROM outbox ORDER BY id LIMIT 1').pluck(),
       getTelegram: db.prepare(
-        `SELECT t.ingest_id, t.gateway_id, t.meter_id, t.status, t.attempts, t.error_code, t.last_error, t.created_at,
-           t.finished_at, r.parsed_json, r.published_at
-         FROM telegrams t LEFT JOIN parse_results r ON r.ingest_id = t.ingest_id WHERE t.ingest_id = ?`,
+        `SELECT ${TELEGRAM_RECORD_COLUMNS} FROM telegrams t LEFT JOIN parse_results r ON r.ingest_id = t.ingest_id WHERE t.ingest_id = ?`,
       ),
       getKey: db.prepare('SELECT key_hex FROM meter_keys WHERE meter_id = ?').pluck(),
       putKey: db.prepare(
@@ -208,25 +217,16 @@ export class SqliteStore implements TelegramStore {
 
   async depths(): Promise<Depths> {
     const s = this.s();
-    return { queue: s.queueDepth.get() as number, outbox: s.outboxDepth.get() as number };
+    return {
+      queue: s.queueDepth.get() as number,
+      outbox: s.outboxDepth.get() as number,
+      oldestOutboxAt: (s.oldestOutbox.get() as number | undefined) ?? null,
+    };
   }
 
   async getTelegram(ingestId: string): Promise<TelegramRecord | undefined> {
     const row = this.s().getTelegram.get(ingestId) as Row | undefined;
-    if (!row) return undefined;
-    return {
-      ingestId: row.ingest_id as string,
-      gatewayId: row.gateway_id as string,
-      meterId: (row.meter_id as string | null) ?? null,
-      status: row.status as TelegramRecord['status'],
-      attempts: row.attempts as number,
-      errorCode: (row.error_code as string | null) ?? null,
-      lastError: (row.last_error as string | null) ?? null,
-      createdAt: row.created_at as number,
-      finishedAt: (row.finished_at as number | null) ?? null,
-      parsed: row.parsed_json ? JSON.parse(row.parsed_json as string) : null,
-      publishedAt: (row.published_at as number | null) ?? null,
-    };
+    return row ? toTelegramRecord(row) : undefined;
   }
 
   async getMeterKey(meterId: string): Promise<string | undefined> {
@@ -234,21 +234,18 @@ export class SqliteStore implements TelegramStore {
   }
 
   async putMeterKey(meterId: string, keyHex: string, manufacturer: string | null, now: number): Promise<void> {
-    this.s().putKey.run(meterId, manufacturer, keyHex, now);
+    const s = this.s();
+    const admin = this.admin();
+    this.conn().transaction(() => {
+      s.putKey.run(meterId, manufacturer, keyHex, now);
+      admin.clearKeyMissing(meterId);
+    })();
   }
 
   async claimOutbox(limit: number, now: number, lockedBy: string, leaseMs: number): Promise<OutboxRow[]> {
     const rows = this.s().claimOutbox.all(lockedBy, now + leaseMs, now, limit) as Row[];
     rows.sort((a, b) => (a.id as number) - (b.id as number));
-    return rows.map((r) => ({
-      id: r.id as number,
-      ingestId: (r.ingest_id as string | null) ?? null,
-      kind: r.kind as OutboxRow['kind'],
-      topic: r.topic as string,
-      payload: r.payload as string,
-      qos: r.qos as 0 | 1 | 2,
-      retain: r.retain === 1,
-    }));
+    return rows.map(toOutboxRow);
   }
 
   async markPublished(ids: number[], now: number): Promise<void> {
@@ -271,20 +268,37 @@ export class SqliteStore implements TelegramStore {
   async purgeDedup(now: number): Promise<number> {
     return this.s().purgeDedup.run(now).changes;
   }
-}
 
-function toJob(r: Row): Job {
-  return {
-    ingestId: r.ingest_id as string,
-    gatewayId: r.gateway_id as string,
-    rxTime: r.rx_time as string,
-    rssiDbm: (r.rssi_dbm as number | null) ?? null,
-    mode: (r.mode as string | null) ?? null,
-    rawHex: r.raw_hex as string,
-    meterId: (r.meter_id as string | null) ?? null,
-    manufacturer: (r.manufacturer as string | null) ?? null,
-    attempts: r.attempts as number,
-    keyHex: (r.key_hex as string | null) ?? null,
-    replay: r.replay === 1,
-  };
+  /** Single process: the ingest path wakes the local workers directly, so there is never anyone else to hear from. */
+  onWorkAvailable(_listener: () => void): () => void {
+    return () => {};
+  }
+
+  // --- admin: delegated to SqliteAdmin (sqlite-admin.ts) ---
+  async listMeterKeys(limit: number, cursor: string | null): Promise<Page<MeterKeyRecord>> { return this.admin().listMeterKeys(limit, cursor); }
+  async getMeterKeyRecord(meterId: string): Promise<MeterKeyRecord | undefined> { return this.admin().getMeterKeyRecord(meterId); }
+  async deleteMeterKey(meterId: string): Promise<boolean> { return this.admin().deleteMeterKey(meterId); }
+  async recordKeyMissing(meterId: string, manufacturer: string | null, gatewayId: string, now: number): Promise<void> {
+    this.admin().recordKeyMissing(meterId, manufacturer, gatewayId, now);
+  }
+  async listKeyMissing(limit: number, cursor: string | null): Promise<Page<KeyMissingMeter>> { return this.admin().listKeyMissing(limit, cursor); }
+  async countKeyMissing(): Promise<number> { return this.admin().countKeyMissing(); }
+  async getActiveMapping(): Promise<MappingVersion | undefined> { return this.admin().getActiveMapping(); }
+  async listMappingVersions(limit: number, cursor: string | null): Promise<Page<MappingVersion>> {
+    return this.admin().listMappingVersions(limit, cursor);
+  }
+  async putMapping(json: string, now: number): Promise<MappingVersion> { return this.admin().putMapping(json, now); }
+  async activateMapping(version: number): Promise<MappingVersion | undefined> { return this.admin().activateMapping(version); }
+  async listTelegrams(filter: TelegramFilter, limit: number, cursor: string | null): Promise<Page<TelegramRecord>> {
+    return this.admin().listTelegrams(filter, limit, cursor);
+  }
+  async replayTelegrams(filter: TelegramFilter, now: number): Promise<number> { return this.admin().replayTelegrams(filter, now); }
+  async insertAudit(record: Omit<AuditRecord, 'id'>): Promise<void> { this.admin().insertAudit(record); }
+  async listAudit(limit: number, cursor: string | null): Promise<Page<AuditRecord>> { return this.admin().listAudit(limit, cursor); }
+  async gatewayStats(since: number, now: number): Promise<GatewayStats[]> { return this.admin().gatewayStats(since, now); }
+  async getSetting(name: string): Promise<string | undefined> { return this.admin().getSetting(name); }
+  async putSetting(name: string, value: string): Promise<void> { this.admin().putSetting(name, value); }
+  async getParserState(): Promise<ParserState> { return this.admin().getParserState(); }
+  async raiseParserState(patch: Partial<ParserState>): Promise<void> { this.admin().raiseParserState(patch); }
+  async closeCircuit(): Promise<void> { this.admin().closeCircuit(); }
 }

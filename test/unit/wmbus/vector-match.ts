@@ -99,9 +99,10 @@ export const SUFFIX_UNITS: Record<string, Record<string, number>> = {
   hz: { Hz: 1 },
   h: { s: 1 / 3600 },
   d: { s: 1 / 86400, d: 1 },
+  // wmbusmeters converts days to years with the Gregorian mean year.
+  y: { s: 1 / (365.2425 * 86400), d: 1 / 365.2425, years: 1 },
   s: { s: 1 },
   min: { s: 1 / 60 },
-  y: { s: 1 / (365 * 86400), years: 1 },
   hca: { 'Units for H.C.A.': 1 },
   rh: { '%': 1 },
   pct: { '%': 1 },

@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+/** `oms-bridge` command line: a thin dispatcher; each subcommand lives in its own module. */
+import { runDecode } from './decode.js';
+
+export interface CliIo {
+  stdin: NodeJS.ReadableStream;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+const USAGE = 'usage: oms-bridge decode [--key HEX] HEX | oms-bridge decode --jsonl < lines.jsonl';
+
+const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
+  decode: runDecode,
+};
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [cmd, ...rest] = argv;
+  const run = cmd === undefined ? undefined : COMMANDS[cmd];
+  if (run === undefined) {
+    io.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  return run(rest, io);
+}
+
+main(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`oms-bridge: ${(err as Error)?.message ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

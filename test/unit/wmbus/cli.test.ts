@@ -1,0 +1,61 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from './vector-match.js';
+
+const OMS_A = '2e44931578563412330333637a2a0020055923c95aaa26d1b2e7493b2a8b013ec4a6f6d3529b520edff0ea6defc955b29d6d69ebf3ec8a';
+const OMS_PLAIN = '2e4493157856341233037a2a0020055923c95aaa26d1b2e7493b013ec4a6f6d3529b520edff0ea6defc99d6d69ebf3';
+const KEY = '0102030405060708090A0B0C0D0E0F11';
+
+function cli(args: string[], input?: string): { code: number | null; stdout: string; stderr: string } {
+  const tsx = path.join(repoRoot, 'node_modules', '.bin', 'tsx');
+  const r = spawnSync(tsx, [path.join(repoRoot, 'src', 'cli', 'main.ts'), ...args], { input: input ?? '', encoding: 'utf8', cwd: repoRoot, timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('oms-bridge CLI', () => {
+  it('decodes one telegram with a key', () => {
+    const r = cli(['decode', '--key', KEY, OMS_A]);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.FormatSignature).toBe(61330);
+    expect(out.Body.DataRecords[0].ValueString).toBe('28504.27');
+    expect(out.KeyIdentifier).toBe('6CDF4E13B88E3B890A803C4EECF8B89D60916C2E4E3C5CB32818F06A56BB60B5');
+  });
+
+  it('prints a typed error object and exits 0 on a decoder error', () => {
+    const r = cli(['decode', 'zz']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ error: { code: 'invalid_hex', message: expect.any(String) } });
+  });
+
+  it('decodes JSON Lines in order, one line per input line, keeping compact formats', () => {
+    const lines = [
+      JSON.stringify({ hex: OMS_PLAIN, key: KEY }),
+      'not json',
+      JSON.stringify({ hex: OMS_PLAIN, key: null }),
+      JSON.stringify({ hex: '79e7f1a3fced2400e723002e5e00bf2c0d0000', key: null }),
+      JSON.stringify({ hex: '780306EB24004306E723000314285E00426CBF2C022D030001FF2100', key: null }),
+      JSON.stringify({ hex: '79e7f1a3fced2400e723002e5e00bf2c0d0000', key: null }),
+      JSON.stringify({ hex: 42 }),
+    ].join('\n');
+    const r = cli(['decode', '--jsonl'], `${lines}\n`);
+    expect(r.code).toBe(0);
+    const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(out.length).toBe(7);
+    expect(out[0].Body.DataRecords.length).toBe(3);
+    expect(out[1].error.code).toBe('invalid_json');
+    expect(out[2].Body.DecryptionFailed).toBe(true);
+    expect(out[3].error.code).toBe('format_unknown');
+    expect(out[5].IsCompactFrame).toBe(true);
+    expect(out[6].error.code).toBe('invalid_input');
+  });
+
+  it('exits 2 with a usage line on wrong usage', () => {
+    for (const args of [[], ['nope'], ['decode'], ['decode', '--jsonl', OMS_A], ['decode', '--bogus', OMS_A]]) {
+      const r = cli(args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('usage: oms-bridge decode');
+    }
+  });
+});

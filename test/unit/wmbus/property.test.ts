@@ -1,0 +1,86 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decode, FormatCache, parseHeader, toValues, WmbusError } from '../../../src/wmbus/index.js';
+import { cleanHex, loadVectors, realKey } from './vector-match.js';
+
+const vectors = loadVectors().filter((v) => v.frame?.kind !== 'invalid_hex_odd_length');
+const samples = vectors.map((v) => ({ bytes: Uint8Array.from(Buffer.from(cleanHex(v.hex), 'hex')), key: realKey(v) }));
+
+/** decode/parseHeader may only return or throw WmbusError; anything else fails the property. */
+function safely(bytes: Uint8Array, key: string | null, cache: FormatCache): void {
+  for (const fn of [() => toValues(decode(bytes, { key, formatCache: cache })), () => parseHeader(bytes)]) {
+    try {
+      fn();
+    } catch (e) {
+      if (!(e instanceof WmbusError)) throw e;
+    }
+  }
+}
+
+describe('robustness (fast-check)', () => {
+  it('random byte strings give a result or a WmbusError, quickly', () => {
+    const cache = new FormatCache(64);
+    const started = Date.now();
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: 300 }), fc.boolean(), (bytes, withKey) => {
+        safely(bytes, withKey ? '000102030405060708090A0B0C0D0E0F' : null, cache);
+      }),
+      { numRuns: 2000 },
+    );
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
+  it('random telegrams with a plausible link layer and CI survive', () => {
+    const cache = new FormatCache(64);
+    const ci = fc.constantFrom(0x72, 0x7a, 0x78, 0x79, 0x8c, 0x8d, 0x8e, 0x8f, 0x90, 0xa0, 0x8b, 0x69);
+    fc.assert(
+      fc.property(ci, fc.uint8Array({ minLength: 0, maxLength: 200 }), (c, rest) => {
+        const b = new Uint8Array(11 + rest.length);
+        b.set([10 + rest.length, 0x44, 0x93, 0x15, 0x78, 0x56, 0x34, 0x12, 0x33, 0x03, c], 0);
+        b.set(rest, 11);
+        safely(b, '0102030405060708090A0B0C0D0E0F11', cache);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('mutated real telegrams (bit flips, truncation, insertion) survive', () => {
+    const cache = new FormatCache(64);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: samples.length - 1 }),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+        fc.nat(),
+        fc.constantFrom('flip', 'truncate', 'insert', 'set'),
+        (i, edits, cut, how) => {
+          const s = samples[i];
+          if (s === undefined) return;
+          let b = Uint8Array.from(s.bytes);
+          if (how === 'truncate') b = b.slice(0, cut % (b.length + 1));
+          for (const [pos, val] of edits) {
+            if (b.length === 0) break;
+            const p = pos % b.length;
+            if (how === 'flip') b[p] = (b[p] ?? 0) ^ (1 << (val & 7));
+            else if (how === 'set') b[p] = val;
+            else if (how === 'insert') b = Uint8Array.from([...b.subarray(0, p), val, ...b.subarray(p)]);
+          }
+          safely(b, s.key, cache);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('hex strings with junk never throw anything but WmbusError', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), (s) => {
+        try {
+          decode(s);
+        } catch (e) {
+          expect(e).toBeInstanceOf(WmbusError);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
