@@ -12,6 +12,7 @@ import { KeyResolver } from './parser/key-resolver.js';
 import { CircuitBreaker } from './parser/lobaro/circuit-breaker.js';
 import { LobaroClient } from './parser/lobaro/lobaro-client.js';
 import { LobaroParser } from './parser/lobaro/lobaro-parser.js';
+import { SharedCircuit } from './parser/lobaro/shared-circuit.js';
 import { LocalParser } from './parser/local/local-parser.js';
 import type { Parser } from './parser/parser.js';
 import { AdminAuth } from './http/admin-auth.js';
@@ -24,7 +25,7 @@ import { EmbeddedBroker } from './publish/embedded-broker.js';
 import { KeyVault, openVault } from './security/key-vault.js';
 import { MqttConnection } from './publish/mqtt-connection.js';
 import { OutboxRelay } from './publish/outbox-relay.js';
-import { STATUS_TOPIC, Topics } from './publish/topics.js';
+import { statusTopic, Topics } from './publish/topics.js';
 import { MappingStore } from './store/mapping-store.js';
 import { createStore } from './store/create-store.js';
 import type { TelegramStore } from './store/store.js';
@@ -59,6 +60,7 @@ export async function createApp(config: Readonly<Config>, log: Logger): Promise<
   let lobaro: LobaroParser | undefined;
   let lobaroClient: LobaroClient | undefined;
   let breaker: CircuitBreaker | undefined;
+  let sharedState: SharedCircuit | undefined;
   let parser: Parser = new LocalParser();
   if (config.parser !== 'local' && config.lobaroToken) {
     lobaroClient = new LobaroClient({
@@ -66,6 +68,7 @@ export async function createApp(config: Readonly<Config>, log: Logger): Promise<
       timeoutMs: config.lobaroTimeoutS * 1_000, connections: config.nWorkers,
     });
     breaker = new CircuitBreaker(config.lobaroAuthPauseS * 1_000, (state) => events.emit('circuit', { state }));
+    sharedState = new SharedCircuit(store, breaker, log.child({ stage: 'lobaro' }));
     lobaro = new LobaroParser(lobaroClient, breaker, config.lobaroApi, events, log.child({ stage: 'lobaro' }), config.retryBaseMs);
     parser = config.parser === 'auto' ? new FallbackParser(lobaro, new LocalParser(), log) : lobaro;
   }
@@ -133,6 +136,7 @@ export async function createApp(config: Readonly<Config>, log: Logger): Promise<
   });
 
   let housekeeping: NodeJS.Timeout | undefined;
+  let unsubscribeWork: (() => void) | undefined;
   let started = false;
   let stopping: Promise<void> | undefined;
   let url = '';
@@ -148,19 +152,25 @@ export async function createApp(config: Readonly<Config>, log: Logger): Promise<
       vault.adopt(await openVault(store, config.keyEncryptionSecret));
       await sealPlainKeys(store, vault);
       await mappings.start();
+      await sharedState?.start();
       if (embedded) {
         await embedded.start();
         mqttUrl = embedded.url;
         log.info({ url: mqttUrl }, 'embedded MQTT broker listening');
       }
       mqtt = new MqttConnection({
-        url: mqttUrl, clientId: config.mqttClientId, username: config.mqttUsername, password: config.mqttPassword, statusTopic: STATUS_TOPIC,
+        url: mqttUrl, clientId: config.mqttClientId, username: config.mqttUsername, password: config.mqttPassword,
+        statusTopic: statusTopic(config.databaseUrl, config.instanceId),
       }, events, log.child({ stage: 'mqtt' }));
       relay = new OutboxRelay(store, mqtt, events, log.child({ stage: 'outbox' }), {
         instanceId: config.instanceId, batchSize: 256, leaseMs: 30_000, publishTimeoutMs: 10_000, idlePollMs: 1_000,
       });
       mqtt.start();
       relay.start();
+      unsubscribeWork = store.onWorkAvailable(() => {
+        pool.wake();
+        relay?.wake();
+      });
       await ingest.start();
       pool.start();
       housekeeping = setInterval(() => {
@@ -176,6 +186,8 @@ export async function createApp(config: Readonly<Config>, log: Logger): Promise<
       stopping ??= (async () => {
         // Order: stop accepting → drain workers → flush outbox → disconnect → close DB.
         await http.close().catch((err: unknown) => log.error({ err }, 'closing HTTP failed'));
+        unsubscribeWork?.();
+        await sharedState?.stop();
         await pool.stop(10_000);
         if (housekeeping) clearInterval(housekeeping);
         await ingest.stop();

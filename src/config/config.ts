@@ -97,7 +97,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     embeddedMqttPort: read.int('EMBEDDED_MQTT_PORT', 1883, 0, 65535),
     mqttUsername: read.string('MQTT_USERNAME'),
     mqttPassword: read.string('MQTT_PASSWORD'),
-    mqttClientId: read.string('MQTT_CLIENT_ID') ?? `oms-bridge-${hostname()}-${randomBytes(3).toString('hex')}`,
+    mqttClientId: '',
     mqttTopicTemplate: read.topicTemplate('MQTT_TOPIC_TEMPLATE', 'oms/v1/gw/{gateway_id}/meter/{meter_id}'),
     mqttQos: read.int('MQTT_QOS', 1, 0, 2) as 0 | 1 | 2,
     mqttRetain: read.bool('MQTT_RETAIN', false),
@@ -111,7 +111,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     mappingsFile: read.string('MAPPINGS_FILE') ?? './domainMappings.json',
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     syncTimeoutS: read.number('SYNC_TIMEOUT_S', 15, 0.1, 120),
-    instanceId: read.string('INSTANCE_ID') ?? `${hostname()}-${randomBytes(3).toString('hex')}`,
+    instanceId: read.instanceId('INSTANCE_ID') ?? `${hostname().replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 48)}-${randomBytes(3).toString('hex')}`,
     keyEncryptionSecret: read.string('KEY_ENCRYPTION_SECRET'),
     metricsToken: read.string('METRICS_TOKEN'),
     ingestRateLimit: read.string('INGEST_RATE_LIMIT') === undefined ? undefined : read.number('INGEST_RATE_LIMIT', 0, 0.01, 1_000_000),
@@ -131,6 +131,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     problems.push(`LOBARO_TOKEN: required when PARSER=${parser}`);
   }
   if (cfg.mqttUsername === undefined && cfg.mqttPassword !== undefined) problems.push('MQTT_USERNAME: required when MQTT_PASSWORD is set');
+  // Two instances never knock each other off the broker: the id is unique per process.
+  cfg.mqttClientId = read.string('MQTT_CLIENT_ID') ?? `oms-bridge-${cfg.instanceId}`;
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(cfg);
 }
@@ -207,6 +209,16 @@ class Reader {
     if (!v.includes('{meter_id}') || /[+#]/.test(v) || v.startsWith('/') || v.endsWith('/')) {
       this.problems.push(`${name}: must contain {meter_id}, no + or #, and no leading or trailing /`);
       return fallback;
+    }
+    return v;
+  }
+
+  /** One MQTT topic level (the per-instance status topic) and a lock owner name. */
+  instanceId(name: string): string | undefined {
+    const v = this.string(name);
+    if (v !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(v)) {
+      this.problems.push(`${name}: must match [A-Za-z0-9._-]{1,64}`);
+      return undefined;
     }
     return v;
   }

@@ -9,6 +9,15 @@ export function topicLevel(value: string | null | undefined): string {
 
 export const STATUS_TOPIC = 'oms/v1/bridge/status';
 
+/**
+ * Where the retained online/offline status (with its last will) goes. A single
+ * SQLite instance uses the well-known topic; instances sharing a PostgreSQL
+ * database each get their own, so one dying never marks the others offline.
+ */
+export function statusTopic(databaseUrl: string, instanceId: string): string {
+  return databaseUrl.startsWith('postgres') ? `oms/v1/bridge/${topicLevel(instanceId)}/status` : STATUS_TOPIC;
+}
+
 /** Renders the bridge's topics. Raw and error topics are fixed; the reading topic follows MQTT_TOPIC_TEMPLATE. */
 export class Topics {
   constructor(private readonly readingTemplate: string) {}

@@ -131,15 +131,17 @@ export function storeContract(name: string, makeEnv: () => Promise<StoreEnv>): v
       await store.renewLeases([ts[0]!.ingestId, ts[1]!.ingestId], 'A', now + 5_000);
       await store.renewLeases([ts[2]!.ingestId], 'B', now + 5_000); // not B's lease: no effect
       await store.renewLeases([], 'A', now + 5_000);
-      expect((await store.claimJobs(10, now + 2_000, 'B', 1_000)).map((j) => j.ingestId)).toEqual([ts[2]!.ingestId]);
+      expect((await store.claimJobs(10, now + 2_000, 'B', 10_000)).map((j) => j.ingestId)).toEqual([ts[2]!.ingestId]);
       expect((await store.claimJobs(10, now + 6_000, 'C', 1_000)).map((j) => j.ingestId)).toEqual([ts[0]!.ingestId, ts[1]!.ingestId]);
       // A lost its leases to C, so A's renewal must not touch them.
       await store.renewLeases([ts[0]!.ingestId], 'A', now + 60_000);
-      expect((await store.claimJobs(10, now + 7_001, 'D', 1_000)).map((j) => j.ingestId)).toEqual([ts[0]!.ingestId, ts[1]!.ingestId, ts[2]!.ingestId].sort());
+      expect((await store.claimJobs(10, now + 7_001, 'D', 10_000)).map((j) => j.ingestId)).toEqual([ts[0]!.ingestId, ts[1]!.ingestId]);
+      expect(await store.claimJobs(10, now + 11_999, 'E', 1_000)).toEqual([]); // B's lease on ts[2] runs until now + 12 000
+      expect((await store.claimJobs(10, now + 12_001, 'E', 1_000)).map((j) => j.ingestId)).toEqual([ts[2]!.ingestId]);
       expect((await store.depths()).queue).toBe(3);
     });
 
-    it('respects the claim limit and claims oldest first', async () => {
+    it('respects the claim limit', async () => {
       const ts = [await add(store, { createdAt: T0 + 30 }), await add(store, { createdAt: T0 + 10 }), await add(store, { createdAt: T0 + 20 })];
       const first = await store.claimJobs(2, T0 + 1_000, 'A', 1_000);
       expect(first).toHaveLength(2);
@@ -334,17 +336,17 @@ export function storeContract(name: string, makeEnv: () => Promise<StoreEnv>): v
     });
 
     it('replays only finished telegrams: attempts reset, due now, replay flag on the next claim', async () => {
-      const a = await add(store, { gatewayId: 'gwA' });
-      const b = await add(store, { gatewayId: 'gwB' });
+      const a = await add(store, { gatewayId: 'gwA', createdAt: T0 + 10 });
+      const b = await add(store, { gatewayId: 'gwB', createdAt: T0 + 20 });
       await finishAll(store, T0 + 1_000, 'error', 'lobaro_rejected');
-      const c = await add(store, { gatewayId: 'gwA' }); // still queued: not replayed
+      const c = await add(store, { gatewayId: 'gwA', createdAt: T0 + 1_500 }); // still queued: not replayed
       expect(await store.replayTelegrams({ gatewayId: 'gwA', status: 'queued' }, T0 + 2_000)).toBe(0);
       expect(await store.replayTelegrams({ gatewayId: 'gwA' }, T0 + 2_000)).toBe(1);
       expect(await store.getTelegram(a.ingestId)).toMatchObject({
         status: 'queued', attempts: 0, nextAttemptAt: T0 + 2_000, finishedAt: null, parsed: null, errorCode: null,
       });
       expect((await store.getTelegram(b.ingestId))?.status).toBe('error');
-      expect(await store.nextDueAt()).toBe(Math.min(T0 + 2_000, c.createdAt));
+      expect(await store.nextDueAt()).toBe(c.createdAt);
       const jobs = await store.claimJobs(10, T0 + 2_000, 'A', 1_000);
       expect(jobs.map((j) => [j.ingestId, j.replay, j.attempts])).toEqual([[a.ingestId, true, 0], [c.ingestId, false, 0]]);
       for (const j of jobs) {

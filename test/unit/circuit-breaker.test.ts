@@ -56,4 +56,24 @@ describe('CircuitBreaker', () => {
     advance(1);
     b.beforeCall();
   });
+
+  it('follows another instance: adopts a later open circuit and pause, and reports its own decisions', () => {
+    const { b, advance } = setup();
+    const shared: string[] = [];
+    b.sink = { opened: (u) => shared.push(`open:${u}`), paused: (u) => shared.push(`pause:${u}`), closed: () => shared.push('closed') };
+    b.adopt({ openUntil: 1_000_000 + 30_000, pausedUntil: 0 });
+    expect(b.current).toBe('open');
+    expect(rejection(() => b.beforeCall()).retryAfterMs).toBe(30_000);
+    b.adopt({ openUntil: 0, pausedUntil: 0 }); // an older state never shortens ours
+    expect(b.current).toBe('open');
+    advance(30_000);
+    b.beforeCall(); // probe
+    b.onSuccess();
+    b.pause(2_000);
+    b.onAuthFailure();
+    expect(shared).toEqual(['closed', `pause:${1_000_000 + 32_000}`, `open:${1_000_000 + 90_000}`]);
+    b.adopt({ openUntil: 0, pausedUntil: 1_000_000 + 100_000 });
+    advance(60_000);
+    expect(rejection(() => b.beforeCall()).code).toBe('lobaro_rate_limited');
+  });
 });

@@ -2,6 +2,13 @@ import { ParseError } from '../parser.js';
 
 export type CircuitState = 'closed' | 'open' | 'half_open';
 
+/** Receives local decisions so other instances can follow them (see SharedCircuit). */
+export interface CircuitSink {
+  opened(untilMs: number): void;
+  paused(untilMs: number): void;
+  closed(): void;
+}
+
 /**
  * Circuit breaker for Lobaro auth failures plus the shared 429 pause
  * (cockatiel's closed → open → half-open machine). While open, calls fail fast
@@ -12,6 +19,7 @@ export class CircuitBreaker {
   private openUntil = 0;
   private pausedUntil = 0;
   private probeInFlight = false;
+  sink: CircuitSink | undefined;
 
   constructor(
     private readonly authPauseMs: number,
@@ -45,7 +53,10 @@ export class CircuitBreaker {
 
   onSuccess(): void {
     this.probeInFlight = false;
-    if (this.state !== 'closed') this.transition('closed');
+    if (this.state !== 'closed') {
+      this.transition('closed');
+      this.sink?.closed();
+    }
   }
 
   /** Any non-auth outcome ends a probe without closing or reopening the circuit. */
@@ -59,12 +70,24 @@ export class CircuitBreaker {
     const wasClosed = this.state === 'closed';
     this.openUntil = this.now() + this.authPauseMs;
     this.transition('open');
+    this.sink?.opened(this.openUntil);
     return wasClosed;
   }
 
   /** 429: every call pauses until the server's Retry-After. */
   pause(ms: number): void {
     this.pausedUntil = Math.max(this.pausedUntil, this.now() + ms);
+    this.sink?.paused(this.pausedUntil);
+  }
+
+  /** Follows what another instance decided: an open circuit or a 429 pause that ends later than ours. */
+  adopt(shared: { openUntil: number; pausedUntil: number }): void {
+    const now = this.now();
+    this.pausedUntil = Math.max(this.pausedUntil, shared.pausedUntil);
+    if (shared.openUntil > now && shared.openUntil > this.openUntil && !this.probeInFlight) {
+      this.openUntil = shared.openUntil;
+      this.transition('open');
+    }
   }
 
   pauseRemainingMs(): number {
