@@ -24,6 +24,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   return run(rest, io);
 }
 
+// A reader that goes away (`| head`) is not an error of ours.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 main(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }).then(
   (code) => {
     process.exitCode = code;

@@ -225,7 +225,9 @@ function buildResult(w: Walk, key: KeyContext | null, cache: FormatCache | undef
     if (parsed.error !== undefined) body.BodyParseError = parsed.error;
   }
   if (w.error !== undefined) body.BodyParseError = w.error;
-  body.PayloadKnown = parsed !== null && parsed.error === undefined && w.error === undefined;
+  // A TPL without APL (CI 8A/8B, e.g. ACC-NR) has nothing to decode, which is fully understood too.
+  const nothingToDecode = w.payload === 'none' && w.tpl !== null && !w.encrypted;
+  body.PayloadKnown = (nothingToDecode || (parsed !== null && parsed.error === undefined)) && w.error === undefined;
   const sig = parsed !== null ? parsed.signatureBytes : [];
   const result: WmbusResult = {
     Raw: hex0x(f.data),

@@ -51,7 +51,8 @@ export function detectFrame(b: Uint8Array): Frame {
     return base;
   }
   if (n === formatATotal(l)) {
-    return { ...base, data: stripFormatA(b), frameFormat: 'A', hasCrc: true, crcValid: true };
+    const stripped = stripFormatA(b);
+    if (stripped !== null) return { ...base, data: stripped, frameFormat: 'A', hasCrc: true, crcValid: true };
   }
   // L-field missing: the telegram starts with a C-field, the next two bytes form a manufacturer code.
   const c0 = b[0] ?? 0;
@@ -69,23 +70,31 @@ export function detectFrame(b: Uint8Array): Frame {
   return { ...base, lengthMismatch: true };
 }
 
-/** Format A (EN 13757-4): block 1 = L C M A + CRC, then blocks of 16 data bytes + CRC. */
-function stripFormatA(b: Uint8Array): Uint8Array {
+/**
+ * Format A (EN 13757-4): block 1 = L C M A + CRC, then blocks of 16 data bytes + CRC. CRCs count as
+ * present when at least one block checks; then any bad block is a `crc_error` naming it. With no block
+ * checking, the length only matched by chance and the bytes are taken as a CRC-less frame.
+ */
+function stripFormatA(b: Uint8Array): Uint8Array | null {
   const l = b[0] ?? 0;
   const out = new Uint8Array(l + 1);
-  if (!crcMatchesBE(b, 0, 10, 10)) throw crcError(1);
+  let firstBad = crcMatchesBE(b, 0, 10, 10) ? 0 : 1;
+  let good = firstBad === 0 ? 1 : 0;
   out.set(b.subarray(0, 10), 0);
   let src = 12;
   let dst = 10;
   let block = 2;
   while (dst < l + 1) {
     const len = Math.min(16, l + 1 - dst);
-    if (!crcMatchesBE(b, src, src + len, src + len)) throw crcError(block);
+    if (crcMatchesBE(b, src, src + len, src + len)) good++;
+    else if (firstBad === 0) firstBad = block;
     out.set(b.subarray(src, src + len), dst);
     src += len + 2;
     dst += len;
     block++;
   }
+  if (good === 0) return null;
+  if (firstBad !== 0) throw crcError(firstBad);
   return out;
 }
 

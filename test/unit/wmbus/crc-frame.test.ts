@@ -47,6 +47,18 @@ describe('CRC-16/EN-13757', () => {
     }
   });
 
+  it('reports a bad first block when later blocks prove CRCs are present', () => {
+    const b = toBytes(OMS_A);
+    b[5] = (b[5] ?? 0) ^ 0x80;
+    try {
+      decode(b);
+      expect.unreachable();
+    } catch (e) {
+      expect((e as WmbusError).code).toBe('crc_error');
+      expect((e as WmbusError).details?.block).toBe(1);
+    }
+  });
+
   it('strips and verifies frame format B (OMS example)', () => {
     const r = decode('1444AE0C7856341201078C2027780B134365877AC5');
     expect(r.FrameFormat).toBe('B');
@@ -114,5 +126,16 @@ describe('wired M-Bus long frame', () => {
   it('rejects a wrong checksum and a wrong length', () => {
     expect(codeOf(() => decode(`${N22.slice(0, -4)}0016`))).toBe('crc_error');
     expect(codeOf(() => decode(`${N22.slice(0, -4)}16`))).toBe('length_mismatch');
+  });
+});
+
+describe('TPL without APL', () => {
+  it('decodes OMS N.5.2 (ELL-I + CI 8B, ACC-NR) as header only', () => {
+    const r = decode('194793444433221155378c20758b8877665593445508ff040000');
+    expect(r.CFieldString).toBe('0x47 (ACC_NR)');
+    expect(r.CiChain).toEqual(['0x8c', '0x8b']);
+    expect(r.TplIdString).toBe('55667788');
+    expect(r.PayloadKnown).toBe(true);
+    expect(r.Body.DataRecords).toEqual([]);
   });
 });

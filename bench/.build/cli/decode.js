@@ -1,0 +1,101 @@
+/** `oms-bridge decode`: one telegram from argv, or JSON Lines `{"hex","key"}` from stdin. */
+import { createInterface } from 'node:readline';
+import { decode, FormatCache, WmbusError } from '../wmbus/index.js';
+const USAGE = 'usage: oms-bridge decode [--key HEX] HEX | oms-bridge decode --jsonl < lines.jsonl';
+/** Formats kept across JSONL lines so compact frames (CI 79) decode after their full frame. */
+const CACHE_ENTRIES = 4096;
+/** A line longer than this cannot be a telegram (1024 bytes as hex plus JSON). */
+const MAX_LINE = 16_384;
+function parseArgs(args) {
+    const p = { key: null, jsonl: false, hex: null };
+    for (let i = 0; i < args.length; i++) {
+        const a = args[i] ?? '';
+        if (a === '--key') {
+            const k = args[++i];
+            if (k === undefined)
+                return '--key needs a value';
+            p.key = k;
+        }
+        else if (a.startsWith('--key=')) {
+            p.key = a.slice('--key='.length);
+        }
+        else if (a === '--jsonl') {
+            p.jsonl = true;
+        }
+        else if (a.startsWith('-') && a !== '-') {
+            return `unknown option ${a}`;
+        }
+        else if (p.hex === null) {
+            p.hex = a;
+        }
+        else {
+            return 'only one telegram may be given';
+        }
+    }
+    if (p.jsonl === (p.hex !== null))
+        return p.jsonl ? '--jsonl reads stdin; give no telegram' : 'missing telegram';
+    return p;
+}
+function errorLine(code, message) {
+    return JSON.stringify({ error: { code, message } });
+}
+/** One decode to one JSON line; typed decoder errors become `{"error":{…}}`. */
+function decodeLine(hex, key, cache) {
+    if (typeof hex !== 'string')
+        return errorLine('invalid_input', 'field "hex" must be a string');
+    if (key !== undefined && key !== null && typeof key !== 'string')
+        return errorLine('invalid_input', 'field "key" must be a string or null');
+    try {
+        return JSON.stringify(decode(hex, { key: key ?? null, formatCache: cache }));
+    }
+    catch (e) {
+        if (e instanceof WmbusError)
+            return errorLine(e.code, e.message);
+        throw e;
+    }
+}
+export async function runDecode(args, io) {
+    const p = parseArgs(args);
+    if (typeof p === 'string') {
+        io.stderr.write(`oms-bridge decode: ${p}\n${USAGE}\n`);
+        return 2;
+    }
+    const cache = new FormatCache(CACHE_ENTRIES);
+    if (!p.jsonl) {
+        io.stdout.write(`${decodeLine(p.hex, p.key, cache)}\n`);
+        return 0;
+    }
+    const rl = createInterface({ input: io.stdin, crlfDelay: Infinity });
+    try {
+        for await (const line of rl) {
+            if (line.trim() === '')
+                continue;
+            let out;
+            if (line.length > MAX_LINE) {
+                out = errorLine('invalid_input', `line longer than ${MAX_LINE} characters`);
+            }
+            else {
+                let obj;
+                try {
+                    obj = JSON.parse(line);
+                }
+                catch {
+                    obj = undefined;
+                }
+                if (obj === null || typeof obj !== 'object' || Array.isArray(obj))
+                    out = errorLine('invalid_json', 'line is not a JSON object');
+                else {
+                    const o = obj;
+                    out = decodeLine(o.hex, o.key, cache);
+                }
+            }
+            if (!io.stdout.write(`${out}\n`))
+                await new Promise((resolve) => io.stdout.once('drain', resolve));
+        }
+    }
+    catch (e) {
+        io.stderr.write(`oms-bridge decode: cannot read stdin: ${e.message}\n`);
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,193 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { parseGatewayKeys } from './gateway-keys.js';
+export class ConfigError extends Error {
+    problems;
+    constructor(problems) {
+        super(`invalid configuration:\n${problems.join('\n')}`);
+        this.problems = problems;
+        this.name = 'ConfigError';
+    }
+}
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+/** Reads the environment, collects every problem, throws one ConfigError listing them all. */
+export function loadConfig(env = process.env) {
+    const problems = [];
+    const read = new Reader(env, problems);
+    const appEnv = read.oneOf('APP_ENV', ['dev', 'prod', 'test'], 'dev');
+    const lobaroToken = read.string('LOBARO_TOKEN');
+    const parser = read.oneOf('PARSER', ['lobaro', 'local', 'auto'], lobaroToken ? 'lobaro' : 'local');
+    let generatedGatewayKey;
+    let ingestApiKeys = new Map();
+    const keysText = read.string('INGEST_API_KEYS');
+    if (keysText !== undefined) {
+        const parsed = parseGatewayKeys(keysText);
+        if (typeof parsed === 'string')
+            problems.push(`INGEST_API_KEYS: ${parsed}`);
+        else
+            ingestApiKeys = parsed;
+    }
+    else if (appEnv !== 'prod') {
+        generatedGatewayKey = randomBytes(18).toString('base64url');
+        ingestApiKeys = new Map([[generatedGatewayKey, '*']]);
+    }
+    const cfg = {
+        appEnv,
+        host: read.string('HOST') ?? '0.0.0.0',
+        port: read.int('PORT', 8080, 0, 65535),
+        ingestApiKeys,
+        generatedGatewayKey,
+        adminToken: read.string('ADMIN_TOKEN'),
+        parser,
+        lobaroToken,
+        lobaroBaseUrl: read.url('LOBARO_BASE_URL', 'https://platform.lobaro.com', ['http:', 'https:']).replace(/\/+$/, ''),
+        lobaroApi: read.oneOf('LOBARO_API', ['meterData', 'mbus'], 'meterData'),
+        lobaroTimeoutS: read.number('LOBARO_TIMEOUT_S', 10, 0.01, 600),
+        lobaroMaxAttempts: read.int('LOBARO_MAX_ATTEMPTS', 3, 1, 100),
+        lobaroAuthPauseS: read.number('LOBARO_AUTH_PAUSE_S', 60, 0.01, 86_400),
+        mqttUrl: read.optionalUrl('MQTT_URL', ['mqtt:', 'mqtts:', 'ws:', 'wss:']),
+        embeddedMqttPort: read.int('EMBEDDED_MQTT_PORT', 1883, 0, 65535),
+        mqttUsername: read.string('MQTT_USERNAME'),
+        mqttPassword: read.string('MQTT_PASSWORD'),
+        mqttClientId: '',
+        mqttTopicTemplate: read.topicTemplate('MQTT_TOPIC_TEMPLATE', 'oms/v1/gw/{gateway_id}/meter/{meter_id}'),
+        mqttQos: read.int('MQTT_QOS', 1, 0, 2),
+        mqttRetain: read.bool('MQTT_RETAIN', false),
+        databaseUrl: read.databaseUrl('DATABASE_URL', 'sqlite:///./data/bridge.db'),
+        enableDedup: read.bool('ENABLE_DEDUP', true),
+        dedupWindowS: read.int('DEDUP_WINDOW_S', 300, 1, 31 * 86_400),
+        nWorkers: read.int('N_WORKERS', 8, 1, 1024),
+        queueMax: read.int('QUEUE_MAX', 5000, 1, 10_000_000),
+        outboxMax: read.int('OUTBOX_MAX', 100_000, 1, 100_000_000),
+        keyPolicy: read.oneOf('KEY_POLICY', ['strict', 'lenient'], 'strict'),
+        mappingsFile: read.string('MAPPINGS_FILE') ?? './domainMappings.json',
+        logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+        syncTimeoutS: read.number('SYNC_TIMEOUT_S', 15, 0.1, 120),
+        instanceId: read.instanceId('INSTANCE_ID') ?? `${hostname().replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 48)}-${randomBytes(3).toString('hex')}`,
+        keyEncryptionSecret: read.string('KEY_ENCRYPTION_SECRET'),
+        metricsToken: read.string('METRICS_TOKEN'),
+        ingestRateLimit: read.string('INGEST_RATE_LIMIT') === undefined ? undefined : read.number('INGEST_RATE_LIMIT', 0, 0.01, 1_000_000),
+        jobLeaseS: read.number('JOB_LEASE_S', 30, 1, 3_600),
+        retryBaseMs: read.int('RETRY_BASE_MS', 1_000, 1, 3_600_000),
+        retryMaxMs: read.int('RETRY_MAX_MS', 60_000, 1, 86_400_000),
+    };
+    if (appEnv === 'prod') {
+        if (keysText === undefined)
+            problems.push('INGEST_API_KEYS: required when APP_ENV=prod');
+        if (cfg.adminToken === undefined)
+            problems.push('ADMIN_TOKEN: required when APP_ENV=prod');
+        if (parser !== 'local' && lobaroToken === undefined)
+            problems.push(`LOBARO_TOKEN: required when APP_ENV=prod and PARSER=${parser}`);
+        if (cfg.keyEncryptionSecret === undefined)
+            problems.push('KEY_ENCRYPTION_SECRET: required when APP_ENV=prod (AES keys are encrypted at rest)');
+    }
+    if (cfg.keyEncryptionSecret !== undefined && cfg.keyEncryptionSecret.length < 16)
+        problems.push('KEY_ENCRYPTION_SECRET: must have at least 16 characters');
+    if (parser !== 'local' && lobaroToken === undefined && appEnv !== 'prod') {
+        problems.push(`LOBARO_TOKEN: required when PARSER=${parser}`);
+    }
+    if (cfg.mqttUsername === undefined && cfg.mqttPassword !== undefined)
+        problems.push('MQTT_USERNAME: required when MQTT_PASSWORD is set');
+    // Two instances never knock each other off the broker: the id is unique per process.
+    cfg.mqttClientId = read.string('MQTT_CLIENT_ID') ?? `oms-bridge-${cfg.instanceId}`;
+    if (problems.length > 0)
+        throw new ConfigError(problems);
+    return Object.freeze(cfg);
+}
+class Reader {
+    env;
+    problems;
+    constructor(env, problems) {
+        this.env = env;
+        this.problems = problems;
+    }
+    string(name) {
+        const v = this.env[name];
+        return v === undefined || v.trim() === '' ? undefined : v.trim();
+    }
+    oneOf(name, allowed, fallback) {
+        const v = this.string(name);
+        if (v === undefined)
+            return fallback;
+        if (allowed.includes(v))
+            return v;
+        this.problems.push(`${name}: must be one of ${allowed.join('|')}, got "${v}"`);
+        return fallback;
+    }
+    number(name, fallback, min, max) {
+        const v = this.string(name);
+        if (v === undefined)
+            return fallback;
+        const n = Number(v);
+        if (!Number.isFinite(n) || n < min || n > max) {
+            this.problems.push(`${name}: must be a number in [${min}, ${max}], got "${v}"`);
+            return fallback;
+        }
+        return n;
+    }
+    int(name, fallback, min, max) {
+        const v = this.string(name);
+        if (v === undefined)
+            return fallback;
+        const n = Number(v);
+        if (!/^-?\d+$/.test(v) || n < min || n > max) {
+            this.problems.push(`${name}: must be an integer in [${min}, ${max}], got "${v}"`);
+            return fallback;
+        }
+        return n;
+    }
+    bool(name, fallback) {
+        const v = this.string(name)?.toLowerCase();
+        if (v === undefined)
+            return fallback;
+        if (['true', '1', 'yes', 'on'].includes(v))
+            return true;
+        if (['false', '0', 'no', 'off'].includes(v))
+            return false;
+        this.problems.push(`${name}: must be true or false, got "${v}"`);
+        return fallback;
+    }
+    url(name, fallback, protocols) {
+        return this.optionalUrl(name, protocols) ?? fallback;
+    }
+    optionalUrl(name, protocols) {
+        const v = this.string(name);
+        if (v === undefined)
+            return undefined;
+        try {
+            const u = new URL(v);
+            if (!protocols.includes(u.protocol))
+                throw new Error('protocol');
+            return v;
+        }
+        catch {
+            this.problems.push(`${name}: must be a URL with scheme ${protocols.map((p) => p.replace(':', '://')).join(' or ')}`);
+            return undefined;
+        }
+    }
+    topicTemplate(name, fallback) {
+        const v = this.string(name) ?? fallback;
+        if (!v.includes('{meter_id}') || /[+#]/.test(v) || v.startsWith('/') || v.endsWith('/')) {
+            this.problems.push(`${name}: must contain {meter_id}, no + or #, and no leading or trailing /`);
+            return fallback;
+        }
+        return v;
+    }
+    /** One MQTT topic level (the per-instance status topic) and a lock owner name. */
+    instanceId(name) {
+        const v = this.string(name);
+        if (v !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(v)) {
+            this.problems.push(`${name}: must match [A-Za-z0-9._-]{1,64}`);
+            return undefined;
+        }
+        return v;
+    }
+    databaseUrl(name, fallback) {
+        const v = this.string(name) ?? fallback;
+        if (!/^sqlite:\/\/\/?.+/.test(v) && !/^postgres(ql)?:\/\//.test(v)) {
+            this.problems.push(`${name}: must be sqlite:///<path> or postgres://…`);
+            return fallback;
+        }
+        return v;
+    }
+}

@@ -1,0 +1,91 @@
+import { Type } from '@sinclair/typebox';
+import { keyId } from '../../../security/key-id.js';
+import { ErrorBody } from '../../schemas.js';
+import { HttpError } from '../../http-error.js';
+import { iso, KeyHex, MeterId, PagedBody, pageOf, PageQuery } from './common.js';
+import { parseImport } from './key-import.js';
+const KeyView = Type.Object({
+    meter_id: Type.String(),
+    manufacturer: Type.Union([Type.String(), Type.Null()]),
+    key_id: Type.String({ description: 'Uppercase hex SHA-256 of the key bytes (Lobaro KeyIdentifier). The key itself is never returned.' }),
+    updated_at: Type.String({ format: 'date-time' }),
+});
+/** Keys are write-only: answers carry key_id, never key material. */
+export const keyRoutes = async (app, ctx) => {
+    const view = (k) => ({
+        meter_id: k.meterId, manufacturer: k.manufacturer, key_id: keyId(ctx.vault.open(k.keyHex)), updated_at: iso(k.updatedAt),
+    });
+    const audit = (actor, action, target, details = null) => ctx.store.insertAudit({ at: Date.now(), action, target, actor: actor ?? 'unknown', details });
+    app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string', bodyLimit: 4 * 1024 * 1024 }, (_req, body, done) => done(null, body));
+    app.get('/keys', {
+        schema: { summary: 'List stored meter keys (paged)', tags: ['admin: keys'], querystring: PageQuery, response: { 200: PagedBody(KeyView) } },
+    }, async (req) => {
+        const page = await ctx.store.listMeterKeys(req.query.limit ?? 100, req.query.cursor ?? null);
+        return pageOf(page.items.map(view), page.nextCursor);
+    });
+    app.get('/keys/:meter_id', {
+        schema: { summary: 'One meter key (its key_id)', tags: ['admin: keys'], params: Type.Object({ meter_id: MeterId }), response: { 200: KeyView, 404: ErrorBody } },
+    }, async (req) => {
+        const k = await ctx.store.getMeterKeyRecord(req.params.meter_id);
+        if (!k)
+            throw new HttpError(404, 'not_found', `no key for meter ${req.params.meter_id}`);
+        return view(k);
+    });
+    app.put('/keys/:meter_id', {
+        schema: {
+            summary: 'Store or replace a meter key', tags: ['admin: keys'], params: Type.Object({ meter_id: MeterId }),
+            body: Type.Object({ key_hex: KeyHex, manufacturer: Type.Optional(Type.String({ pattern: '^[A-Za-z]{3}$' })) }),
+            response: { 200: KeyView },
+        },
+    }, async (req) => {
+        const now = Date.now();
+        const key = req.body.key_hex.toUpperCase();
+        await ctx.store.putMeterKey(req.params.meter_id, ctx.vault.seal(key), req.body.manufacturer?.toUpperCase() ?? null, now);
+        await audit(req.adminActor, 'key.put', req.params.meter_id, { key_id: keyId(key) });
+        return { meter_id: req.params.meter_id, manufacturer: req.body.manufacturer?.toUpperCase() ?? null, key_id: keyId(key), updated_at: iso(now) };
+    });
+    app.delete('/keys/:meter_id', {
+        schema: { summary: 'Delete a meter key', tags: ['admin: keys'], params: Type.Object({ meter_id: MeterId }), response: { 204: Type.Null(), 404: ErrorBody } },
+    }, async (req, reply) => {
+        if (!(await ctx.store.deleteMeterKey(req.params.meter_id)))
+            throw new HttpError(404, 'not_found', `no key for meter ${req.params.meter_id}`);
+        await audit(req.adminActor, 'key.delete', req.params.meter_id);
+        return reply.code(204).send(null);
+    });
+    app.post('/keys::import', {
+        schema: {
+            summary: 'Bulk import keys',
+            description: 'Body: text/csv without header, rows `meter_id;key_hex[;manufacturer]`, or a JSON array `[{meter_id, key_hex, manufacturer?}]`. Bad rows never stop good ones.',
+            tags: ['admin: keys'],
+            body: Type.Union([Type.String(), Type.Array(Type.Object({}, { additionalProperties: true }))]),
+            response: {
+                200: Type.Object({
+                    imported: Type.Integer(),
+                    results: Type.Array(Type.Object({ row: Type.Integer(), meter_id: Type.Union([Type.String(), Type.Null()]), ok: Type.Boolean(), error: Type.Optional(Type.String()) })),
+                }),
+            },
+        },
+    }, async (req) => {
+        const rows = parseImport(req.body);
+        const now = Date.now();
+        let imported = 0;
+        const results = [];
+        for (const row of rows) {
+            if ('error' in row) {
+                results.push({ row: row.row, meter_id: row.meterId, ok: false, error: row.error });
+                continue;
+            }
+            try {
+                await ctx.store.putMeterKey(row.meterId, ctx.vault.seal(row.keyHex), row.manufacturer, now);
+                imported += 1;
+                results.push({ row: row.row, meter_id: row.meterId, ok: true });
+            }
+            catch (err) {
+                req.log.error({ err, row: row.row }, 'key import row failed');
+                results.push({ row: row.row, meter_id: row.meterId, ok: false, error: 'storing the key failed' });
+            }
+        }
+        await audit(req.adminActor, 'keys.import', null, { imported, rejected: results.length - imported });
+        return { imported, results };
+    });
+};

@@ -1,0 +1,81 @@
+import { Type } from '@sinclair/typebox';
+import { HttpError } from '../../http-error.js';
+import { ErrorBody } from '../../schemas.js';
+import { iso, PagedBody, pageOf, PageQuery, parseTime } from './common.js';
+const Filter = Type.Object({
+    status: Type.Optional(Type.Union([Type.Literal('queued'), Type.Literal('processing'), Type.Literal('done'), Type.Literal('error')])),
+    error_code: Type.Optional(Type.String({ maxLength: 64 })),
+    meter_id: Type.Optional(Type.String({ maxLength: 64 })),
+    gateway_id: Type.Optional(Type.String({ maxLength: 64 })),
+    since: Type.Optional(Type.String({ description: 'RFC 3339; telegrams accepted at or after.' })),
+    until: Type.Optional(Type.String({ description: 'RFC 3339; telegrams accepted before.' })),
+});
+const TelegramView = Type.Object({
+    ingest_id: Type.String(),
+    gateway_id: Type.String(),
+    meter_id: Type.Union([Type.String(), Type.Null()]),
+    status: Type.String(),
+    attempts: Type.Integer(),
+    error_code: Type.Union([Type.String(), Type.Null()]),
+    last_error: Type.Union([Type.String(), Type.Null()]),
+    rx_time: Type.String(),
+    accepted_at: Type.String({ format: 'date-time' }),
+    finished_at: Type.Union([Type.String(), Type.Null()]),
+    published_at: Type.Union([Type.String(), Type.Null()]),
+    result: Type.Unknown({ description: 'The published payload (reading or error), null while unfinished.' }),
+});
+function toFilter(f) {
+    const out = {};
+    if (f.status)
+        out.status = f.status;
+    if (f.error_code)
+        out.errorCode = f.error_code;
+    if (f.meter_id)
+        out.meterId = f.meter_id;
+    if (f.gateway_id)
+        out.gatewayId = f.gateway_id;
+    const since = parseTime('since', f.since);
+    const until = parseTime('until', f.until);
+    if (since !== undefined)
+        out.since = since;
+    if (until !== undefined)
+        out.until = until;
+    return out;
+}
+const view = (t) => ({
+    ingest_id: t.ingestId, gateway_id: t.gatewayId, meter_id: t.meterId, status: t.status, attempts: t.attempts,
+    error_code: t.errorCode, last_error: t.lastError, rx_time: t.rxTime, accepted_at: iso(t.createdAt),
+    finished_at: iso(t.finishedAt), published_at: iso(t.publishedAt), result: t.parsed ?? null,
+});
+/** Look into processing and re-run telegrams (e.g. all decrypt_key_missing of a meter after its key was added). */
+export const telegramAdminRoutes = async (app, ctx) => {
+    app.get('/telegrams/:ingest_id', {
+        schema: { summary: 'One telegram: status, attempts, last error, result, publish time', tags: ['admin: telegrams'], params: Type.Object({ ingest_id: Type.String({ maxLength: 64 }) }), response: { 200: TelegramView, 404: ErrorBody } },
+    }, async (req) => {
+        const t = await ctx.store.getTelegram(req.params.ingest_id);
+        if (!t)
+            throw new HttpError(404, 'not_found', `no telegram ${req.params.ingest_id}`);
+        return view(t);
+    });
+    app.get('/telegrams', {
+        schema: { summary: 'Telegrams by filter, newest first (paged)', tags: ['admin: telegrams'], querystring: Type.Intersect([PageQuery, Filter]), response: { 200: PagedBody(TelegramView) } },
+    }, async (req) => {
+        const page = await ctx.store.listTelegrams(toFilter(req.query), req.query.limit ?? 100, req.query.cursor ?? null);
+        return pageOf(page.items.map(view), page.nextCursor);
+    });
+    app.post('/telegrams::replay', {
+        schema: {
+            summary: 'Re-queue finished telegrams matching a filter', description: 'At least one filter field. Results are published again with the same ingest_id and "replay": true.',
+            tags: ['admin: telegrams'], body: Filter, response: { 200: Type.Object({ replayed: Type.Integer() }), 400: ErrorBody },
+        },
+    }, async (req) => {
+        const filter = toFilter(req.body);
+        if (Object.keys(filter).length === 0)
+            throw new HttpError(400, 'validation_failed', 'give at least one filter field', [{ field: 'body', problem: 'empty filter would replay everything' }]);
+        const replayed = await ctx.store.replayTelegrams(filter, Date.now());
+        await ctx.store.insertAudit({ at: Date.now(), action: 'telegrams.replay', target: null, actor: req.adminActor ?? 'unknown', details: { filter: req.body, replayed } });
+        if (replayed > 0)
+            ctx.wakeWorkers();
+        return { replayed };
+    });
+};

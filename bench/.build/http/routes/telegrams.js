@@ -1,0 +1,66 @@
+import { Type } from '@sinclair/typebox';
+import { HttpError } from '../http-error.js';
+import { AcceptedBody, ErrorBody, TelegramBody } from '../schemas.js';
+import { telegramProblems } from '../validate-telegram.js';
+/** POST /v1/telegrams — the gateway API. */
+export const telegramRoutes = async (app, opts) => {
+    // Auth before the body is read: an unknown key costs no JSON parsing.
+    app.addHook('onRequest', async (req) => {
+        const scope = opts.auth.gatewayFor(req.headers.authorization);
+        if (scope === undefined) {
+            throw new HttpError(401, 'unauthorized', req.headers.authorization ? 'unknown gateway key' : 'missing Authorization: Bearer <gateway key>');
+        }
+        req.gatewayScope = scope;
+    });
+    app.post('/v1/telegrams', {
+        schema: {
+            summary: 'Submit one wM-Bus/OMS telegram',
+            description: 'Stores the telegram durably, then answers 202. The telegram ends on MQTT as a reading or an error, even across a crash. `?sync=true` waits for the result (debug).',
+            tags: ['gateway'],
+            security: [{ gatewayKey: [] }],
+            querystring: Type.Object({ sync: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'true: wait (bounded) and answer 200 with the published payload. Debug only.' })) }),
+            body: TelegramBody,
+            response: {
+                200: Type.Object({}, { additionalProperties: true, description: 'With ?sync=true: the payload that was published.' }),
+                202: AcceptedBody,
+                400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 413: ErrorBody, 415: ErrorBody, 429: ErrorBody, 503: ErrorBody,
+            },
+        },
+    }, async (req, reply) => {
+        const body = req.body;
+        const problems = telegramProblems(body);
+        if (problems.length > 0)
+            throw new HttpError(400, 'validation_failed', 'request body is invalid', problems);
+        if (req.gatewayScope !== '*' && req.gatewayScope !== body.gateway_id) {
+            throw new HttpError(403, 'forbidden', 'this key may not post for this gateway_id');
+        }
+        const waitS = opts.rateLimiter?.take(body.gateway_id) ?? 0;
+        if (waitS > 0) {
+            throw new HttpError(429, 'rate_limited', 'too many requests for this gateway_id', undefined, { 'retry-after': String(waitS) });
+        }
+        const full = opts.ingest.full();
+        if (full) {
+            throw new HttpError(503, 'backpressure', `${full === 'queue' ? 'queue' : 'outbox'} is full; retry later`, undefined, {
+                'retry-after': String(opts.retryAfterS),
+            });
+        }
+        const wait = req.query.sync === 'true';
+        const result = await opts.ingest.accept({
+            gatewayId: body.gateway_id,
+            rxTime: body.rx_time,
+            rssiDbm: body.rssi_dbm,
+            mode: body.mode,
+            rawHex: body.raw_hex,
+            meterHint: body.meter_hint,
+            keyHex: body.key_hex,
+        });
+        if (wait) {
+            const payload = await opts.waiter.wait(result.ingestId, opts.syncTimeoutMs);
+            if (payload)
+                return reply.code(200).send(payload);
+        }
+        return reply.code(202).send(result.duplicate
+            ? { accepted: true, duplicate: true, ingest_id: result.ingestId }
+            : { accepted: true, ingest_id: result.ingestId });
+    });
+};

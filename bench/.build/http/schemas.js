@@ -1,0 +1,28 @@
+import { Type } from '@sinclair/typebox';
+export const ErrorBody = Type.Object({
+    error: Type.Object({
+        code: Type.String({ examples: ['validation_failed'] }),
+        message: Type.String(),
+        details: Type.Optional(Type.Unknown()),
+    }),
+}, { description: 'Every error answer has this shape.' });
+export const TelegramBody = Type.Object({
+    gateway_id: Type.String({ description: 'Gateway id; becomes one MQTT topic level. [A-Za-z0-9._-]{1,64}', examples: ['gw-esp32c3-001'] }),
+    rx_time: Type.Optional(Type.String({ description: 'Receive time, RFC 3339. Server time when absent.', examples: ['2026-01-08T12:45:11.123Z'] })),
+    rssi_dbm: Type.Optional(Type.Number({ description: 'Signal strength in dBm, [-150, 0].', examples: [-82] })),
+    mode: Type.Optional(Type.String({ maxLength: 16, description: 'Radio mode, e.g. T1, C1, S1.', examples: ['T1'] })),
+    raw_hex: Type.String({
+        description: 'The telegram as hex digits, 11 to 512 bytes, with or without link-layer CRCs.',
+        examples: ['2e4493157856341233037a2a0020055923c95aaa26d1b2e7493b013ec4a6f6d3529b520edff0ea6defc99d6d69ebf3'],
+    }),
+    meter_hint: Type.Optional(Type.Object({
+        meter_id: Type.Optional(Type.String({ maxLength: 64 })),
+        manufacturer: Type.Optional(Type.String({ maxLength: 8 })),
+    })),
+    key_hex: Type.Optional(Type.String({ description: 'AES-128 key for this telegram, 32 hex digits. Never echoed or logged.' })),
+}, { description: 'One telegram as received by a gateway.' });
+export const AcceptedBody = Type.Object({
+    accepted: Type.Literal(true),
+    ingest_id: Type.String({ format: 'uuid' }),
+    duplicate: Type.Optional(Type.Literal(true)),
+});

@@ -1,0 +1,34 @@
+const GATEWAY_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const HEX = /^[0-9a-fA-F]*$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+export const MIN_TELEGRAM_BYTES = 11;
+export const MAX_TELEGRAM_BYTES = 512;
+/**
+ * The checks JSON Schema cannot phrase clearly (hex, byte length, RFC 3339,
+ * ranges). Returns every problem, not just the first, so a gateway developer
+ * fixes them in one go.
+ */
+export function telegramProblems(b) {
+    const p = [];
+    if (!GATEWAY_ID.test(b.gateway_id))
+        p.push({ field: 'gateway_id', problem: 'must match [A-Za-z0-9._-]{1,64}' });
+    if (!HEX.test(b.raw_hex))
+        p.push({ field: 'raw_hex', problem: 'must contain hex digits only (no 0x, no spaces)' });
+    else if (b.raw_hex.length % 2 !== 0)
+        p.push({ field: 'raw_hex', problem: 'must have an even number of hex digits' });
+    else if (b.raw_hex.length < MIN_TELEGRAM_BYTES * 2)
+        p.push({ field: 'raw_hex', problem: `must be at least ${MIN_TELEGRAM_BYTES} bytes (link layer + CI)` });
+    else if (b.raw_hex.length > MAX_TELEGRAM_BYTES * 2)
+        p.push({ field: 'raw_hex', problem: `must be at most ${MAX_TELEGRAM_BYTES} bytes` });
+    if (b.rx_time !== undefined && (!RFC3339.test(b.rx_time) || Number.isNaN(Date.parse(b.rx_time)))) {
+        p.push({ field: 'rx_time', problem: 'must be an RFC 3339 date-time, e.g. 2026-01-08T12:45:11.123Z' });
+    }
+    if (b.rssi_dbm !== undefined && !(b.rssi_dbm >= -150 && b.rssi_dbm <= 0))
+        p.push({ field: 'rssi_dbm', problem: 'must be a number in [-150, 0]' });
+    if (b.key_hex !== undefined && !/^[0-9a-fA-F]{32}$/.test(b.key_hex))
+        p.push({ field: 'key_hex', problem: 'must be exactly 32 hex digits' });
+    const hintId = b.meter_hint?.meter_id;
+    if (hintId !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(hintId))
+        p.push({ field: 'meter_hint.meter_id', problem: 'must match [A-Za-z0-9._-]{1,64}' });
+    return p;
+}

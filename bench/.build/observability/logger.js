@@ -1,0 +1,19 @@
+import { pino } from 'pino';
+/**
+ * Paths pino replaces with "[redacted]". AES keys and tokens must never reach a
+ * log line; callers also avoid putting them in objects, this is the net below.
+ */
+export const REDACT_PATHS = [
+    'key', 'key_hex', 'keyHex', '*.key', '*.key_hex', '*.keyHex',
+    'token', '*.token', 'authorization', '*.authorization', 'headers.authorization', '*.headers.authorization',
+    'password', '*.password', 'lobaroToken', 'adminToken', 'mqttPassword', 'url', '*.url',
+];
+export function createLogger(level, destination) {
+    return pino({
+        level,
+        base: { service: 'oms-bridge' },
+        redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+        timestamp: pino.stdTimeFunctions.isoTime,
+        formatters: { level: (label) => ({ level: label }) },
+    }, destination);
+}

@@ -1,0 +1,72 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+const CIRCUIT = { closed: 0, half_open: 1, open: 2 };
+/**
+ * Prometheus metrics (`oms_bridge_*`), fed by pipeline events and by gauges
+ * read at scrape time. One registry per app, so tests and several apps in one
+ * process never share counters.
+ */
+export function createMetrics(events, sources) {
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry, prefix: 'oms_bridge_' });
+    const r = [registry];
+    const ingest = new Counter({ name: 'oms_bridge_ingest_requests_total', help: 'POST /v1/telegrams answers by gateway and outcome', labelNames: ['gateway', 'outcome'], registers: r });
+    const ack = new Histogram({
+        name: 'oms_bridge_ingest_ack_seconds', help: 'Time to answer POST /v1/telegrams', labelNames: ['status'], registers: r,
+        buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    });
+    const dedup = new Counter({ name: 'oms_bridge_ingest_dedup_hits_total', help: 'Telegrams answered as duplicates', registers: r });
+    const jobs = new Counter({ name: 'oms_bridge_worker_jobs_total', help: 'Jobs by final status and error code', labelNames: ['status', 'code'], registers: r });
+    const retries = new Counter({ name: 'oms_bridge_worker_retries_total', help: 'Parse attempts scheduled again', labelNames: ['code'], registers: r });
+    const lobaroLatency = new Histogram({
+        name: 'oms_bridge_lobaro_request_seconds', help: 'Lobaro API request latency', registers: r,
+        buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    });
+    const lobaroStatus = new Counter({ name: 'oms_bridge_lobaro_responses_total', help: 'Lobaro answers by HTTP status (or timeout/network)', labelNames: ['status'], registers: r });
+    const published = new Counter({ name: 'oms_bridge_mqtt_published_total', help: 'Messages acknowledged by the broker, by topic kind', labelNames: ['kind'], registers: r });
+    new Gauge({
+        name: 'oms_bridge_queue_depth', help: 'Unfinished jobs (queued + in flight)', registers: r,
+        async collect() { this.set((await sources.depths()).queue); },
+    });
+    new Gauge({
+        name: 'oms_bridge_outbox_depth', help: 'Messages waiting for the broker', registers: r,
+        async collect() { this.set((await sources.depths()).outbox); },
+    });
+    new Gauge({
+        name: 'oms_bridge_outbox_oldest_age_seconds', help: 'Age of the oldest unpublished message (0 when empty)', registers: r,
+        async collect() {
+            const oldest = (await sources.depths()).oldestOutboxAt;
+            this.set(oldest === null ? 0 : Math.max(0, (Date.now() - oldest) / 1_000));
+        },
+    });
+    new Gauge({
+        name: 'oms_bridge_mqtt_connected', help: '1 while connected to the broker', registers: r,
+        collect() { this.set(sources.mqttConnected() ? 1 : 0); },
+    });
+    new Gauge({
+        name: 'oms_bridge_lobaro_circuit_state', help: 'Lobaro circuit: 0 closed, 1 half-open, 2 open (absent without Lobaro)', registers: r,
+        collect() {
+            const s = sources.circuitState();
+            if (s !== null)
+                this.set(CIRCUIT[s]);
+        },
+    });
+    new Gauge({
+        name: 'oms_bridge_key_missing_meters', help: 'Meters seen with encrypted telegrams and no key', registers: r,
+        async collect() { this.set(await sources.keyMissingMeters()); },
+    });
+    events.on('ingestResponse', (e) => {
+        const outcome = e.status === 202 || e.status === 200 ? 'accepted' : `rejected_${e.status}`;
+        ingest.inc({ gateway: e.gatewayId ?? 'unknown', outcome });
+        ack.observe({ status: String(e.status) }, e.durationMs / 1_000);
+    });
+    events.on('duplicate', () => dedup.inc());
+    events.on('jobFinished', (e) => jobs.inc({ status: e.status, code: e.code ?? '' }));
+    events.on('jobRetry', (e) => retries.inc({ code: e.code }));
+    events.on('lobaroRequest', (e) => {
+        lobaroStatus.inc({ status: String(e.status) });
+        if (typeof e.status === 'number')
+            lobaroLatency.observe(e.durationMs / 1_000);
+    });
+    events.on('published', (e) => published.inc({ kind: e.topicKind }, e.count));
+    return registry;
+}

@@ -1,0 +1,111 @@
+import { toValues } from '../../wmbus/index.js';
+import { meterFromHeader, ParseError } from '../parser.js';
+/** Parser backed by the Lobaro cloud: circuit breaker and 429 pause around the HTTP client. */
+export class LobaroParser {
+    client;
+    breaker;
+    api;
+    events;
+    log;
+    defaultRateLimitPauseMs;
+    name = 'lobaro';
+    lastSuccessAt = null;
+    constructor(client, breaker, api, events, log, 
+    /** Pause after a 429 that carries no Retry-After. */
+    defaultRateLimitPauseMs) {
+        this.client = client;
+        this.breaker = breaker;
+        this.api = api;
+        this.events = events;
+        this.log = log;
+        this.defaultRateLimitPauseMs = defaultRateLimitPauseMs;
+    }
+    async parse(req) {
+        this.breaker.beforeCall();
+        const started = performance.now();
+        let body;
+        try {
+            const res = await this.client.call(req.rawHex, req.keyHex, req.mappings);
+            this.events.emit('lobaroRequest', { status: res.status, durationMs: res.durationMs });
+            body = res.body;
+        }
+        catch (err) {
+            this.onFailure(err, performance.now() - started);
+            throw err;
+        }
+        this.breaker.onSuccess();
+        this.lastSuccessAt = Date.now();
+        return this.api === 'meterData' ? fromDomainModel(body, req) : fromWmbusJson(body, req);
+    }
+    onFailure(err, durationMs) {
+        if (!(err instanceof ParseError)) {
+            this.breaker.onOtherFailure();
+            return;
+        }
+        this.events.emit('lobaroRequest', {
+            status: err.httpStatus ?? (err.code === 'lobaro_timeout' ? 'timeout' : 'network'),
+            durationMs,
+        });
+        if (err.code === 'lobaro_auth') {
+            if (this.breaker.onAuthFailure()) {
+                this.log.error({ code: 'lobaro_auth', httpStatus: err.httpStatus }, 'Lobaro rejected the token; parser calls paused, jobs stay queued');
+            }
+            return;
+        }
+        this.breaker.onOtherFailure();
+        if (err.code === 'lobaro_rate_limited')
+            this.breaker.pause(err.retryAfterMs ?? this.defaultRateLimitPauseMs);
+    }
+}
+function isObject(v) {
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+/** Metering Domain Model (lobaro-api.md §3.3) → meter + values; the model itself goes out unchanged. */
+export function fromDomainModel(body, req) {
+    if (!isObject(body))
+        throw new ParseError('parse_failed', 'Lobaro returned no Metering Domain Model for this telegram');
+    const fallback = meterFromHeader(req.header, null);
+    const values = [];
+    for (const [name, v] of Object.entries(body)) {
+        if (!isObject(v) || !('value' in v))
+            continue;
+        const value = typeof v.value === 'number' || typeof v.value === 'string' ? v.value : null;
+        const item = { name, value, unit: typeof v.unit === 'string' ? v.unit : '' };
+        if (typeof v.date === 'string')
+            item.date = v.date;
+        values.push(item);
+    }
+    return {
+        parser: 'lobaro',
+        meter: {
+            id: typeof body.meterId === 'string' && body.meterId !== '' ? body.meterId : fallback.id,
+            manufacturer: typeof body.manufacturer === 'string' ? body.manufacturer : fallback.manufacturer,
+            device_type: typeof body.meterType === 'number' ? body.meterType : fallback.device_type,
+            version: typeof body.version === 'number' ? body.version : fallback.version,
+        },
+        values,
+        extra: { lobaro: { metering_domain_model: body } },
+    };
+}
+/** Lobaro wMbus JSON (lobaro-api.md §2, LOBARO_API=mbus) → meter + values. */
+export function fromWmbusJson(body, req) {
+    if (!isObject(body) || !isObject(body.Body))
+        throw new ParseError('parse_failed', 'Lobaro returned no wMbus JSON for this telegram');
+    const b = body.Body;
+    if (b.DecryptionFailed === true || body.DecryptionFailed === true) {
+        throw new ParseError('decrypt_failed', 'Lobaro could not decrypt the telegram (wrong or missing key)');
+    }
+    const fallback = meterFromHeader(req.header, null);
+    const device = typeof body.Device === 'string' ? Number.parseInt(body.Device, 16) : Number.NaN;
+    return {
+        parser: 'lobaro',
+        meter: {
+            id: typeof body.IdString === 'string' && body.IdString !== '' ? body.IdString : fallback.id,
+            manufacturer: typeof body.MFieldCodeString === 'string' ? body.MFieldCodeString : fallback.manufacturer,
+            device_type: Number.isNaN(device) ? fallback.device_type : device,
+            version: typeof body.Version === 'number' ? body.Version : fallback.version,
+        },
+        values: toValues(body),
+        extra: { lobaro: { wmbus: body } },
+    };
+}

@@ -1,0 +1,50 @@
+import { applyMappings, decode, FormatCache, toValues, WmbusError } from '../../wmbus/index.js';
+import { meterFromHeader, ParseError } from '../parser.js';
+/** Parser on the built-in OMS decoder (src/wmbus): no network, same payload shape as Lobaro. */
+export class LocalParser {
+    name = 'local';
+    formatCache = new FormatCache(10_000);
+    async parse(req) {
+        let wmbus;
+        try {
+            wmbus = decode(req.rawHex, { key: req.keyHex, formatCache: this.formatCache });
+        }
+        catch (err) {
+            if (err instanceof WmbusError)
+                throw new ParseError('parse_failed', `${err.code}: ${err.message}`, { cause: err });
+            throw err;
+        }
+        if (wmbus.Body?.DecryptionFailed) {
+            throw new ParseError(req.keyHex ? 'decrypt_failed' : 'decrypt_key_missing', req.keyHex ? 'the AES key does not decrypt this telegram' : 'the telegram is encrypted and no AES key is known');
+        }
+        const model = applyMappings(wmbus, req.mappings, new Date());
+        const fallback = meterFromHeader(req.header, null);
+        const device = Number.parseInt(wmbus.Device, 16);
+        return {
+            parser: 'local',
+            meter: {
+                id: wmbus.IdString || fallback.id,
+                manufacturer: wmbus.MFieldCodeString || fallback.manufacturer,
+                device_type: Number.isNaN(device) ? fallback.device_type : device,
+                version: wmbus.Version ?? fallback.version,
+            },
+            values: model ? valuesFromModel(model) : toValues(wmbus),
+            extra: { local: { wmbus, metering_domain_model: model } },
+        };
+    }
+}
+function valuesFromModel(model) {
+    const out = [];
+    for (const [name, v] of Object.entries(model)) {
+        if (typeof v !== 'object' || v === null || !('value' in v))
+            continue;
+        const o = v;
+        out.push({
+            name,
+            value: typeof o.value === 'number' || typeof o.value === 'string' ? o.value : null,
+            unit: typeof o.unit === 'string' ? o.unit : '',
+            ...(typeof o.date === 'string' ? { date: o.date } : {}),
+        });
+    }
+    return out;
+}

@@ -1,0 +1,112 @@
+/**
+ * PostgreSQL schema, applied in order; the index in this list is the schema
+ * version. Same tables and columns as SQLITE_MIGRATIONS (migration N here
+ * matches migration N there): epoch-ms times are BIGINT, flags are BOOLEAN.
+ */
+export const POSTGRES_MIGRATIONS = [
+    `
+  CREATE TABLE telegrams (
+    ingest_id TEXT PRIMARY KEY,
+    gateway_id TEXT NOT NULL,
+    rx_time TEXT NOT NULL,
+    rssi_dbm DOUBLE PRECISION,
+    mode TEXT,
+    raw_hex TEXT NOT NULL,
+    meter_id TEXT,
+    manufacturer TEXT,
+    dedup_hash TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error_code TEXT,
+    last_error TEXT,
+    next_attempt_at BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    finished_at BIGINT,
+    key_hex TEXT,
+    locked_by TEXT,
+    locked_until BIGINT,
+    replay BOOLEAN NOT NULL DEFAULT FALSE
+  );
+  CREATE INDEX telegrams_queued ON telegrams (next_attempt_at) WHERE status = 'queued';
+  CREATE INDEX telegrams_processing ON telegrams (locked_until) WHERE status = 'processing';
+  CREATE INDEX telegrams_created ON telegrams (created_at);
+  CREATE INDEX telegrams_meter ON telegrams (meter_id, created_at);
+
+  CREATE TABLE dedup (
+    dedup_hash TEXT PRIMARY KEY,
+    ingest_id TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+  );
+
+  CREATE TABLE parse_results (
+    ingest_id TEXT PRIMARY KEY,
+    parsed_json TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    published_at BIGINT
+  );
+
+  CREATE TABLE outbox (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    ingest_id TEXT,
+    kind TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    qos INTEGER NOT NULL,
+    retain BOOLEAN NOT NULL,
+    created_at BIGINT NOT NULL,
+    locked_by TEXT,
+    locked_until BIGINT NOT NULL DEFAULT 0
+  );
+
+  CREATE TABLE meter_keys (
+    meter_id TEXT PRIMARY KEY,
+    manufacturer TEXT,
+    key_hex TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+  );
+  `,
+    `
+  CREATE TABLE key_missing (
+    meter_id TEXT PRIMARY KEY,
+    manufacturer TEXT,
+    first_seen BIGINT NOT NULL,
+    last_seen BIGINT NOT NULL,
+    count INTEGER NOT NULL
+  );
+  CREATE INDEX key_missing_last_seen ON key_missing (last_seen, meter_id);
+
+  CREATE TABLE key_missing_gateways (
+    meter_id TEXT NOT NULL,
+    gateway_id TEXT NOT NULL,
+    PRIMARY KEY (meter_id, gateway_id)
+  );
+
+  CREATE TABLE mappings (
+    version INTEGER PRIMARY KEY,
+    json TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    active BOOLEAN NOT NULL DEFAULT FALSE
+  );
+
+  CREATE TABLE audit (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at BIGINT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT,
+    actor TEXT NOT NULL,
+    details TEXT
+  );
+
+  CREATE TABLE settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+
+  CREATE TABLE parser_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    open_until BIGINT NOT NULL,
+    paused_until BIGINT NOT NULL
+  );
+  INSERT INTO parser_state (id, open_until, paused_until) VALUES (1, 0, 0);
+  `,
+];

@@ -1,0 +1,196 @@
+import { decodeCursor, pageLimit, toPage } from '../page-cursor.js';
+import { KEY_MISSING_COLUMNS, TELEGRAM_RECORD_COLUMNS, toAudit, toKeyMissing, toMapping, toMeterKey, toTelegramRecord, } from '../store-rows.js';
+import { telegramFilter } from '../telegram-filter.js';
+import { WORK_CHANNEL } from './work-listener.js';
+const MAPPING_COLUMNS = 'version, json, created_at, active';
+const KEY_MISSING_SELECT = `SELECT ${KEY_MISSING_COLUMNS},
+  ARRAY(SELECT g.gateway_id FROM key_missing_gateways g WHERE g.meter_id = k.meter_id ORDER BY g.gateway_id) AS gateways
+  FROM key_missing k`;
+/** Runs `fn` in one transaction on one pooled connection. */
+export async function inTransaction(pool, fn) {
+    const client = await pool.connect();
+    try {
+        await client.query('BEGIN');
+        const result = await fn(client);
+        await client.query('COMMIT');
+        client.release();
+        return result;
+    }
+    catch (err) {
+        // A failed ROLLBACK means the connection is broken: destroy it instead of returning it to the pool.
+        await client.query('ROLLBACK').then(() => client.release(), (e) => client.release(e));
+        throw err;
+    }
+}
+/** Placeholder builder for dynamic SQL: adds a value and returns `$n`. */
+function params() {
+    const values = [];
+    return { values, add: (value) => `$${values.push(value)}` };
+}
+/**
+ * Admin queries of the PostgreSQL store; PostgresStore delegates here. Admin
+ * calls are rare, so they favour plain statements and short transactions over
+ * the single-statement CTEs of the hot path.
+ */
+export class PostgresAdmin {
+    pool;
+    notifyToken;
+    constructor(pool, 
+    /** Payload of our own NOTIFY, so our listener ignores it. */
+    notifyToken) {
+        this.pool = pool;
+        this.notifyToken = notifyToken;
+    }
+    async rows(text, values = []) {
+        return (await this.pool().query(text, values)).rows;
+    }
+    async listMeterKeys(limit, cursor) {
+        const n = pageLimit(limit) + 1;
+        const rows = cursor === null
+            ? await this.rows('SELECT meter_id, manufacturer, key_hex, updated_at FROM meter_keys ORDER BY meter_id LIMIT $1', [n])
+            : await this.rows('SELECT meter_id, manufacturer, key_hex, updated_at FROM meter_keys WHERE meter_id > $1 ORDER BY meter_id LIMIT $2', [decodeCursor(cursor, ['string'])[0], n]);
+        return toPage(rows, limit, toMeterKey, (r) => [r.meter_id]);
+    }
+    async getMeterKeyRecord(meterId) {
+        const [row] = await this.rows('SELECT meter_id, manufacturer, key_hex, updated_at FROM meter_keys WHERE meter_id = $1', [meterId]);
+        return row ? toMeterKey(row) : undefined;
+    }
+    async deleteMeterKey(meterId) {
+        const result = await this.pool().query('DELETE FROM meter_keys WHERE meter_id = $1', [meterId]);
+        return (result.rowCount ?? 0) > 0;
+    }
+    /** One statement: both inserts are skipped when the key was stored since the caller looked it up. */
+    async recordKeyMissing(meterId, manufacturer, gatewayId, now) {
+        await this.pool().query(`WITH k AS (
+         INSERT INTO key_missing (meter_id, manufacturer, first_seen, last_seen, count)
+         SELECT $1::text, $2::text, $3::bigint, $3::bigint, 1 WHERE NOT EXISTS (SELECT 1 FROM meter_keys WHERE meter_id = $1)
+         ON CONFLICT (meter_id) DO UPDATE SET manufacturer = COALESCE(excluded.manufacturer, key_missing.manufacturer),
+           first_seen = LEAST(key_missing.first_seen, excluded.first_seen),
+           last_seen = GREATEST(key_missing.last_seen, excluded.last_seen), count = key_missing.count + 1)
+       INSERT INTO key_missing_gateways (meter_id, gateway_id)
+       SELECT $1::text, $4::text WHERE NOT EXISTS (SELECT 1 FROM meter_keys WHERE meter_id = $1)
+       ON CONFLICT DO NOTHING`, [meterId, manufacturer, now, gatewayId]);
+    }
+    async listKeyMissing(limit, cursor) {
+        const n = pageLimit(limit) + 1;
+        let rows;
+        if (cursor === null)
+            rows = await this.rows(`${KEY_MISSING_SELECT} ORDER BY k.last_seen DESC, k.meter_id DESC LIMIT $1`, [n]);
+        else {
+            const [lastSeen, meterId] = decodeCursor(cursor, ['number', 'string']);
+            rows = await this.rows(`${KEY_MISSING_SELECT} WHERE (k.last_seen, k.meter_id) < ($1, $2) ORDER BY k.last_seen DESC, k.meter_id DESC LIMIT $3`, [lastSeen, meterId, n]);
+        }
+        return toPage(rows, limit, toKeyMissing, (r) => [r.last_seen, r.meter_id]);
+    }
+    async countKeyMissing() {
+        const [row] = await this.rows('SELECT COUNT(*) AS n FROM key_missing');
+        return Number(row?.n ?? 0);
+    }
+    async getActiveMapping() {
+        const [row] = await this.rows(`SELECT ${MAPPING_COLUMNS} FROM mappings WHERE active`);
+        return row ? toMapping(row) : undefined;
+    }
+    async listMappingVersions(limit, cursor) {
+        const n = pageLimit(limit) + 1;
+        const rows = cursor === null
+            ? await this.rows(`SELECT ${MAPPING_COLUMNS} FROM mappings ORDER BY version DESC LIMIT $1`, [n])
+            : await this.rows(`SELECT ${MAPPING_COLUMNS} FROM mappings WHERE version < $1 ORDER BY version DESC LIMIT $2`, [decodeCursor(cursor, ['number'])[0], n]);
+        return toPage(rows, limit, toMapping, (r) => [r.version]);
+    }
+    /**
+     * The table lock serialises putMapping/activateMapping across instances (one
+     * active version, versions without gaps) and still lets readers through.
+     */
+    async putMapping(json, now) {
+        return inTransaction(this.pool(), async (c) => {
+            await c.query('LOCK TABLE mappings IN SHARE ROW EXCLUSIVE MODE');
+            await c.query('UPDATE mappings SET active = FALSE WHERE active');
+            const { rows } = await c.query(`INSERT INTO mappings (version, json, created_at, active)
+         SELECT COALESCE(MAX(version), 0) + 1, $1::text, $2::bigint, TRUE FROM mappings RETURNING ${MAPPING_COLUMNS}`, [json, now]);
+            return toMapping(rows[0]);
+        });
+    }
+    async activateMapping(version) {
+        if (!Number.isSafeInteger(version))
+            return undefined;
+        return inTransaction(this.pool(), async (c) => {
+            await c.query('LOCK TABLE mappings IN SHARE ROW EXCLUSIVE MODE');
+            const exists = await c.query('SELECT 1 FROM mappings WHERE version = $1', [version]);
+            if (exists.rowCount === 0)
+                return undefined;
+            await c.query('UPDATE mappings SET active = (version = $1) WHERE active OR version = $1', [version]);
+            const { rows } = await c.query(`SELECT ${MAPPING_COLUMNS} FROM mappings WHERE version = $1`, [version]);
+            return toMapping(rows[0]);
+        });
+    }
+    async listTelegrams(filter, limit, cursor) {
+        const p = params();
+        let where = telegramFilter(filter, p.add);
+        if (cursor !== null) {
+            const [createdAt, ingestId] = decodeCursor(cursor, ['number', 'string']);
+            where += ` AND (t.created_at, t.ingest_id) < (${p.add(createdAt)}, ${p.add(ingestId)})`;
+        }
+        const rows = await this.rows(`SELECT ${TELEGRAM_RECORD_COLUMNS} FROM telegrams t LEFT JOIN parse_results r ON r.ingest_id = t.ingest_id
+       WHERE ${where} ORDER BY t.created_at DESC, t.ingest_id DESC LIMIT ${p.add(pageLimit(limit) + 1)}`, p.values);
+        return toPage(rows, limit, toTelegramRecord, (r) => [r.created_at, r.ingest_id]);
+    }
+    /** Same semantics as SQLite (old parse result dropped); wakes the other instances. */
+    async replayTelegrams(filter, now) {
+        const p = params();
+        const nowParam = p.add(now);
+        const where = `t.status IN ('done', 'error') AND ${telegramFilter(filter, p.add)}`;
+        return inTransaction(this.pool(), async (c) => {
+            const { rows } = await c.query(`WITH u AS (
+           UPDATE telegrams AS t SET status = 'queued', attempts = 0, next_attempt_at = ${nowParam}, replay = TRUE, error_code = NULL,
+             last_error = NULL, finished_at = NULL, locked_by = NULL, locked_until = NULL
+           WHERE ${where} RETURNING t.ingest_id),
+         d AS (DELETE FROM parse_results WHERE ingest_id IN (SELECT ingest_id FROM u))
+         SELECT COUNT(*) AS n FROM u`, p.values);
+            const n = Number(rows[0]?.n ?? 0);
+            if (n > 0)
+                await c.query('SELECT pg_notify($1, $2)', [WORK_CHANNEL, this.notifyToken]);
+            return n;
+        });
+    }
+    async insertAudit(record) {
+        const details = record.details === null ? null : JSON.stringify(record.details);
+        await this.pool().query('INSERT INTO audit (at, action, target, actor, details) VALUES ($1, $2, $3, $4, $5)', [record.at, record.action, record.target, record.actor, details]);
+    }
+    async listAudit(limit, cursor) {
+        const n = pageLimit(limit) + 1;
+        const rows = cursor === null
+            ? await this.rows('SELECT id, at, action, target, actor, details FROM audit ORDER BY id DESC LIMIT $1', [n])
+            : await this.rows('SELECT id, at, action, target, actor, details FROM audit WHERE id < $1 ORDER BY id DESC LIMIT $2', [decodeCursor(cursor, ['number'])[0], n]);
+        return toPage(rows, limit, toAudit, (r) => [r.id]);
+    }
+    async gatewayStats(since, now) {
+        const rows = await this.rows(`SELECT gateway_id, MAX(created_at) AS last_seen, COUNT(*) AS count, AVG(rssi_dbm) AS mean_rssi,
+         COUNT(*) FILTER (WHERE created_at > $2 AND created_at <= $3) AS last_minute
+       FROM telegrams WHERE created_at >= $1 GROUP BY gateway_id ORDER BY gateway_id`, [since, now - 60_000, now]);
+        return rows.map((r) => ({
+            gatewayId: r.gateway_id,
+            lastSeen: Number(r.last_seen),
+            lastMinute: Number(r.last_minute),
+            count: Number(r.count),
+            meanRssiDbm: r.mean_rssi === null ? null : Number(r.mean_rssi),
+        }));
+    }
+    async getSetting(name) {
+        const [row] = await this.rows('SELECT value FROM settings WHERE name = $1', [name]);
+        return row ? row.value : undefined;
+    }
+    async putSetting(name, value) {
+        await this.pool().query('INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value', [name, value]);
+    }
+    async getParserState() {
+        const [row] = await this.rows('SELECT open_until, paused_until FROM parser_state WHERE id = 1');
+        return { openUntil: Number(row?.open_until ?? 0), pausedUntil: Number(row?.paused_until ?? 0) };
+    }
+    /** GREATEST in the database: two instances raising at once both keep the later time. */
+    async raiseParserState(patch) {
+        await this.pool().query('UPDATE parser_state SET open_until = GREATEST(open_until, $1), paused_until = GREATEST(paused_until, $2) WHERE id = 1', [patch.openUntil ?? 0, patch.pausedUntil ?? 0]);
+    }
+    async closeCircuit() {
+        await this.pool().query('UPDATE parser_state SET open_until = 0 WHERE id = 1');
+    }
+}

@@ -1,0 +1,279 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { BridgeError } from '../../lib/errors.js';
+import { JOB_COLUMNS, TELEGRAM_RECORD_COLUMNS, toJob, toOutboxRow, toTelegramRecord } from '../store-rows.js';
+import { POSTGRES_MIGRATIONS } from './migrations.js';
+import { PostgresAdmin } from './postgres-admin.js';
+import { postgresConnection } from './postgres-config.js';
+import { WORK_CHANNEL, WorkListener } from './work-listener.js';
+/** Key of the session advisory lock held while migrating ("omsb" in ASCII). */
+const MIGRATION_LOCK = 0x6f6d7362;
+const TELEGRAM_VALUES = `$1::text, $2::text, $3::text, $4::float8, $5::text, $6::text, $7::text, $8::text, $9::text,
+  'queued', 0, $10::bigint, $10::bigint, $11::text`;
+const TELEGRAM_COLUMNS = `ingest_id, gateway_id, rx_time, rssi_dbm, mode, raw_hex, meter_id, manufacturer, dedup_hash,
+  status, attempts, next_attempt_at, created_at, key_hex`;
+/** Raw message + NOTIFY, both only when the telegram row `t` was written. */
+const INSERT_TAIL = `o AS (INSERT INTO outbox (ingest_id, kind, topic, payload, qos, retain, created_at)
+    SELECT $12::text, $13::text, $14::text, $15::text, $16::int, $17::bool, $10::bigint FROM t),
+  n AS (SELECT pg_notify('${WORK_CHANNEL}', $18::text) FROM t)
+  SELECT COUNT(*)::int AS inserted FROM n`;
+/** Hot-path statements, prepared once per pooled connection (pg caches them by name). */
+const SQL = {
+    insert: { name: 'oms_insert', text: `WITH t AS (INSERT INTO telegrams (${TELEGRAM_COLUMNS}) VALUES (${TELEGRAM_VALUES}) RETURNING ingest_id),
+  ${INSERT_TAIL}` },
+    // The dedup claim, the telegram and its raw message are one statement, hence
+    // one transaction: a repeat inside the window writes nothing.
+    insertDedup: { name: 'oms_insert_dedup', text: `WITH d AS (
+    INSERT INTO dedup (dedup_hash, ingest_id, expires_at) VALUES ($9::text, $1::text, $19::bigint)
+    ON CONFLICT (dedup_hash) DO UPDATE SET ingest_id = excluded.ingest_id, expires_at = excluded.expires_at
+    WHERE dedup.expires_at <= $10::bigint RETURNING ingest_id),
+  t AS (INSERT INTO telegrams (${TELEGRAM_COLUMNS}) SELECT ${TELEGRAM_VALUES} FROM d RETURNING ingest_id),
+  ${INSERT_TAIL}` },
+    dedupGet: { name: 'oms_dedup_get', text: 'SELECT ingest_id FROM dedup WHERE dedup_hash = $1' },
+    // graphile-worker/pg-boss pattern: pick with SKIP LOCKED, lease in the same statement.
+    claimJobs: { name: 'oms_claim_jobs', text: `UPDATE telegrams SET status = 'processing', locked_by = $1, locked_until = $2
+    FROM (SELECT ingest_id FROM telegrams
+          WHERE (status = 'queued' AND next_attempt_at <= $3) OR (status = 'processing' AND locked_until < $3)
+          ORDER BY created_at LIMIT $4 FOR UPDATE SKIP LOCKED) c
+    WHERE telegrams.ingest_id = c.ingest_id
+    RETURNING ${JOB_COLUMNS.split(', ').map((c) => `telegrams.${c}`).join(', ')}` },
+    renew: { name: 'oms_renew', text: `UPDATE telegrams SET locked_until = $1
+    WHERE ingest_id = ANY($2::text[]) AND locked_by = $3 AND status = 'processing'` },
+    retry: { name: 'oms_retry', text: `WITH u AS (
+      UPDATE telegrams SET status = 'queued', attempts = $1, next_attempt_at = $2, error_code = $3, last_error = $4,
+        locked_by = NULL, locked_until = NULL WHERE ingest_id = $5 RETURNING 1)
+    SELECT COUNT(*) FROM (SELECT pg_notify('${WORK_CHANNEL}', $6::text) FROM u) n` },
+    finish: { name: 'oms_finish', text: `WITH f AS (
+      UPDATE telegrams SET status = $2, attempts = $3, error_code = $4, last_error = $5, finished_at = $6::bigint, key_hex = NULL,
+        locked_by = NULL, locked_until = NULL, replay = FALSE WHERE ingest_id = $1::text),
+    r AS (INSERT INTO parse_results (ingest_id, parsed_json, created_at, published_at) VALUES ($1::text, $7, $6::bigint, NULL)
+      ON CONFLICT (ingest_id) DO UPDATE SET parsed_json = excluded.parsed_json, created_at = excluded.created_at, published_at = NULL)
+    INSERT INTO outbox (ingest_id, kind, topic, payload, qos, retain, created_at)
+    SELECT m.ingest_id, m.kind, m.topic, m.payload, m.qos, m.retain, $6::bigint
+    FROM unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::int[], $13::bool[])
+      WITH ORDINALITY AS m(ingest_id, kind, topic, payload, qos, retain, ord)
+    ORDER BY m.ord` },
+    nextDue: { name: 'oms_next_due', text: "SELECT MIN(next_attempt_at) AS due FROM telegrams WHERE status = 'queued'" },
+    depths: { name: 'oms_depths', text: `SELECT
+      (SELECT COUNT(*) FROM telegrams WHERE status IN ('queued', 'processing')) AS queue,
+      (SELECT COUNT(*) FROM outbox) AS outbox,
+      (SELECT created_at FROM outbox ORDER BY id LIMIT 1) AS oldest` },
+    getTelegram: { name: 'oms_get_telegram', text: `SELECT ${TELEGRAM_RECORD_COLUMNS}
+    FROM telegrams t LEFT JOIN parse_results r ON r.ingest_id = t.ingest_id WHERE t.ingest_id = $1` },
+    getKey: { name: 'oms_get_key', text: 'SELECT key_hex FROM meter_keys WHERE meter_id = $1' },
+    // A meter with a key leaves the "keys needed" list in the same statement.
+    putKey: { name: 'oms_put_key', text: `WITH k AS (
+      INSERT INTO meter_keys (meter_id, manufacturer, key_hex, updated_at) VALUES ($1, $2, $3, $4)
+      ON CONFLICT (meter_id) DO UPDATE SET manufacturer = excluded.manufacturer, key_hex = excluded.key_hex, updated_at = excluded.updated_at),
+    m AS (DELETE FROM key_missing WHERE meter_id = $1)
+    DELETE FROM key_missing_gateways WHERE meter_id = $1` },
+    claimOutbox: { name: 'oms_claim_outbox', text: `UPDATE outbox SET locked_by = $1, locked_until = $2
+    FROM (SELECT id FROM outbox WHERE locked_until < $3 ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED) c
+    WHERE outbox.id = c.id
+    RETURNING outbox.id, outbox.ingest_id, outbox.kind, outbox.topic, outbox.payload, outbox.qos, outbox.retain` },
+    markPublished: { name: 'oms_mark_published', text: `WITH d AS (DELETE FROM outbox WHERE id = ANY($1::bigint[]) RETURNING ingest_id, kind)
+    UPDATE parse_results SET published_at = $2
+    WHERE ingest_id IN (SELECT ingest_id FROM d WHERE kind <> 'raw' AND ingest_id IS NOT NULL)` },
+    releaseOutbox: { name: 'oms_release_outbox', text: 'UPDATE outbox SET locked_by = NULL, locked_until = 0 WHERE id = ANY($1::bigint[])' },
+    purgeDedup: { name: 'oms_purge_dedup', text: 'DELETE FROM dedup WHERE expires_at <= $1' },
+};
+/**
+ * Store for several instances on one PostgreSQL database. Jobs and outbox rows
+ * are claimed with leases (`locked_by`, `locked_until`) and SKIP LOCKED, so no
+ * two instances work on the same row and a dead instance's rows are taken over
+ * once its lease expires. Enqueued work is announced with NOTIFY on
+ * `oms_bridge_work`. DATABASE_URL may name a schema: see postgresConnection().
+ */
+export class PostgresStore {
+    opts;
+    connection;
+    /** Payload of our NOTIFYs, so our own listener skips them. */
+    token = randomUUID();
+    listener;
+    admin;
+    db;
+    constructor(url, opts = {}) {
+        this.opts = opts;
+        this.connection = postgresConnection(url);
+        this.listener = new WorkListener(this.connection.config, {
+            ownToken: this.token,
+            reconnectMs: opts.listenReconnectMs,
+            onError: (err) => this.opts.log?.warn({ err }, 'PostgreSQL LISTEN connection failed; reconnecting'),
+        });
+        this.admin = new PostgresAdmin(() => this.pool(), this.token);
+    }
+    async start() {
+        if (this.db)
+            return;
+        const pool = new pg.Pool({ ...this.connection.config, max: this.opts.poolSize ?? 10, application_name: 'oms-bridge' });
+        // Without a listener an idle client's error (server restart) would crash the process.
+        pool.on('error', (err) => this.opts.log?.warn({ err }, 'idle PostgreSQL connection failed'));
+        this.db = pool;
+        try {
+            await this.migrate(pool);
+            await this.listener.start();
+        }
+        catch (err) {
+            await this.stop();
+            throw err;
+        }
+    }
+    async stop() {
+        const pool = this.db;
+        this.db = undefined;
+        await this.listener.stop();
+        if (pool)
+            await pool.end();
+    }
+    /** Runs pending migrations under a session advisory lock, so instances starting together migrate once. */
+    async migrate(pool) {
+        const client = await pool.connect();
+        let broken;
+        try {
+            await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+            try {
+                if (this.connection.schema)
+                    await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.connection.schema}`);
+                await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+                const { rows } = await client.query('SELECT COALESCE(MAX(version), 0)::int AS v FROM schema_migrations');
+                for (let v = (rows[0]?.v ?? 0) + 1; v <= POSTGRES_MIGRATIONS.length; v++) {
+                    await client.query('BEGIN');
+                    try {
+                        await client.query(POSTGRES_MIGRATIONS[v - 1]);
+                        await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [v, Date.now()]);
+                        await client.query('COMMIT');
+                    }
+                    catch (err) {
+                        await client.query('ROLLBACK').catch(() => { });
+                        throw new BridgeError('migration_failed', `PostgreSQL migration ${v} failed: ${err.message}`, { cause: err });
+                    }
+                }
+            }
+            finally {
+                await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch((err) => {
+                    broken = err; // the lock goes with the session: destroy the connection
+                });
+            }
+        }
+        finally {
+            client.release(broken);
+        }
+    }
+    pool() {
+        if (!this.db)
+            throw new BridgeError('store_closed', 'store is not started');
+        return this.db;
+    }
+    async rows(q, values) {
+        return (await this.pool().query({ ...q, values })).rows;
+    }
+    async ping() {
+        await this.pool().query('SELECT 1');
+    }
+    async insertTelegram(t, raw, dedupWindowMs) {
+        const values = [
+            t.ingestId, t.gatewayId, t.rxTime, t.rssiDbm, t.mode, t.rawHex, t.meterId, t.manufacturer, t.dedupHash, t.createdAt, t.keyHex,
+            raw.ingestId, raw.kind, raw.topic, raw.payload, raw.qos, raw.retain, this.token,
+        ];
+        if (dedupWindowMs === null) {
+            await this.rows(SQL.insert, values);
+            return { ingestId: t.ingestId, duplicate: false };
+        }
+        values.push(t.createdAt + dedupWindowMs);
+        // The second round only matters when the first entry expired and was purged between the two statements.
+        for (let round = 0; round < 2; round++) {
+            const [row] = await this.rows(SQL.insertDedup, values);
+            if (row?.inserted === 1)
+                return { ingestId: t.ingestId, duplicate: false };
+            // ON CONFLICT waited for the other writer, so this newer snapshot sees its entry.
+            const [first] = await this.rows(SQL.dedupGet, [t.dedupHash]);
+            if (first)
+                return { ingestId: first.ingest_id, duplicate: true };
+        }
+        throw new BridgeError('dedup_conflict', 'could not record the telegram against a changing dedup entry', { retryable: true });
+    }
+    async claimJobs(limit, now, lockedBy, leaseMs) {
+        const rows = await this.rows(SQL.claimJobs, [lockedBy, now + leaseMs, now, limit]);
+        rows.sort((a, b) => a.created_at - b.created_at);
+        return rows.map(toJob);
+    }
+    async renewLeases(ingestIds, lockedBy, until) {
+        if (ingestIds.length === 0)
+            return;
+        await this.rows(SQL.renew, [until, ingestIds, lockedBy]);
+    }
+    async retryJob(ingestId, r) {
+        await this.rows(SQL.retry, [r.attempts, r.nextAttemptAt, r.errorCode, r.lastError, ingestId, this.token]);
+    }
+    async finishJob(ingestId, f) {
+        const m = f.messages;
+        await this.rows(SQL.finish, [
+            ingestId, f.status, f.attempts, f.errorCode, f.lastError, f.now, f.parsedJson,
+            m.map((x) => x.ingestId), m.map((x) => x.kind), m.map((x) => x.topic), m.map((x) => x.payload), m.map((x) => x.qos), m.map((x) => x.retain),
+        ]);
+    }
+    async nextDueAt() {
+        const [row] = await this.rows(SQL.nextDue, []);
+        return row?.due ?? null;
+    }
+    async depths() {
+        const [row] = await this.rows(SQL.depths, []);
+        return { queue: Number(row?.queue ?? 0), outbox: Number(row?.outbox ?? 0), oldestOutboxAt: row?.oldest ?? null };
+    }
+    async getTelegram(ingestId) {
+        const [row] = await this.rows(SQL.getTelegram, [ingestId]);
+        return row ? toTelegramRecord(row) : undefined;
+    }
+    async getMeterKey(meterId) {
+        const [row] = await this.rows(SQL.getKey, [meterId]);
+        return row ? row.key_hex : undefined;
+    }
+    async putMeterKey(meterId, keyHex, manufacturer, now) {
+        await this.rows(SQL.putKey, [meterId, manufacturer, keyHex, now]);
+    }
+    async claimOutbox(limit, now, lockedBy, leaseMs) {
+        const rows = await this.rows(SQL.claimOutbox, [lockedBy, now + leaseMs, now, limit]);
+        rows.sort((a, b) => a.id - b.id);
+        return rows.map(toOutboxRow);
+    }
+    async markPublished(ids, now) {
+        if (ids.length > 0)
+            await this.rows(SQL.markPublished, [ids, now]);
+    }
+    async releaseOutbox(ids) {
+        if (ids.length > 0)
+            await this.rows(SQL.releaseOutbox, [ids]);
+    }
+    async purgeDedup(now) {
+        return (await this.pool().query({ ...SQL.purgeDedup, values: [now] })).rowCount ?? 0;
+    }
+    /** Listeners run (debounced) when another instance inserted, replayed or retried a job. */
+    onWorkAvailable(listener) {
+        return this.listener.add(listener);
+    }
+    // --- admin: delegated to PostgresAdmin (postgres-admin.ts) ---
+    listMeterKeys(limit, cursor) { return this.admin.listMeterKeys(limit, cursor); }
+    getMeterKeyRecord(meterId) { return this.admin.getMeterKeyRecord(meterId); }
+    deleteMeterKey(meterId) { return this.admin.deleteMeterKey(meterId); }
+    recordKeyMissing(meterId, manufacturer, gatewayId, now) {
+        return this.admin.recordKeyMissing(meterId, manufacturer, gatewayId, now);
+    }
+    listKeyMissing(limit, cursor) { return this.admin.listKeyMissing(limit, cursor); }
+    countKeyMissing() { return this.admin.countKeyMissing(); }
+    getActiveMapping() { return this.admin.getActiveMapping(); }
+    listMappingVersions(limit, cursor) { return this.admin.listMappingVersions(limit, cursor); }
+    putMapping(json, now) { return this.admin.putMapping(json, now); }
+    activateMapping(version) { return this.admin.activateMapping(version); }
+    listTelegrams(filter, limit, cursor) {
+        return this.admin.listTelegrams(filter, limit, cursor);
+    }
+    replayTelegrams(filter, now) { return this.admin.replayTelegrams(filter, now); }
+    insertAudit(record) { return this.admin.insertAudit(record); }
+    listAudit(limit, cursor) { return this.admin.listAudit(limit, cursor); }
+    gatewayStats(since, now) { return this.admin.gatewayStats(since, now); }
+    getSetting(name) { return this.admin.getSetting(name); }
+    putSetting(name, value) { return this.admin.putSetting(name, value); }
+    getParserState() { return this.admin.getParserState(); }
+    raiseParserState(patch) { return this.admin.raiseParserState(patch); }
+    closeCircuit() { return this.admin.closeCircuit(); }
+}

@@ -1,0 +1,110 @@
+/** SQLite schema, applied in order; the index in this list is the schema version. */
+export const SQLITE_MIGRATIONS = [
+    `
+  CREATE TABLE telegrams (
+    ingest_id TEXT PRIMARY KEY,
+    gateway_id TEXT NOT NULL,
+    rx_time TEXT NOT NULL,
+    rssi_dbm REAL,
+    mode TEXT,
+    raw_hex TEXT NOT NULL,
+    meter_id TEXT,
+    manufacturer TEXT,
+    dedup_hash TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error_code TEXT,
+    last_error TEXT,
+    next_attempt_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    finished_at INTEGER,
+    key_hex TEXT,
+    locked_by TEXT,
+    locked_until INTEGER,
+    replay INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX telegrams_queued ON telegrams (next_attempt_at) WHERE status = 'queued';
+  CREATE INDEX telegrams_processing ON telegrams (locked_until) WHERE status = 'processing';
+  CREATE INDEX telegrams_created ON telegrams (created_at);
+  CREATE INDEX telegrams_meter ON telegrams (meter_id, created_at);
+
+  CREATE TABLE dedup (
+    dedup_hash TEXT PRIMARY KEY,
+    ingest_id TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE parse_results (
+    ingest_id TEXT PRIMARY KEY,
+    parsed_json TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    published_at INTEGER
+  );
+
+  CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ingest_id TEXT,
+    kind TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    qos INTEGER NOT NULL,
+    retain INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    locked_by TEXT,
+    locked_until INTEGER NOT NULL DEFAULT 0
+  );
+
+  CREATE TABLE meter_keys (
+    meter_id TEXT PRIMARY KEY,
+    manufacturer TEXT,
+    key_hex TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  `,
+    // 2: admin tables (keys needed, mapping versions, audit, settings) and the
+    // parser state shared by all instances. Same tables as PostgreSQL migration 2.
+    `
+  CREATE TABLE key_missing (
+    meter_id TEXT PRIMARY KEY,
+    manufacturer TEXT,
+    first_seen INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    count INTEGER NOT NULL
+  );
+  CREATE INDEX key_missing_last_seen ON key_missing (last_seen, meter_id);
+
+  CREATE TABLE key_missing_gateways (
+    meter_id TEXT NOT NULL,
+    gateway_id TEXT NOT NULL,
+    PRIMARY KEY (meter_id, gateway_id)
+  );
+
+  CREATE TABLE mappings (
+    version INTEGER PRIMARY KEY,
+    json TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    active INTEGER NOT NULL DEFAULT 0
+  );
+
+  CREATE TABLE audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT,
+    actor TEXT NOT NULL,
+    details TEXT
+  );
+
+  CREATE TABLE settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+
+  CREATE TABLE parser_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    open_until INTEGER NOT NULL,
+    paused_until INTEGER NOT NULL
+  );
+  INSERT INTO parser_state (id, open_until, paused_until) VALUES (1, 0, 0);
+  `,
+];

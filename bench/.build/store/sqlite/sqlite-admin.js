@@ -1,0 +1,208 @@
+import { decodeCursor, pageLimit, toPage } from '../page-cursor.js';
+import { KEY_MISSING_COLUMNS, TELEGRAM_RECORD_COLUMNS, toAudit, toKeyMissing, toMapping, toMeterKey, toTelegramRecord, } from '../store-rows.js';
+import { telegramFilter } from '../telegram-filter.js';
+const MAPPING_COLUMNS = 'version, json, created_at, active';
+function prepare(db) {
+    return {
+        listKeys: db.prepare('SELECT meter_id, manufacturer, key_hex, updated_at FROM meter_keys ORDER BY meter_id LIMIT ?'),
+        listKeysAfter: db.prepare('SELECT meter_id, manufacturer, key_hex, updated_at FROM meter_keys WHERE meter_id > ? ORDER BY meter_id LIMIT ?'),
+        getKeyRecord: db.prepare('SELECT meter_id, manufacturer, key_hex, updated_at FROM meter_keys WHERE meter_id = ?'),
+        deleteKey: db.prepare('DELETE FROM meter_keys WHERE meter_id = ?'),
+        // The NOT EXISTS guard keeps a meter off the list when its key was stored
+        // between the failed lookup and this call.
+        upsertMissing: db.prepare(`INSERT INTO key_missing (meter_id, manufacturer, first_seen, last_seen, count)
+       SELECT @meterId, @manufacturer, @now, @now, 1 WHERE NOT EXISTS (SELECT 1 FROM meter_keys WHERE meter_id = @meterId)
+       ON CONFLICT (meter_id) DO UPDATE SET manufacturer = COALESCE(excluded.manufacturer, key_missing.manufacturer),
+         first_seen = MIN(key_missing.first_seen, excluded.first_seen), last_seen = MAX(key_missing.last_seen, excluded.last_seen),
+         count = key_missing.count + 1`),
+        addMissingGateway: db.prepare(`INSERT INTO key_missing_gateways (meter_id, gateway_id)
+       SELECT @meterId, @gatewayId WHERE EXISTS (SELECT 1 FROM key_missing WHERE meter_id = @meterId)
+       ON CONFLICT DO NOTHING`),
+        clearMissing: db.prepare('DELETE FROM key_missing WHERE meter_id = ?'),
+        clearMissingGateways: db.prepare('DELETE FROM key_missing_gateways WHERE meter_id = ?'),
+        listMissing: db.prepare(`SELECT ${KEY_MISSING_COLUMNS},
+        (SELECT json_group_array(g.gateway_id) FROM key_missing_gateways g WHERE g.meter_id = k.meter_id) AS gateways
+      FROM key_missing k ORDER BY k.last_seen DESC, k.meter_id DESC LIMIT ?`),
+        listMissingAfter: db.prepare(`SELECT ${KEY_MISSING_COLUMNS},
+        (SELECT json_group_array(g.gateway_id) FROM key_missing_gateways g WHERE g.meter_id = k.meter_id) AS gateways
+      FROM key_missing k WHERE (k.last_seen, k.meter_id) < (?, ?) ORDER BY k.last_seen DESC, k.meter_id DESC LIMIT ?`),
+        countMissing: db.prepare('SELECT COUNT(*) FROM key_missing').pluck(),
+        activeMapping: db.prepare(`SELECT ${MAPPING_COLUMNS} FROM mappings WHERE active = 1`),
+        getMapping: db.prepare(`SELECT ${MAPPING_COLUMNS} FROM mappings WHERE version = ?`),
+        listMappings: db.prepare(`SELECT ${MAPPING_COLUMNS} FROM mappings ORDER BY version DESC LIMIT ?`),
+        listMappingsAfter: db.prepare(`SELECT ${MAPPING_COLUMNS} FROM mappings WHERE version < ? ORDER BY version DESC LIMIT ?`),
+        insertMapping: db.prepare(`INSERT INTO mappings (version, json, created_at, active)
+       SELECT COALESCE(MAX(version), 0) + 1, ?, ?, 1 FROM mappings RETURNING ${MAPPING_COLUMNS}`),
+        activate: db.prepare('UPDATE mappings SET active = (version = ?) WHERE active = 1 OR version = ?'),
+        insertAudit: db.prepare('INSERT INTO audit (at, action, target, actor, details) VALUES (?, ?, ?, ?, ?)'),
+        listAudit: db.prepare('SELECT id, at, action, target, actor, details FROM audit ORDER BY id DESC LIMIT ?'),
+        listAuditAfter: db.prepare('SELECT id, at, action, target, actor, details FROM audit WHERE id < ? ORDER BY id DESC LIMIT ?'),
+        gatewayStats: db.prepare(`SELECT gateway_id, MAX(created_at) AS last_seen, COUNT(*) AS count, AVG(rssi_dbm) AS mean_rssi,
+         SUM(CASE WHEN created_at > @minuteAgo AND created_at <= @now THEN 1 ELSE 0 END) AS last_minute
+       FROM telegrams WHERE created_at >= @since GROUP BY gateway_id ORDER BY gateway_id`),
+        getSetting: db.prepare('SELECT value FROM settings WHERE name = ?').pluck(),
+        putSetting: db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
+        parserState: db.prepare('SELECT open_until, paused_until FROM parser_state WHERE id = 1'),
+        raiseParserState: db.prepare('UPDATE parser_state SET open_until = MAX(open_until, ?), paused_until = MAX(paused_until, ?) WHERE id = 1'),
+        closeCircuit: db.prepare('UPDATE parser_state SET open_until = 0 WHERE id = 1'),
+    };
+}
+/**
+ * Admin queries of the SQLite store (keys, keys needed, mapping versions,
+ * telegram list and replay, audit, gateways, settings, parser state), kept out
+ * of the queue/outbox hot path in sqlite-store.ts. SqliteStore delegates here.
+ */
+export class SqliteAdmin {
+    db;
+    s;
+    /** listTelegrams/replay statements by SQL text: one per filter combination. */
+    dynamic = new Map();
+    constructor(db) {
+        this.db = db;
+        this.s = prepare(db);
+    }
+    listMeterKeys(limit, cursor) {
+        const n = pageLimit(limit) + 1;
+        const rows = (cursor === null
+            ? this.s.listKeys.all(n)
+            : this.s.listKeysAfter.all(decodeCursor(cursor, ['string'])[0], n));
+        return toPage(rows, limit, toMeterKey, (r) => [r.meter_id]);
+    }
+    getMeterKeyRecord(meterId) {
+        const row = this.s.getKeyRecord.get(meterId);
+        return row ? toMeterKey(row) : undefined;
+    }
+    deleteMeterKey(meterId) {
+        return this.s.deleteKey.run(meterId).changes > 0;
+    }
+    /** Called inside putMeterKey's transaction: a meter with a key is no longer "needed". */
+    clearKeyMissing(meterId) {
+        this.s.clearMissing.run(meterId);
+        this.s.clearMissingGateways.run(meterId);
+    }
+    recordKeyMissing(meterId, manufacturer, gatewayId, now) {
+        this.db.transaction(() => {
+            this.s.upsertMissing.run({ meterId, manufacturer, now });
+            this.s.addMissingGateway.run({ meterId, gatewayId });
+        })();
+    }
+    listKeyMissing(limit, cursor) {
+        const n = pageLimit(limit) + 1;
+        let rows;
+        if (cursor === null)
+            rows = this.s.listMissing.all(n);
+        else {
+            const [lastSeen, meterId] = decodeCursor(cursor, ['number', 'string']);
+            rows = this.s.listMissingAfter.all(lastSeen, meterId, n);
+        }
+        return toPage(rows, limit, toKeyMissing, (r) => [r.last_seen, r.meter_id]);
+    }
+    countKeyMissing() {
+        return this.s.countMissing.get();
+    }
+    getActiveMapping() {
+        const row = this.s.activeMapping.get();
+        return row ? toMapping(row) : undefined;
+    }
+    listMappingVersions(limit, cursor) {
+        const n = pageLimit(limit) + 1;
+        const rows = (cursor === null
+            ? this.s.listMappings.all(n)
+            : this.s.listMappingsAfter.all(decodeCursor(cursor, ['number'])[0], n));
+        return toPage(rows, limit, toMapping, (r) => [r.version]);
+    }
+    putMapping(json, now) {
+        return this.db.transaction(() => {
+            this.s.activate.run(0, 0); // deactivates all (versions start at 1)
+            return toMapping(this.s.insertMapping.get(json, now));
+        })();
+    }
+    activateMapping(version) {
+        return this.db.transaction(() => {
+            if (!this.s.getMapping.get(version))
+                return undefined;
+            this.s.activate.run(version, version);
+            return toMapping(this.s.getMapping.get(version));
+        })();
+    }
+    listTelegrams(filter, limit, cursor) {
+        const params = [];
+        const param = (v) => {
+            params.push(v);
+            return '?';
+        };
+        let where = telegramFilter(filter, param);
+        if (cursor !== null) {
+            const [createdAt, ingestId] = decodeCursor(cursor, ['number', 'string']);
+            where += ` AND (t.created_at, t.ingest_id) < (${param(createdAt)}, ${param(ingestId)})`;
+        }
+        const sql = `SELECT ${TELEGRAM_RECORD_COLUMNS} FROM telegrams t LEFT JOIN parse_results r ON r.ingest_id = t.ingest_id
+      WHERE ${where} ORDER BY t.created_at DESC, t.ingest_id DESC LIMIT ${param(pageLimit(limit) + 1)}`;
+        const rows = this.statement(sql).all(...params);
+        return toPage(rows, limit, toTelegramRecord, (r) => [r.created_at, r.ingest_id]);
+    }
+    /**
+     * Also drops the old parse result, so a replayed telegram reads as unfinished
+     * (parsed null) until the new result is written.
+     */
+    replayTelegrams(filter, now) {
+        const params = [];
+        const param = (v) => {
+            params.push(v);
+            return '?';
+        };
+        const where = `t.status IN ('done', 'error') AND ${telegramFilter(filter, param)}`;
+        const drop = this.statement(`DELETE FROM parse_results WHERE ingest_id IN (SELECT t.ingest_id FROM telegrams t WHERE ${where})`);
+        const requeue = this.statement(`UPDATE telegrams AS t SET status = 'queued', attempts = 0, next_attempt_at = ?, replay = 1, error_code = NULL,
+         last_error = NULL, finished_at = NULL, locked_by = NULL, locked_until = NULL WHERE ${where}`);
+        return this.db.transaction(() => {
+            drop.run(...params);
+            return requeue.run(now, ...params).changes;
+        })();
+    }
+    insertAudit(record) {
+        const details = record.details === null ? null : JSON.stringify(record.details);
+        this.s.insertAudit.run(record.at, record.action, record.target, record.actor, details);
+    }
+    listAudit(limit, cursor) {
+        const n = pageLimit(limit) + 1;
+        const rows = (cursor === null
+            ? this.s.listAudit.all(n)
+            : this.s.listAuditAfter.all(decodeCursor(cursor, ['number'])[0], n));
+        return toPage(rows, limit, toAudit, (r) => [r.id]);
+    }
+    gatewayStats(since, now) {
+        const rows = this.s.gatewayStats.all({ since, now, minuteAgo: now - 60_000 });
+        return rows.map((r) => ({
+            gatewayId: r.gateway_id,
+            lastSeen: r.last_seen,
+            lastMinute: r.last_minute,
+            count: r.count,
+            meanRssiDbm: r.mean_rssi ?? null,
+        }));
+    }
+    getSetting(name) {
+        return this.s.getSetting.get(name) ?? undefined;
+    }
+    putSetting(name, value) {
+        this.s.putSetting.run(name, value);
+    }
+    getParserState() {
+        const row = this.s.parserState.get();
+        return { openUntil: row?.open_until ?? 0, pausedUntil: row?.paused_until ?? 0 };
+    }
+    raiseParserState(patch) {
+        this.s.raiseParserState.run(patch.openUntil ?? 0, patch.pausedUntil ?? 0);
+    }
+    closeCircuit() {
+        this.s.closeCircuit.run();
+    }
+    statement(sql) {
+        let stmt = this.dynamic.get(sql);
+        if (!stmt) {
+            stmt = this.db.prepare(sql);
+            this.dynamic.set(sql, stmt);
+        }
+        return stmt;
+    }
+}

@@ -1,0 +1,85 @@
+/** Columns of a {@link TelegramRecord}; `t` = telegrams, `r` = parse_results. */
+export const TELEGRAM_RECORD_COLUMNS = `t.ingest_id, t.gateway_id, t.meter_id, t.manufacturer, t.rx_time, t.rssi_dbm, t.status,
+  t.attempts, t.error_code, t.last_error, t.next_attempt_at, t.created_at, t.finished_at, r.parsed_json, r.published_at`;
+/** Columns of a {@link Job}, plus created_at for ordering a claimed batch. */
+export const JOB_COLUMNS = 'ingest_id, gateway_id, rx_time, rssi_dbm, mode, raw_hex, meter_id, manufacturer, attempts, key_hex, replay, created_at';
+export const KEY_MISSING_COLUMNS = 'k.meter_id, k.manufacturer, k.first_seen, k.last_seen, k.count';
+const str = (v) => v;
+const strOrNull = (v) => (v === null || v === undefined ? null : v);
+const num = (v) => Number(v);
+const numOrNull = (v) => (v === null || v === undefined ? null : Number(v));
+export const bool = (v) => v === true || v === 1;
+export function toJob(r) {
+    return {
+        ingestId: str(r.ingest_id),
+        gatewayId: str(r.gateway_id),
+        rxTime: str(r.rx_time),
+        rssiDbm: numOrNull(r.rssi_dbm),
+        mode: strOrNull(r.mode),
+        rawHex: str(r.raw_hex),
+        meterId: strOrNull(r.meter_id),
+        manufacturer: strOrNull(r.manufacturer),
+        attempts: num(r.attempts),
+        keyHex: strOrNull(r.key_hex),
+        replay: bool(r.replay),
+    };
+}
+export function toOutboxRow(r) {
+    return {
+        id: num(r.id),
+        ingestId: strOrNull(r.ingest_id),
+        kind: r.kind,
+        topic: str(r.topic),
+        payload: str(r.payload),
+        qos: num(r.qos),
+        retain: bool(r.retain),
+    };
+}
+export function toTelegramRecord(r) {
+    return {
+        ingestId: str(r.ingest_id),
+        gatewayId: str(r.gateway_id),
+        meterId: strOrNull(r.meter_id),
+        manufacturer: strOrNull(r.manufacturer),
+        rxTime: str(r.rx_time),
+        rssiDbm: numOrNull(r.rssi_dbm),
+        status: r.status,
+        attempts: num(r.attempts),
+        errorCode: strOrNull(r.error_code),
+        lastError: strOrNull(r.last_error),
+        nextAttemptAt: num(r.next_attempt_at),
+        createdAt: num(r.created_at),
+        finishedAt: numOrNull(r.finished_at),
+        parsed: typeof r.parsed_json === 'string' && r.parsed_json !== '' ? JSON.parse(r.parsed_json) : null,
+        publishedAt: numOrNull(r.published_at),
+    };
+}
+export function toMeterKey(r) {
+    return { meterId: str(r.meter_id), manufacturer: strOrNull(r.manufacturer), keyHex: str(r.key_hex), updatedAt: num(r.updated_at) };
+}
+/** `gateways` is a JSON array text (SQLite json_group_array) or a text[] (PostgreSQL ARRAY()). */
+export function toKeyMissing(r) {
+    const raw = r.gateways;
+    const gateways = Array.isArray(raw) ? raw : typeof raw === 'string' ? JSON.parse(raw) : [];
+    return {
+        meterId: str(r.meter_id),
+        manufacturer: strOrNull(r.manufacturer),
+        firstSeen: num(r.first_seen),
+        lastSeen: num(r.last_seen),
+        count: num(r.count),
+        gateways: [...gateways].sort(),
+    };
+}
+export function toMapping(r) {
+    return { version: num(r.version), json: str(r.json), createdAt: num(r.created_at), active: bool(r.active) };
+}
+export function toAudit(r) {
+    return {
+        id: num(r.id),
+        at: num(r.at),
+        action: str(r.action),
+        target: strOrNull(r.target),
+        actor: str(r.actor),
+        details: typeof r.details === 'string' ? JSON.parse(r.details) : null,
+    };
+}

@@ -1,0 +1,2 @@
+/** Durable queue, outbox and key store behind one interface; SQLite and PostgreSQL implement it side by side. */
+export {};

@@ -1,0 +1,294 @@
+/** Public entry points: `decode` (Lobaro-shaped result) and `parseHeader` (cheap identity). */
+import { keyContext, keyIdentifier } from './aes.js';
+import { crc16 } from './crc.js';
+import { WmbusError } from './errors.js';
+import { formatSignature } from './format-signature.js';
+import { addFormatACrcs, detectFrame } from './frame.js';
+import { byteHex, hex0x, toBytes } from './hex.js';
+import { cFieldName } from './link-layer.js';
+import { parseCompact, parseRecords } from './records.js';
+import { encryptionModeName } from './transport.js';
+import { walk } from './walk.js';
+export const PARSER_VERSION = 'oms-bridge-local 0.1.0';
+function parseKey(key) {
+    if (key === null || key === undefined)
+        return null;
+    let bytes;
+    if (typeof key === 'string') {
+        if (key.trim() === '')
+            return null;
+        try {
+            bytes = toBytes(key);
+        }
+        catch {
+            throw new WmbusError('invalid_hex', 'key is not valid hex');
+        }
+    }
+    else {
+        bytes = key;
+    }
+    if (bytes.length !== 16)
+        throw new WmbusError('invalid_hex', `key must be 16 bytes, got ${bytes.length}`);
+    return keyContext(bytes);
+}
+/** The identity of the meter: DLL address, or the long TPL header on wired M-Bus. */
+function identity(w) {
+    if (w.dll !== null)
+        return w.dll.address;
+    return w.tpl?.address ?? null;
+}
+export function parseHeader(input) {
+    const w = walkInput(input, null, false);
+    const id = identity(w);
+    const tpl = w.tpl;
+    const needsKey = w.encrypted && !w.alreadyDecrypted;
+    const h = {
+        meterId: id?.idString ?? '',
+        manufacturer: id?.manufacturer ?? '',
+        deviceType: id?.deviceType ?? 0,
+        deviceTypeName: id?.deviceTypeName ?? '',
+        version: id?.version ?? 0,
+        ciField: w.chain[0] ?? -1,
+        securityMode: tpl?.mode ?? 0,
+        ellEncrypted: w.ellEncrypted,
+        encrypted: w.encrypted,
+        alreadyDecrypted: w.alreadyDecrypted,
+        needsKey,
+        sourceType: w.frame.sourceType,
+    };
+    if (tpl?.address)
+        h.tplId = tpl.address.idString;
+    return h;
+}
+function walkInput(input, key, tryDecrypt) {
+    try {
+        const frame = detectFrame(toBytes(input));
+        const w = walk(frame, key, tryDecrypt);
+        if (frame.layout === 'apl' && w.tpl === null)
+            throw new WmbusError('unsupported_frame', 'no link layer and no known CI field');
+        return w;
+    }
+    catch (e) {
+        if (e instanceof WmbusError)
+            throw e;
+        throw new WmbusError('decode_failed', `internal decoder error: ${e?.message ?? String(e)}`);
+    }
+}
+export function decode(input, opts = {}) {
+    try {
+        const key = parseKey(opts.key);
+        const w = walkInput(input, key, true);
+        return buildResult(w, key, opts.formatCache);
+    }
+    catch (e) {
+        if (e instanceof WmbusError)
+            throw e;
+        throw new WmbusError('decode_failed', `internal decoder error: ${e?.message ?? String(e)}`);
+    }
+}
+function header(w) {
+    const t = w.tpl;
+    const a = t?.address ?? null;
+    const cw = t?.cw ?? 0;
+    const mode = t?.mode ?? 0;
+    // One object literal (no spread, no later shape changes) keeps V8 on its fast path.
+    const h = {
+        Serial: a?.idNumber ?? 0,
+        IdString: a?.idString ?? '',
+        ManufacturerCode: a?.m ?? 0,
+        MFieldCodeString: a?.manufacturer ?? '',
+        MFieldLongString: a?.manufacturerName ?? '',
+        Version: a?.version ?? 0,
+        DeviceType: a !== null ? '0x' + byteHex(a.deviceType) : '0x00',
+        DeviceString: a?.deviceTypeName ?? '',
+        EncryptionMode: mode,
+        EncryptionModeString: encryptionModeName(mode),
+        EncryptedBlocks: t?.blocks ?? 0,
+        HopCount: cw & 0x01,
+        IsAccessible: (cw & 0x4000) !== 0,
+        IsBidirectionalMode: (cw & 0x8000) !== 0,
+        IsSynchronous: (cw & 0x2000) !== 0,
+        ReservedBit: (cw & 0x02) !== 0,
+        TelegramType: 0,
+        AccessNumber: t?.acc ?? w.ell?.acc ?? 0,
+        StatusByte: t?.sts ?? 0,
+        ConfigField: t ? [t.cwBytes[0], t.cwBytes[1]] : [0, 0],
+    };
+    if (t?.cfe !== undefined) {
+        h.ConfigFieldExtension = t.cfe;
+        h.KdfSelection = (t.cfe >> 4) & 3;
+        h.KeyId = t.cfe & 0x0f;
+    }
+    return h;
+}
+function ellObject(w) {
+    const e = w.ell;
+    if (e === null)
+        return null;
+    const o = { CiField: '0x' + byteHex(e.ci), CommunicationControl: e.cc, AccessNumber: e.acc, EncryptionMode: e.enc };
+    if (e.sn !== null)
+        o.SessionNumber = e.snValue;
+    if (e.crcPos >= 0) {
+        o.PayloadCrc = (w.frame.data[e.crcPos] ?? 0) | ((w.frame.data[e.crcPos + 1] ?? 0) << 8);
+        if (w.ellCrcValid !== undefined)
+            o.PayloadCrcValid = w.ellCrcValid;
+    }
+    if (e.address !== null) {
+        o.MFieldCodeString = e.address.manufacturer;
+        o.IdString = e.address.idString;
+        o.Version = e.address.version;
+        o.DeviceType = '0x' + byteHex(e.address.deviceType);
+    }
+    return o;
+}
+function aflObject(w) {
+    const a = w.afl;
+    if (a === null)
+        return null;
+    const o = { FragmentationControl: a.fcl, FragmentId: a.fcl & 0xff, MoreFragments: (a.fcl & 0x4000) !== 0 };
+    if (a.mcl !== undefined) {
+        o.MessageControl = a.mcl;
+        o.AuthenticationType = a.mcl & 0x0f;
+    }
+    if (a.ki !== undefined)
+        o.KeyInformation = a.ki;
+    if (a.mcrValue !== undefined)
+        o.MessageCounter = a.mcrValue;
+    if (a.mac !== undefined)
+        o.Mac = hex0x(a.mac);
+    if (a.ml !== undefined)
+        o.MessageLength = a.ml;
+    if (w.macValid !== undefined)
+        o.MacValid = w.macValid;
+    return o;
+}
+function rawWithCrc(f) {
+    if (f.hasCrc || f.layout !== 'dll')
+        return f.original;
+    return addFormatACrcs(f.data);
+}
+function buildResult(w, key, cache) {
+    const f = w.frame;
+    const dll = w.dll;
+    const id = identity(w);
+    const body = {
+        Raw: w.apl !== null ? hex0x(w.apl, w.aplStart, w.aplEnd) : '0x',
+        DataRecords: [],
+        PayloadKnown: false,
+        IsEncrypted: w.encrypted && !w.alreadyDecrypted && w.apl === null,
+        DecryptionFailed: w.decryptionFailed,
+        BlockCiField: w.ell !== null || w.afl !== null ? (w.tpl?.ci ?? 0) : 0,
+    };
+    let parsed = null;
+    let compact = false;
+    if (w.apl !== null && !w.decryptionFailed) {
+        const apl = w.apl;
+        if (w.payload === 'records') {
+            parsed = parseRecords(apl, w.aplStart, w.aplEnd);
+            if (cache !== undefined && parsed.error === undefined && parsed.records.length > 0) {
+                cache.set(formatSignature(parsed.signatureBytes), Uint8Array.from(parsed.headerBytes));
+            }
+        }
+        else if (w.payload === 'compact') {
+            compact = true;
+            parsed = compactRecords(w, apl, cache);
+        }
+        else if (w.payload === 'format') {
+            learnFormatFrame(apl, w.aplStart, w.aplEnd, cache);
+        }
+        else if (w.payload === 'mfct') {
+            body.ManufacturerData = hex0x(apl, w.aplStart, w.aplEnd);
+        }
+    }
+    if (parsed !== null) {
+        body.DataRecords = parsed.records;
+        if (parsed.manufacturerData !== undefined)
+            body.ManufacturerData = hex0x(parsed.manufacturerData);
+        if (parsed.moreRecordsFollow)
+            body.MoreRecordsFollow = true;
+        if (parsed.error !== undefined)
+            body.BodyParseError = parsed.error;
+    }
+    if (w.error !== undefined)
+        body.BodyParseError = w.error;
+    // A TPL without APL (CI 8A/8B, e.g. ACC-NR) has nothing to decode, which is fully understood too.
+    const nothingToDecode = w.payload === 'none' && w.tpl !== null && !w.encrypted;
+    body.PayloadKnown = (nothingToDecode || (parsed !== null && parsed.error === undefined)) && w.error === undefined;
+    const sig = parsed !== null ? parsed.signatureBytes : [];
+    const result = {
+        Raw: hex0x(f.data),
+        RawWithCrc: hex0x(rawWithCrc(f)),
+        FrameFormat: f.frameFormat === '' ? (f.layout === 'dll' ? 'A' : '') : f.frameFormat,
+        Length: f.layout === 'dll' ? (f.data[0] ?? 0) : f.lField,
+        CField: '0x' + byteHex(dll?.c ?? w.mbusC),
+        CFieldString: `0x${byteHex(dll?.c ?? w.mbusC)} (${f.layout === 'apl' ? 'none' : cFieldName(dll?.c ?? w.mbusC)})`,
+        MField: id !== null ? hex0x(id.mBytes) : '0x',
+        MFieldCodeString: id?.manufacturer ?? '',
+        MFieldLongString: id?.manufacturerName ?? '',
+        Id: id?.idNumber ?? 0,
+        IdString: id?.idString ?? '',
+        Version: id?.version ?? 0,
+        Device: '0x' + byteHex(id?.deviceType ?? 0),
+        DeviceString: id?.deviceTypeName ?? '',
+        CiField: '0x' + byteHex(w.chain[0] ?? 0),
+        HeaderKnown: w.headerKnown,
+        PayloadKnown: body.PayloadKnown,
+        CrcValid: f.crcValid,
+        HasCrc: f.hasCrc,
+        SourceType: f.sourceType,
+        IsCompactFrame: compact,
+        FormatSignature: sig.length > 0 ? formatSignature(sig) : 0,
+        FormatFrame: hex0x(Uint8Array.from(sig)),
+        ParserVersion: PARSER_VERSION,
+        Header: header(w),
+        Ell: ellObject(w),
+        Afl: aflObject(w),
+        Body: body,
+        AlreadyDecrypted: w.alreadyDecrypted,
+        CiChain: w.chain.map((c) => '0x' + byteHex(c)),
+    };
+    if (key !== null)
+        result.KeyIdentifier = keyIdentifier(key);
+    if (w.tpl?.address)
+        result.TplIdString = w.tpl.address.idString;
+    const warnings = [];
+    if (f.lengthMismatch)
+        warnings.push(`L-field ${f.data[0] ?? 0} does not match ${f.data.length - 1} bytes`);
+    if (f.lFieldAdded)
+        warnings.push('telegram had no L-field; one was added');
+    if (w.unsupportedSecurity)
+        warnings.push(`security mode ${w.tpl?.mode ?? `ELL ${w.ell?.enc ?? 0}`} is not supported`);
+    if (warnings.length > 0)
+        result.Warnings = warnings;
+    return result;
+}
+/** CI 79: format signature (2, LE) and full-frame CRC (2, LE), then data only (EN 13757-3 Annex G). */
+function compactRecords(w, apl, cache) {
+    const s = w.aplStart;
+    if (s + 4 > w.aplEnd)
+        throw new WmbusError('decode_failed', 'compact frame shorter than its signature');
+    const sig = (apl[s] ?? 0) | ((apl[s + 1] ?? 0) << 8);
+    const fullCrc = (apl[s + 2] ?? 0) | ((apl[s + 3] ?? 0) << 8);
+    const fmt = cache?.get(sig);
+    if (fmt === undefined) {
+        const id = identity(w);
+        throw new WmbusError('format_unknown', `compact frame with format signature 0x${sig.toString(16).padStart(4, '0')} before its full frame was seen`, {
+            formatSignature: sig, meterId: id?.idString ?? '', manufacturer: id?.manufacturer ?? '',
+        });
+    }
+    const r = parseCompact(fmt, apl, s + 4, w.aplEnd);
+    if (r.error === undefined && r.expanded !== undefined && crc16(Uint8Array.from(r.expanded)) !== fullCrc) {
+        r.error = 'compact frame full-frame CRC mismatch';
+    }
+    return r;
+}
+/** CI 69/6A/6B format frame: length, signature (2, LE), DIF/VIF bytes — learnt, no values. */
+function learnFormatFrame(apl, start, end, cache) {
+    if (cache === undefined || start + 3 > end)
+        return;
+    const len = apl[start] ?? 0;
+    const sig = (apl[start + 1] ?? 0) | ((apl[start + 2] ?? 0) << 8);
+    if (start + 3 + len > end)
+        return;
+    cache.set(sig, apl.slice(start + 3, start + 3 + len));
+}

@@ -1,0 +1,73 @@
+const SPECIAL_NAMES = {
+    'H.C.A.': 'hca',
+    'Time & Date': 'dateTime',
+    'Summertime (begin, end, deviation': 'summertime',
+};
+const TEXT_QUANTITIES = new Set([
+    'Fabrication No', '(Enhanced) Identification', 'Bus Address', 'Customer', 'Customer location', 'Model / Version',
+    'Hardware version', 'Firmware version', 'Software version', 'Parameter set identification', 'Access Code User',
+    'Access Code Operator', 'Access Code System Operator', 'Access Code Developer', 'Password', 'Security key',
+]);
+const nameCache = new Map();
+export function quantityName(quantity) {
+    let n = nameCache.get(quantity);
+    if (n !== undefined)
+        return n;
+    n = SPECIAL_NAMES[quantity];
+    if (n === undefined) {
+        const words = quantity.split(/[^A-Za-z0-9]+/).filter((x) => x !== '');
+        n = words.map((w, i) => (i === 0 ? w.toLowerCase() : w.charAt(0).toUpperCase() + w.slice(1).toLowerCase())).join('');
+        if (n === '')
+            n = 'value';
+    }
+    if (nameCache.size < 1000)
+        nameCache.set(quantity, n);
+    return n;
+}
+function isDateRecord(r) {
+    return (r.VifQuantity === 'Date' || r.VifQuantity === 'Time & Date') && r.ValueString !== '' && r.VifEDescription === '';
+}
+const FUNCTION_NAMES = {
+    'Maximum Value': 'max',
+    'Minimum Value': 'min',
+    'Value during error state': 'error',
+};
+export function toValues(result) {
+    const records = result.Body.DataRecords;
+    const dates = new Map();
+    for (const r of records) {
+        const k = `${r.StorageNo}/${r.DifSubunit}`;
+        if (isDateRecord(r) && !dates.has(k))
+            dates.set(k, r.ValueString);
+    }
+    const out = [];
+    for (const r of records) {
+        if (r.ValueInvalid === true || r.DifDataLength === 0)
+            continue;
+        const isText = TEXT_QUANTITIES.has(r.VifQuantity) || r.VifQuantity === 'Date' || r.VifQuantity === 'Time & Date'
+            || (r.ValueString !== '' && Number.isNaN(Number(r.ValueString)));
+        const v = {
+            name: quantityName(r.VifQuantity),
+            value: isText ? r.ValueString : r.ValueScaled,
+            unit: r.VifUnit,
+        };
+        if (!isDateRecord(r)) {
+            const d = dates.get(`${r.StorageNo}/${r.DifSubunit}`);
+            if (d !== undefined)
+                v.date = d;
+        }
+        if (r.StorageNo !== 0)
+            v.storage = r.StorageNo;
+        if (r.Tariff !== 0)
+            v.tariff = r.Tariff;
+        if (r.DifSubunit !== 0)
+            v.subunit = r.DifSubunit;
+        const fn = FUNCTION_NAMES[r.DifFunctionString];
+        if (fn !== undefined)
+            v.function = fn;
+        if (r.VifEDescription !== '')
+            v.description = r.VifEDescription;
+        out.push(v);
+    }
+    return out;
+}
