@@ -51,7 +51,7 @@ export interface App {
  */
 export async function createApp(config: Readonly<Config>, log: Logger): Promise<App> {
   const events = new EventBus(log);
-  const store = createStore(config.databaseUrl);
+  const store = createStore(config.databaseUrl, { log: log.child({ stage: 'store' }) });
   const mappings = new MappingStore(config.mappingsFile, store, log.child({ stage: 'mappings' }));
   const vault = new KeyVault();
   const topics = new Topics(config.mqttTopicTemplate);

@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { Logger } from '../observability/logger.js';
 import type { EventBus } from '../observability/events.js';
 import { registerDocsUi, registerOpenApi } from './docs.js';
+import { BridgeError } from '../lib/errors.js';
 import { HttpError } from './http-error.js';
 import { validatorCompiler } from './validators.js';
 import { healthRoutes, type HealthRoutesOptions } from './routes/health.js';
@@ -68,6 +69,7 @@ export async function buildHttpServer(opts: HttpServerOptions): Promise<FastifyI
 
 function toHttpError(err: FastifyError): HttpError {
   if (err instanceof HttpError) return err;
+  if (err instanceof BridgeError && err.code === 'invalid_cursor') return new HttpError(400, 'invalid_cursor', 'cursor is not one this server gave out');
   if (err.validation) {
     const details = err.validation.map((v) => ({
       field: (v.instancePath || '').replace(/^\//, '').replaceAll('/', '.') || String(v.params?.missingProperty ?? ''),

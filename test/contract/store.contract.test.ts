@@ -8,7 +8,8 @@ import { createStore } from '../../src/store/create-store.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { TelegramStore } from '../../src/store/store.js';
-import { add, rawMessage, storeContract, T0, telegram, type StoreEnv } from './store-contract.js';
+import { storeContract } from './store-contract.js';
+import { add, rawMessage, T0, telegram, type StoreEnv } from './store-fixtures.js';
 
 const pgUrl = process.env.PG_TEST_URL;
 const requireServices = process.env.REQUIRE_SERVICES === 'true';

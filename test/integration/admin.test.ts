@@ -85,6 +85,9 @@ describe('admin API', () => {
     expect(pages).toBeGreaterThanOrEqual(3);
     expect((await admin('GET', '/v1/admin/keys?limit=1001')).status).toBe(400);
     expect((await admin('GET', '/v1/admin/keys?limit=0')).status).toBe(400);
+    const bad = await admin('GET', '/v1/admin/keys?cursor=garbage!');
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.code).toBe('invalid_cursor');
   });
 
   it('key missing → listed → key stored → replay → reading published with the same ingest_id and replay:true', async () => {

@@ -54,6 +54,10 @@ describe('CircuitBreaker', () => {
     advance(4_999);
     expect(() => b.beforeCall()).toThrow();
     advance(1);
+    b.beforeCall(); // one probe after the pause
+    expect(rejection(() => b.beforeCall()).code).toBe('lobaro_rate_limited'); // the rest wait for it
+    b.onSuccess();
+    b.beforeCall();
     b.beforeCall();
   });
 

@@ -32,27 +32,27 @@ export class CircuitBreaker {
     return this.state;
   }
 
-  /** Throws a ParseError (consumesAttempt=false) when no call may go out now. */
+  /**
+   * Throws a ParseError (consumesAttempt=false) when no call may go out now.
+   * After an auth pause or a 429 pause, one probe goes first; the others wait
+   * for its outcome instead of all hitting the server at the same instant.
+   */
   beforeCall(): void {
     const now = this.now();
     if (this.state === 'open') {
       if (now < this.openUntil) throw this.openError(this.openUntil - now);
       this.transition('half_open');
     }
-    if (this.state === 'half_open') {
-      if (this.probeInFlight) throw this.openError(1_000);
-      this.probeInFlight = true;
-    }
-    if (now < this.pausedUntil) {
-      this.probeInFlight = false;
-      throw new ParseError('lobaro_rate_limited', 'Lobaro rate limit pause', {
-        retryable: true, consumesAttempt: false, retryAfterMs: this.pausedUntil - now,
-      });
-    }
+    if (now < this.pausedUntil) throw this.rateLimitError(this.pausedUntil - now);
+    const recovering = this.state === 'half_open' || this.pausedUntil > 0;
+    if (!recovering) return;
+    if (this.probeInFlight) throw this.state === 'half_open' ? this.openError(1_000) : this.rateLimitError(250);
+    this.probeInFlight = true;
   }
 
   onSuccess(): void {
     this.probeInFlight = false;
+    this.pausedUntil = 0;
     if (this.state !== 'closed') {
       this.transition('closed');
       this.sink?.closed();
@@ -83,7 +83,7 @@ export class CircuitBreaker {
   /** Follows what another instance decided: an open circuit or a 429 pause that ends later than ours. */
   adopt(shared: { openUntil: number; pausedUntil: number }): void {
     const now = this.now();
-    this.pausedUntil = Math.max(this.pausedUntil, shared.pausedUntil);
+    if (shared.pausedUntil > now) this.pausedUntil = Math.max(this.pausedUntil, shared.pausedUntil);
     if (shared.openUntil > now && shared.openUntil > this.openUntil && !this.probeInFlight) {
       this.openUntil = shared.openUntil;
       this.transition('open');
@@ -92,6 +92,10 @@ export class CircuitBreaker {
 
   pauseRemainingMs(): number {
     return Math.max(0, this.pausedUntil - this.now());
+  }
+
+  private rateLimitError(retryAfterMs: number): ParseError {
+    return new ParseError('lobaro_rate_limited', 'Lobaro rate limit pause', { retryable: true, consumesAttempt: false, retryAfterMs });
   }
 
   private openError(retryAfterMs: number): ParseError {
