@@ -31,7 +31,7 @@ import { WorkerPool } from './worker/worker-pool.js';
  */
 export async function createApp(config, log) {
     const events = new EventBus(log);
-    const store = createStore(config.databaseUrl);
+    const store = createStore(config.databaseUrl, { log: log.child({ stage: 'store' }) });
     const mappings = new MappingStore(config.mappingsFile, store, log.child({ stage: 'mappings' }));
     const vault = new KeyVault();
     const topics = new Topics(config.mqttTopicTemplate);

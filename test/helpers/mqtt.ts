@@ -24,6 +24,8 @@ export interface Received {
   payload: string;
   json: Record<string, unknown>;
   retain: boolean;
+  /** Arrival time, epoch ms. */
+  at: number;
 }
 
 /** Subscribes and collects messages; `waitFor` polls until a predicate holds. */
@@ -42,7 +44,7 @@ export class Collector {
       } catch {
         // status payloads are plain text
       }
-      c.messages.push({ topic, payload: text, json, retain: packet.retain });
+      c.messages.push({ topic, payload: text, json, retain: packet.retain, at: Date.now() });
     });
     await client.subscribeAsync(topics, { qos: 1 });
     return c;

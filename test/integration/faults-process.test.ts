@@ -68,8 +68,9 @@ describe('faults: process under load', () => {
     console.log(`kill -9: accepted ${r.accepted}, redelivered ${r.redelivered}, statuses ${JSON.stringify([...r.statuses])}`);
     expect(r.code).toBeNull();
     // A message the broker saw but whose acknowledgement the dead process never recorded may
-    // come again (same ingest_id); anything published must be something that was accepted.
-    expect(r.unknown).toEqual([]);
+    // come again (same ingest_id). An id nobody got a 202 for can only be a request the process
+    // had committed but could not answer before it died.
+    expect(r.unknown.length).toBeLessThanOrEqual(r.statuses.get('error') ?? 0);
   }, 120_000);
 
   it('SIGTERM under load: stops accepting, exits 0 within the bound, nothing lost', async () => {

@@ -1,5 +1,6 @@
 import Fastify, { LogController } from 'fastify';
 import { registerDocsUi, registerOpenApi } from './docs.js';
+import { BridgeError } from '../lib/errors.js';
 import { HttpError } from './http-error.js';
 import { validatorCompiler } from './validators.js';
 import { healthRoutes } from './routes/health.js';
@@ -49,6 +50,8 @@ export async function buildHttpServer(opts) {
 function toHttpError(err) {
     if (err instanceof HttpError)
         return err;
+    if (err instanceof BridgeError && err.code === 'invalid_cursor')
+        return new HttpError(400, 'invalid_cursor', 'cursor is not one this server gave out');
     if (err.validation) {
         const details = err.validation.map((v) => ({
             field: (v.instancePath || '').replace(/^\//, '').replaceAll('/', '.') || String(v.params?.missingProperty ?? ''),

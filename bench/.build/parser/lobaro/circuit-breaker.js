@@ -23,7 +23,11 @@ export class CircuitBreaker {
             return 'half_open';
         return this.state;
     }
-    /** Throws a ParseError (consumesAttempt=false) when no call may go out now. */
+    /**
+     * Throws a ParseError (consumesAttempt=false) when no call may go out now.
+     * After an auth pause or a 429 pause, one probe goes first; the others wait
+     * for its outcome instead of all hitting the server at the same instant.
+     */
     beforeCall() {
         const now = this.now();
         if (this.state === 'open') {
@@ -31,20 +35,18 @@ export class CircuitBreaker {
                 throw this.openError(this.openUntil - now);
             this.transition('half_open');
         }
-        if (this.state === 'half_open') {
-            if (this.probeInFlight)
-                throw this.openError(1_000);
-            this.probeInFlight = true;
-        }
-        if (now < this.pausedUntil) {
-            this.probeInFlight = false;
-            throw new ParseError('lobaro_rate_limited', 'Lobaro rate limit pause', {
-                retryable: true, consumesAttempt: false, retryAfterMs: this.pausedUntil - now,
-            });
-        }
+        if (now < this.pausedUntil)
+            throw this.rateLimitError(this.pausedUntil - now);
+        const recovering = this.state === 'half_open' || this.pausedUntil > 0;
+        if (!recovering)
+            return;
+        if (this.probeInFlight)
+            throw this.state === 'half_open' ? this.openError(1_000) : this.rateLimitError(250);
+        this.probeInFlight = true;
     }
     onSuccess() {
         this.probeInFlight = false;
+        this.pausedUntil = 0;
         if (this.state !== 'closed') {
             this.transition('closed');
             this.sink?.closed();
@@ -71,7 +73,8 @@ export class CircuitBreaker {
     /** Follows what another instance decided: an open circuit or a 429 pause that ends later than ours. */
     adopt(shared) {
         const now = this.now();
-        this.pausedUntil = Math.max(this.pausedUntil, shared.pausedUntil);
+        if (shared.pausedUntil > now)
+            this.pausedUntil = Math.max(this.pausedUntil, shared.pausedUntil);
         if (shared.openUntil > now && shared.openUntil > this.openUntil && !this.probeInFlight) {
             this.openUntil = shared.openUntil;
             this.transition('open');
@@ -79,6 +82,9 @@ export class CircuitBreaker {
     }
     pauseRemainingMs() {
         return Math.max(0, this.pausedUntil - this.now());
+    }
+    rateLimitError(retryAfterMs) {
+        return new ParseError('lobaro_rate_limited', 'Lobaro rate limit pause', { retryable: true, consumesAttempt: false, retryAfterMs });
     }
     openError(retryAfterMs) {
         return new ParseError('lobaro_auth', 'Lobaro circuit is open after an authentication failure', {
