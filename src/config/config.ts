@@ -125,6 +125,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     if (cfg.adminToken === undefined) problems.push('ADMIN_TOKEN: required when APP_ENV=prod');
     if (parser !== 'local' && lobaroToken === undefined) problems.push(`LOBARO_TOKEN: required when APP_ENV=prod and PARSER=${parser}`);
     if (cfg.keyEncryptionSecret === undefined) problems.push('KEY_ENCRYPTION_SECRET: required when APP_ENV=prod (AES keys are encrypted at rest)');
+    // The placeholders of docker/.env.example must never reach production.
+    for (const name of ['INGEST_API_KEYS', 'ADMIN_TOKEN', 'KEY_ENCRYPTION_SECRET', 'LOBARO_TOKEN']) {
+      if (env[name]?.toLowerCase().includes('changeme')) problems.push(`${name}: still holds the "changeme" placeholder`);
+    }
   }
   if (cfg.keyEncryptionSecret !== undefined && cfg.keyEncryptionSecret.length < 16) problems.push('KEY_ENCRYPTION_SECRET: must have at least 16 characters');
   if (parser !== 'local' && lobaroToken === undefined && appEnv !== 'prod') {

@@ -59,6 +59,8 @@ describe('config', () => {
     ]);
     expect(problems({ APP_ENV: 'prod', PARSER: 'local', INGEST_API_KEYS: 'gw1:abcdefgh12', ADMIN_TOKEN: 'x', KEY_ENCRYPTION_SECRET: 'sixteen-chars-ok' })).toEqual([]);
     expect(problems({ KEY_ENCRYPTION_SECRET: 'short' })).toEqual(['KEY_ENCRYPTION_SECRET: must have at least 16 characters']);
+    expect(problems({ APP_ENV: 'prod', PARSER: 'local', INGEST_API_KEYS: 'gw1:changeme-key-1', ADMIN_TOKEN: 'changeme-admin', KEY_ENCRYPTION_SECRET: 'sixteen-chars-ok' }))
+      .toEqual(['INGEST_API_KEYS: still holds the "changeme" placeholder', 'ADMIN_TOKEN: still holds the "changeme" placeholder']);
   });
 
   it('picks lobaro as parser when a token is set, local otherwise', () => {
