@@ -46,7 +46,8 @@ export function pct(x: number | null | undefined): string {
 /** a / b as "0.87×". */
 export function ratio(a: number | null | undefined, b: number | null | undefined): string {
   if (a === null || a === undefined || b === null || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) return '-';
-  return `${(a / b).toFixed(2)}×`;
+  const r = a / b;
+  return `${r >= 0.1 || r === 0 ? r.toFixed(2) : r.toPrecision(2)}×`;
 }
 
 export function mb(kb: number | null | undefined): string {
