@@ -1,4 +1,5 @@
 import type { EventBus } from '../observability/events.js';
+import { WakeSignal } from '../lib/wake-signal.js';
 import type { Logger } from '../observability/logger.js';
 import type { TelegramStore, TopicKind } from '../store/store.js';
 import { withTimeout, type MqttConnection } from './mqtt-connection.js';
@@ -20,8 +21,7 @@ export interface OutboxRelayOptions {
 export class OutboxRelay {
   private running = false;
   private loopDone: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
-  private pendingWake = false;
+  private readonly signal = new WakeSignal();
   private drainUntil = 0;
 
   constructor(
@@ -39,13 +39,7 @@ export class OutboxRelay {
   }
 
   wake(): void {
-    if (this.wakeUp) {
-      const w = this.wakeUp;
-      this.wakeUp = undefined;
-      w();
-    } else {
-      this.pendingWake = true;
-    }
+    this.signal.wake();
   }
 
   /** Publishes what is left while the broker is reachable, for at most `flushMs`, then stops. */
@@ -70,12 +64,12 @@ export class OutboxRelay {
         sent = await this.publishBatch();
       } catch (err) {
         this.log.error({ err }, 'outbox relay failed; retrying');
-        await this.sleep(this.opts.idlePollMs);
+        await this.signal.sleep(this.opts.idlePollMs);
         continue;
       }
       if (sent === 0) {
         if (draining) return;
-        await this.sleep(this.opts.idlePollMs);
+        await this.signal.sleep(this.opts.idlePollMs);
       }
     }
   }
@@ -110,20 +104,4 @@ export class OutboxRelay {
     return failed.length > 0 ? 0 : rows.length;
   }
 
-  private sleep(ms: number): Promise<void> {
-    if (this.pendingWake) {
-      this.pendingWake = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wakeUp = undefined;
-        resolve();
-      }, ms);
-      this.wakeUp = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
 }

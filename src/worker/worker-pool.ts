@@ -1,3 +1,4 @@
+import { WakeSignal } from '../lib/wake-signal.js';
 import type { Logger } from '../observability/logger.js';
 import type { Job, TelegramStore } from '../store/store.js';
 import type { JobProcessor } from './job-processor.js';
@@ -21,8 +22,7 @@ export class WorkerPool {
   private readonly inFlight = new Map<string, Promise<void>>();
   private running = false;
   private loopDone: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
-  private pendingWake = false;
+  private readonly signal = new WakeSignal();
   private renewTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -46,13 +46,7 @@ export class WorkerPool {
 
   /** New work may be runnable (a telegram was accepted, a job finished). */
   wake(): void {
-    if (this.wakeUp) {
-      const w = this.wakeUp;
-      this.wakeUp = undefined;
-      w();
-    } else {
-      this.pendingWake = true;
-    }
+    this.signal.wake();
   }
 
   /** Stops claiming, waits up to `drainMs` for jobs in flight; unfinished ones stay leased and are picked up on the next start. */
@@ -85,7 +79,7 @@ export class WorkerPool {
         }
         if (claimed === free) continue;
       }
-      await this.sleep(await this.idleDelay(free > 0 && claimed === 0));
+      await this.signal.sleep(await this.idleDelay(free > 0 && claimed === 0));
     }
   }
 
@@ -111,22 +105,6 @@ export class WorkerPool {
     this.inFlight.set(job.ingestId, p);
   }
 
-  private sleep(ms: number): Promise<void> {
-    if (this.pendingWake || !this.running) {
-      this.pendingWake = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wakeUp = undefined;
-        resolve();
-      }, ms);
-      this.wakeUp = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
 
   private async renew(): Promise<void> {
     if (this.inFlight.size === 0) return;
