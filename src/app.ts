@@ -173,9 +173,7 @@ export async function createApp(config: Readonly<Config>, log: Logger): Promise<
       });
       await ingest.start();
       pool.start();
-      housekeeping = setInterval(() => {
-        store.purgeDedup(Date.now()).catch((err: unknown) => log.error({ err }, 'dedup purge failed'));
-      }, 60_000);
+      housekeeping = setInterval(() => void housekeep(store, config.retentionDays, log), 60_000);
       housekeeping.unref();
       url = await http.listen({ host: config.host, port: config.port });
       started = true;
@@ -217,4 +215,22 @@ async function sealPlainKeys(store: TelegramStore, vault: KeyVault): Promise<voi
     }
     cursor = page.nextCursor;
   } while (cursor);
+}
+
+/** Expired dedup entries and, past RETENTION_DAYS, finished telegrams; bounded work per run. */
+async function housekeep(store: TelegramStore, retentionDays: number, log: Logger): Promise<void> {
+  try {
+    const now = Date.now();
+    await store.purgeDedup(now);
+    if (retentionDays <= 0) return;
+    let deleted = 0;
+    for (let batch = 0; batch < 20; batch++) {
+      const n = await store.purgeFinished(now - retentionDays * 86_400_000, 5_000);
+      deleted += n;
+      if (n < 5_000) break;
+    }
+    if (deleted > 0) log.info({ deleted, retentionDays }, 'old finished telegrams deleted');
+  } catch (err) {
+    log.error({ err }, 'housekeeping failed');
+  }
 }

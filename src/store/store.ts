@@ -201,6 +201,11 @@ export interface TelegramStore {
 
   /** Drops expired dedup entries; returns how many. */
   purgeDedup(now: number): Promise<number>;
+  /**
+   * Deletes up to `limit` finished telegrams (done/error) accepted before `before`, with their
+   * parse results (retention). Unfinished telegrams are never deleted. Returns how many.
+   */
+  purgeFinished(before: number, limit: number): Promise<number>;
 
   /**
    * Calls `listener` when another instance enqueued work (PostgreSQL LISTEN/NOTIFY).

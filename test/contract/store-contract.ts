@@ -53,6 +53,23 @@ export function storeContract(name: string, makeEnv: () => Promise<StoreEnv>): v
       expect(await store.purgeDedup(T0 + 2_000)).toBe(0);
     });
 
+    it('retention deletes old finished telegrams with their results, never unfinished ones', async () => {
+      const old = [await add(store, { createdAt: T0 }), await add(store, { createdAt: T0 + 1 }), await add(store, { createdAt: T0 + 2 })];
+      const finished = await finishAll(store, T0 + 10);
+      expect(finished).toHaveLength(3);
+      const pending = await add(store, { createdAt: T0 + 3 });
+      expect(await store.purgeFinished(T0 + 1_000, 2)).toBe(2);
+      expect(await store.getTelegram(old[0]!.ingestId)).toBeUndefined();
+      expect(await store.getTelegram(old[1]!.ingestId)).toBeUndefined();
+      expect(await store.purgeFinished(T0 + 1_000, 2)).toBe(1);
+      expect(await store.purgeFinished(T0 + 1_000, 2)).toBe(0);
+      expect(await store.getTelegram(pending.ingestId)).toMatchObject({ status: 'queued' });
+      const recent = await add(store, { createdAt: T0 + 5_000 });
+      await finishAll(store, T0 + 5_010);
+      expect(await store.purgeFinished(T0 + 1_000, 10)).toBe(1); // the old one just finished
+      expect(await store.getTelegram(recent.ingestId)).toMatchObject({ status: 'done', parsed: expect.anything() });
+    });
+
     it('getTelegram returns every field of a queued telegram', async () => {
       const t = await add(store, { rssiDbm: -71.5, mode: 'C1', meterId: '87654321', manufacturer: 'LSE', gatewayId: 'gw9' });
       expect(await store.getTelegram(t.ingestId)).toEqual({

@@ -93,6 +93,14 @@ const SQL = {
     WHERE ingest_id IN (SELECT ingest_id FROM d WHERE kind <> 'raw' AND ingest_id IS NOT NULL)` },
   releaseOutbox: { name: 'oms_release_outbox', text: 'UPDATE outbox SET locked_by = NULL, locked_until = 0 WHERE id = ANY($1::bigint[])' },
   purgeDedup: { name: 'oms_purge_dedup', text: 'DELETE FROM dedup WHERE expires_at <= $1' },
+  purgeFinished: {
+    name: 'oms_purge_finished',
+    text: `WITH victims AS (
+             SELECT ingest_id FROM telegrams WHERE created_at < $1 AND status IN ('done', 'error')
+             ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED),
+           results AS (DELETE FROM parse_results WHERE ingest_id IN (SELECT ingest_id FROM victims))
+           DELETE FROM telegrams WHERE ingest_id IN (SELECT ingest_id FROM victims)`,
+  },
 } as const;
 
 /**
@@ -270,6 +278,10 @@ export class PostgresStore implements TelegramStore {
 
   async purgeDedup(now: number): Promise<number> {
     return (await this.pool().query({ ...SQL.purgeDedup, values: [now] })).rowCount ?? 0;
+  }
+
+  async purgeFinished(before: number, limit: number): Promise<number> {
+    return (await this.pool().query({ ...SQL.purgeFinished, values: [before, limit] })).rowCount ?? 0;
   }
 
   /** Listeners run (debounced) when another instance inserted, replayed or retried a job. */

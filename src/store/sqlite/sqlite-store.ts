@@ -159,6 +159,14 @@ export class SqliteStore implements TelegramStore {
       stampPublished: db.prepare('UPDATE parse_results SET published_at = ? WHERE ingest_id = ?'),
       releaseOutbox: db.prepare('UPDATE outbox SET locked_by = NULL, locked_until = 0 WHERE id = ?'),
       purgeDedup: db.prepare('DELETE FROM dedup WHERE expires_at <= ?'),
+      purgeResults: db.prepare(
+        `DELETE FROM parse_results WHERE ingest_id IN (SELECT ingest_id FROM telegrams
+           WHERE created_at < ? AND status IN ('done', 'error') ORDER BY created_at LIMIT ?)`,
+      ),
+      purgeTelegrams: db.prepare(
+        `DELETE FROM telegrams WHERE ingest_id IN (SELECT ingest_id FROM telegrams
+           WHERE created_at < ? AND status IN ('done', 'error') ORDER BY created_at LIMIT ?)`,
+      ),
     };
   }
 
@@ -267,6 +275,15 @@ export class SqliteStore implements TelegramStore {
 
   async purgeDedup(now: number): Promise<number> {
     return this.s().purgeDedup.run(now).changes;
+  }
+
+  async purgeFinished(before: number, limit: number): Promise<number> {
+    const s = this.s();
+    // Same selection twice inside one transaction: results first, then their telegrams.
+    return this.conn().transaction(() => {
+      s.purgeResults.run(before, limit);
+      return s.purgeTelegrams.run(before, limit).changes;
+    })();
   }
 
   /** Single process: the ingest path wakes the local workers directly, so there is never anyone else to hear from. */
