@@ -24,7 +24,7 @@ import { FakeLobaro, okDomainModel } from '../test/helpers/fake-lobaro.js';
 import { decode } from '../src/wmbus/index.js';
 import { API_KEY, BridgeProcess, buildBridge } from './lib/bridge.js';
 import { chooseBroker, type BrokerChoice } from './lib/broker.js';
-import { banner, CpuMeter, envNum, envNums, onCleanup, RESULTS_DIR, runBench, systemInfo } from './lib/common.js';
+import { banner, cpuPressure, CpuMeter, envNum, envNums, onCleanup, RESULTS_DIR, runBench, systemInfo } from './lib/common.js';
 import { LoadTarget, runFixedRate } from './lib/load.js';
 import { printProfile, summarizeProfile, type ProfileSummary } from './lib/profile.js';
 import { ms, pct, rate, ratio, rounded, table, writeResults } from './lib/stats.js';
@@ -235,6 +235,7 @@ runBench('e2e', async () => {
       latency: { ...s.latency, e2e: { ...s.latency.e2e, latency: rounded(s.latency.e2e.latency) } },
     })),
     verdicts, profiles,
+    cpuPressureAvg60AtEnd: cpuPressure(),
   });
   console.log(`\nresults: ${path}`);
 });

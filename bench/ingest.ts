@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { API_KEY, BridgeProcess, buildBridge } from './lib/bridge.js';
 import { chooseBroker } from './lib/broker.js';
 import {
-  banner, BENCH_DIR, CpuMeter, envNum, envNums, freePort, onCleanup, portOpen, RESULTS_DIR, runBench, spawnTracked, stopChild, systemInfo, waitUntil,
+  banner, BENCH_DIR, CpuMeter, cpuPressure, envNum, envNums, freePort, onCleanup, portOpen, RESULTS_DIR, runBench, spawnTracked, stopChild, systemInfo, waitUntil, writeBytes,
 } from './lib/common.js';
 import { LoadTarget, runFixedRate, runSaturation, type LoadResult } from './lib/load.js';
 import { printProfile, summarizeProfile } from './lib/profile.js';
@@ -45,6 +45,8 @@ interface StepResult {
   serverCpuPct: number | null;
   /** Bridge only: time until queue and outbox were empty again after the step, ms (null: not within the timeout). */
   settleMs: number | null;
+  /** Bridge only: bytes written to storage per accepted telegram, step and settle (/proc/<pid>/io write_bytes). */
+  diskBytesPerTelegram: number | null;
 }
 
 runBench('ingest', async () => {
@@ -90,17 +92,21 @@ runBench('ingest', async () => {
     // Interleaved, so a burst of noise from other processes hits both sides alike.
     for (const s of servers) {
       const cpu = new CpuMeter(s.pid);
+      const written = writeBytes(s.pid);
       const r = step.rate === null
         ? await runSaturation(s.target, CONNECTIONS, { durationS: DURATION_S, makeBody })
         : await runFixedRate(s.target, step.rate, { durationS: DURATION_S, makeBody });
       const serverCpuPct = cpu.read();
       let settleMs: number | null = 0;
+      let diskBytesPerTelegram: number | null = null;
       if (s.name === 'bridge') {
         peakRssKb = Math.max(peakRssKb, bridge.rssKb() ?? 0);
         settleMs = await bridge.waitIdle(SETTLE_TIMEOUT_S * 1000);
+        const after = writeBytes(s.pid);
+        if (written !== null && after !== null && r.accepted > 0) diskBytesPerTelegram = (after - written) / r.accepted;
       }
       const { ids: _ids, ...rest } = r;
-      results.push({ load: step.load, server: s.name, result: rest, serverCpuPct, settleMs });
+      results.push({ load: step.load, server: s.name, result: rest, serverCpuPct, settleMs, diskBytesPerTelegram });
       console.log(`  ${step.load.padEnd(12)} ${s.name.padEnd(8)} accepted ${rate(r.acceptedPerS).padStart(6)}/s  p50 ${ms(r.latency.p50)} ms  p99 ${ms(r.latency.p99)} ms  max ${ms(r.latency.max)} ms  non-202 ${r.sent - r.accepted}  cpu ${pct(serverCpuPct)}${s.name === 'bridge' ? `  settled in ${settleMs === null ? `>${SETTLE_TIMEOUT_S} s` : `${(settleMs / 1000).toFixed(1)} s`}` : ''}`);
     }
   }
@@ -108,12 +114,13 @@ runBench('ingest', async () => {
   const get = (load: string, server: Server['name']): StepResult => results.find((x) => x.load === load && x.server === server)!;
   console.log('\nPer run (latency from hand-over to the connection pool to the end of the 202; "from due" adds the driver\'s scheduling lag):\n');
   console.log(table(
-    ['load', 'server', 'offered/s', 'accepted/s', 'p50 ms', 'p99 ms', 'max ms', 'p99 from due', 'non-202', 'server CPU', 'settle s'],
+    ['load', 'server', 'offered/s', 'accepted/s', 'p50 ms', 'p99 ms', 'max ms', 'p99 from due', 'non-202', 'server CPU', 'settle s', 'disk kB/telegram'],
     results.map((x) => [
       x.load, x.server, x.result.offeredRate === null ? `${CONNECTIONS} conns` : rate(x.result.offeredRate), rate(x.result.acceptedPerS),
       ms(x.result.latency.p50), ms(x.result.latency.p99), ms(x.result.latency.max), ms(x.result.latencyFromDue?.p99),
       String(x.result.sent - x.result.accepted), pct(x.serverCpuPct),
       x.server === 'baseline' ? '-' : x.settleMs === null ? `>${SETTLE_TIMEOUT_S}` : (x.settleMs / 1000).toFixed(1),
+      x.diskBytesPerTelegram === null ? '-' : (x.diskBytesPerTelegram / 1024).toFixed(1),
     ]),
   ));
 
@@ -137,7 +144,8 @@ runBench('ingest', async () => {
   });
   console.log('\nBridge vs. baseline (ratio = bridge / baseline):\n');
   console.log(table(['load', 'bridge acc/s', 'baseline acc/s', 'acc ratio', 'bridge p99 ms', 'baseline p99 ms', 'p99 ratio', 'target'], summaryRows));
-  console.log(`\nbridge RSS: ${((idleRssKb ?? 0) / 1024).toFixed(0)} MB after warm-up, ${(peakRssKb / 1024).toFixed(0)} MB peak seen`);
+  const pressureEnd = cpuPressure();
+  console.log(`\nbridge RSS: ${((idleRssKb ?? 0) / 1024).toFixed(0)} MB after warm-up, ${(peakRssKb / 1024).toFixed(0)} MB peak seen; CPU pressure avg60 at end: ${pressureEnd ?? '-'}%`);
 
   await servers[1]!.target.close();
   await bridge.stop();
@@ -149,7 +157,7 @@ runBench('ingest', async () => {
     benchmark: 'ingest', system: info, broker: broker.kind, brokerDescription: broker.description,
     config: { rates: RATES, durationS: DURATION_S, connections: CONNECTIONS, warmupS: WARMUP_S },
     steps: results.map((x) => ({ ...x, result: { ...x.result, latency: rounded(x.result.latency), latencyFromDue: x.result.latencyFromDue && rounded(x.result.latencyFromDue) } })),
-    verdicts, bridgeRssKb: { afterWarmup: idleRssKb, peak: peakRssKb },
+    verdicts, bridgeRssKb: { afterWarmup: idleRssKb, peak: peakRssKb }, cpuPressureAvg60AtEnd: pressureEnd,
     profiles: profileSummaries,
   });
   console.log(`\nresults: ${path}`);

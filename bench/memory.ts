@@ -14,7 +14,7 @@
  */
 import { API_KEY, BridgeProcess, buildBridge, type Health } from './lib/bridge.js';
 import { PrivateMosquitto } from './lib/broker.js';
-import { banner, envNum, onCleanup, runBench, sleep, systemInfo } from './lib/common.js';
+import { banner, cpuPressure, envNum, onCleanup, runBench, sleep, systemInfo } from './lib/common.js';
 import { LoadTarget, runFixedRate, type LoadResult } from './lib/load.js';
 import { mb, ms, rate, rounded, table, writeResults } from './lib/stats.js';
 import { ArrivalRecorder } from './lib/subscriber.js';
@@ -201,6 +201,7 @@ runBench('memory', async () => {
     rssKb: { idle: idleRss, peakLoad, peakOutage, peakRecovery, idleAfter: idleAfterRss },
     outboxPeak, bytesPerQueuedMessage: bytesPerMsg, bounded, reconnectS, drained, drainS: drained ? (drainedAt - upAt) / 1000 : null,
     accepted: ids.size, lost, redelivered, rawLost, rawRedelivered,
+    cpuPressureAvg60AtEnd: cpuPressure(),
     loads: loads.map((l) => ({ phase: l.phase, accepted: l.r.accepted, statuses: l.r.statuses, acceptedPerS: l.r.acceptedPerS, latency: rounded(l.r.latency) })),
     samples: samples.map((s) => ({ ...s, t: Math.round(s.t * 10) / 10 })),
   });

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { API_KEY, BridgeProcess, buildBridge } from './lib/bridge.js';
 import { chooseBroker } from './lib/broker.js';
-import { banner, CpuMeter, envNum, onCleanup, portOpen, ROOT, runBench, systemInfo } from './lib/common.js';
+import { banner, cpuPressure, CpuMeter, envNum, onCleanup, portOpen, ROOT, runBench, systemInfo } from './lib/common.js';
 import { LoadTarget, runSaturation } from './lib/load.js';
 import { ms, pct, rate, ratio, rounded, table, writeResults } from './lib/stats.js';
 import { ArrivalRecorder, e2eSummary, type E2eSummary } from './lib/subscriber.js';
@@ -164,6 +164,7 @@ runBench('multi-instance', async () => {
   const path = writeResults('multi-instance', {
     benchmark: 'multi-instance', system: info, broker: broker.kind, brokerDescription: broker.description, postgresSkipped: pgProblem,
     config: { durationS: DURATION_S, connections: CONNECTIONS },
+    cpuPressureAvg60AtEnd: cpuPressure(),
     results: results.map((r) => ({ ...r, e2e: { ...r.e2e, latency: rounded(r.e2e.latency) } })),
   });
   console.log(`\nresults: ${path}`);

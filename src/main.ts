@@ -5,7 +5,7 @@ import { createLogger } from './observability/logger.js';
 
 /** Process entry: config → app → signals. Exit codes: 0 clean stop, 1 start failure, 2 bad configuration. */
 async function main(): Promise<void> {
-  let config;
+  let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();
   } catch (err) {

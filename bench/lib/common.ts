@@ -194,6 +194,8 @@ export class CpuMeter {
 
 export interface SystemInfo {
   date: string;
+  /** /proc/pressure/cpu "some" avg60 at start: % of time runnable tasks waited for a CPU (noise from other processes). */
+  cpuPressureAvg60AtStart: number | null;
   nproc: number;
   cpuModel: string;
   node: string;
@@ -211,12 +213,33 @@ export function systemInfo(): SystemInfo {
   }
   return {
     date: new Date().toISOString(),
+    cpuPressureAvg60AtStart: cpuPressure(),
     nproc: availableParallelism(),
     cpuModel,
     node: process.version,
     loadavg1AtStart: Math.round((loadavg()[0] ?? 0) * 100) / 100,
     busyProcessesAtStart: busyProcesses(),
   };
+}
+
+/** CPU pressure stall information, "some" avg60 (%), null where /proc/pressure is missing. */
+export function cpuPressure(): number | null {
+  try {
+    const m = /some avg10=[\d.]+ avg60=([\d.]+)/.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Bytes a process caused to be written to storage so far (/proc/<pid>/io write_bytes), null when unreadable. */
+export function writeBytes(pid: number): number | null {
+  try {
+    const m = /write_bytes:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Commands of other node/vitest/tsc processes running now: a hint that the numbers were taken on a shared machine. */
@@ -245,7 +268,7 @@ function readdirProc(): string[] {
 
 export function banner(title: string, info: SystemInfo, extra: Record<string, string>): void {
   console.log(`\n# ${title}`);
-  console.log(`${info.date} · ${info.nproc} cores (${info.cpuModel}) · node ${info.node} · load avg ${info.loadavg1AtStart}`);
+  console.log(`${info.date} · ${info.nproc} cores (${info.cpuModel}) · node ${info.node} · load avg ${info.loadavg1AtStart} · CPU pressure avg60 ${info.cpuPressureAvg60AtStart ?? '-'}%`);
   for (const [k, v] of Object.entries(extra)) console.log(`${k}: ${v}`);
   if (info.busyProcessesAtStart.length > 0) {
     console.log(`note: machine shared — ${info.busyProcessesAtStart.length} other test/build process(es) running at start`);

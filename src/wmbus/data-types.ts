@@ -26,7 +26,7 @@ export function decodeBcd(b: Uint8Array, off: number, len: number): string | nul
   while (k < s.length - 1 && s.charCodeAt(k) === 0x30) k++;
   s = s.slice(k);
   if (s === '') return null;
-  return neg && s !== '0' ? '-' + s : s;
+  return neg && s !== '0' ? `-${s}` : s;
 }
 
 /** Signed two's complement LE (type B), 1–8 bytes, exact. */
@@ -60,7 +60,7 @@ export function decodeReal32(b: Uint8Array, off: number): number {
 }
 
 function p2(v: number): string {
-  return v < 10 ? '0' + v : String(v);
+  return v < 10 ? `0${v}` : String(v);
 }
 
 /** Type G date (2 bytes). Year 0–127 is taken as 2000+year, as wmbusmeters and libmbus do. */

@@ -38,9 +38,9 @@ export function shiftDecimal(intStr: string, exp10: number): string {
     while (end > 0 && frac.charCodeAt(end - 1) === 0x30) end--;
     frac = frac.slice(0, end);
     if (intPart === '') intPart = '0';
-    out = frac.length > 0 ? intPart + '.' + frac : intPart;
+    out = frac.length > 0 ? `${intPart}.${frac}` : intPart;
   }
-  return neg ? '-' + out : out;
+  return neg ? `-${out}` : out;
 }
 
 /** Splits a JS number string (maybe with exponent) into an integer digit string and a power of ten. */

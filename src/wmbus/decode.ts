@@ -2,7 +2,7 @@
 import { keyContext, keyIdentifier, type KeyContext } from './aes.js';
 import { crc16 } from './crc.js';
 import { WmbusError } from './errors.js';
-import { FormatCache, formatSignature } from './format-signature.js';
+import { type FormatCache, formatSignature } from './format-signature.js';
 import { addFormatACrcs, detectFrame, type Frame } from './frame.js';
 import { byteHex, hex0x, toBytes } from './hex.js';
 import { cFieldName, type Address } from './link-layer.js';
@@ -126,7 +126,7 @@ function header(w: Walk): WmbusHeader {
     MFieldCodeString: a?.manufacturer ?? '',
     MFieldLongString: a?.manufacturerName ?? '',
     Version: a?.version ?? 0,
-    DeviceType: a !== null ? '0x' + byteHex(a.deviceType) : '0x00',
+    DeviceType: a !== null ? `0x${byteHex(a.deviceType)}` : '0x00',
     DeviceString: a?.deviceTypeName ?? '',
     EncryptionMode: mode,
     EncryptionModeString: encryptionModeName(mode),
@@ -152,7 +152,7 @@ function header(w: Walk): WmbusHeader {
 function ellObject(w: Walk): WmbusEll | null {
   const e = w.ell;
   if (e === null) return null;
-  const o: WmbusEll = { CiField: '0x' + byteHex(e.ci), CommunicationControl: e.cc, AccessNumber: e.acc, EncryptionMode: e.enc };
+  const o: WmbusEll = { CiField: `0x${byteHex(e.ci)}`, CommunicationControl: e.cc, AccessNumber: e.acc, EncryptionMode: e.enc };
   if (e.sn !== null) o.SessionNumber = e.snValue;
   if (e.crcPos >= 0) {
     o.PayloadCrc = (w.frame.data[e.crcPos] ?? 0) | ((w.frame.data[e.crcPos + 1] ?? 0) << 8);
@@ -162,7 +162,7 @@ function ellObject(w: Walk): WmbusEll | null {
     o.MFieldCodeString = e.address.manufacturer;
     o.IdString = e.address.idString;
     o.Version = e.address.version;
-    o.DeviceType = '0x' + byteHex(e.address.deviceType);
+    o.DeviceType = `0x${byteHex(e.address.deviceType)}`;
   }
   return o;
 }
@@ -234,7 +234,7 @@ function buildResult(w: Walk, key: KeyContext | null, cache: FormatCache | undef
     RawWithCrc: hex0x(rawWithCrc(f)),
     FrameFormat: f.frameFormat === '' ? (f.layout === 'dll' ? 'A' : '') : f.frameFormat,
     Length: f.layout === 'dll' ? (f.data[0] ?? 0) : f.lField,
-    CField: '0x' + byteHex(dll?.c ?? w.mbusC),
+    CField: `0x${byteHex(dll?.c ?? w.mbusC)}`,
     CFieldString: `0x${byteHex(dll?.c ?? w.mbusC)} (${f.layout === 'apl' ? 'none' : cFieldName(dll?.c ?? w.mbusC)})`,
     MField: id !== null ? hex0x(id.mBytes) : '0x',
     MFieldCodeString: id?.manufacturer ?? '',
@@ -242,9 +242,9 @@ function buildResult(w: Walk, key: KeyContext | null, cache: FormatCache | undef
     Id: id?.idNumber ?? 0,
     IdString: id?.idString ?? '',
     Version: id?.version ?? 0,
-    Device: '0x' + byteHex(id?.deviceType ?? 0),
+    Device: `0x${byteHex(id?.deviceType ?? 0)}`,
     DeviceString: id?.deviceTypeName ?? '',
-    CiField: '0x' + byteHex(w.chain[0] ?? 0),
+    CiField: `0x${byteHex(w.chain[0] ?? 0)}`,
     HeaderKnown: w.headerKnown,
     PayloadKnown: body.PayloadKnown,
     CrcValid: f.crcValid,
@@ -259,7 +259,7 @@ function buildResult(w: Walk, key: KeyContext | null, cache: FormatCache | undef
     Afl: aflObject(w),
     Body: body,
     AlreadyDecrypted: w.alreadyDecrypted,
-    CiChain: w.chain.map((c) => '0x' + byteHex(c)),
+    CiChain: w.chain.map((c) => `0x${byteHex(c)}`),
   };
   if (key !== null) result.KeyIdentifier = keyIdentifier(key);
   if (w.tpl?.address) result.TplIdString = w.tpl.address.idString;

@@ -55,7 +55,7 @@ export function hex(b: Uint8Array, start = 0, end = b.length): string {
 
 /** Lower-case hex with `0x`, the Lobaro spelling of byte strings. */
 export function hex0x(b: Uint8Array, start = 0, end = b.length): string {
-  return '0x' + hex(b, start, end);
+  return `0x${hex(b, start, end)}`;
 }
 
 export function byteHex(v: number): string {

@@ -52,9 +52,6 @@ export interface DomainModelBase {
 
 export type MeteringDomainModel = DomainModelBase & { [name: string]: DomainValue | string | number };
 
-function hex2(v: number): string {
-  return v.toString(16).toUpperCase().padStart(2, '0');
-}
 
 /** Application-layer identity: the long TPL header when there is one, else the link layer. */
 function appIdentity(r: WmbusResult): { id: string; m: string; version: number; type: number } {

@@ -125,7 +125,7 @@ function readHeader(h: Uint8Array, pos: number, end: number): Vib | string {
     if (v === 0x7f) {
       // Table 15: the rest of the VIFE chain is manufacturer specific; the unit stays as declared.
       mfct = true;
-      st.desc = st.desc === '' ? 'Manufacturer specific' : st.desc + '; Manufacturer specific';
+      st.desc = st.desc === '' ? 'Manufacturer specific' : `${st.desc}; Manufacturer specific`;
     } else if (v === 0x7c && ext) {
       if (pos >= end) return 'premature end in VIFE';
       const x = h[pos++] ?? 0;
@@ -197,7 +197,7 @@ function makeRecord(v: Vib, h: Uint8Array, b: Uint8Array, off: number, len: numb
     const isBcd = df === 9 || df === 10 || df === 11 || df === 12 || df === 14 || (df === 13 && lvar >= 0xc0 && lvar <= 0xdf);
     if (isBcd) {
       digits = decodeBcd(b, off, len);
-      if (digits !== null && df === 13 && lvar >= 0xd0 && digits !== '0') digits = '-' + digits;
+      if (digits !== null && df === 13 && lvar >= 0xd0 && digits !== '0') digits = `-${digits}`;
     } else if (df === 13 && lvar >= 0xf0) {
       digits = null;
       valueString = hex(b, off, off + len);

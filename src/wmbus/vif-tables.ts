@@ -72,7 +72,7 @@ export const FD_TABLE: readonly (VifDef | undefined)[] = (() => {
     'Hardware version', 'Firmware version', 'Software version', 'Customer location', 'Customer',
     'Access Code User', 'Access Code Operator', 'Access Code System Operator', 'Access Code Developer', 'Password',
   ];
-  ids.forEach((q, i) => (t[0x08 + i] = def('', q, 0, 'id')));
+  for (const [i, q] of ids.entries()) t[0x08 + i] = def('', q, 0, 'id');
   t[0x17] = def('', 'Error flags', 0, 'bits');
   t[0x18] = def('', 'Error mask', 0, 'bits');
   t[0x19] = def('', 'Security key', 0, 'id');
@@ -155,7 +155,7 @@ export const FB_TABLE: readonly (VifDef | undefined)[] = (() => {
   fill(t, 0x5c, 4, (n) => def('°F', 'Return temperature', n - 3));
   fill(t, 0x60, 4, (n) => def('°F', 'Temperature difference', n - 3));
   fill(t, 0x64, 4, (n) => def('°F', 'External temperature', n - 3));
-  ['K', 'Kq', 'Kc', 'Kcr', 'Kch', 'Kt', 'KD'].forEach((k, i) => (t[0x68 + i] = def('', `H.C.A. rating factor ${k}`, -3)));
+  for (const [i, k] of ['K', 'Kq', 'Kc', 'Kcr', 'Kch', 'Kt', 'KD'].entries()) t[0x68 + i] = def('', `H.C.A. rating factor ${k}`, -3);
   fill(t, 0x70, 4, (n) => def('°F', 'Cold / Warm Temperature Limit', n - 3));
   fill(t, 0x74, 4, (n) => def('°C', 'Cold / Warm Temperature Limit', n - 3));
   fill(t, 0x78, 8, (n) => def('W', 'Cumul count max power', n - 3));
@@ -196,7 +196,7 @@ export interface VifState {
 }
 
 function addDesc(s: VifState, text: string): void {
-  s.desc = s.desc === '' ? text : s.desc + '; ' + text;
+  s.desc = s.desc === '' ? text : `${s.desc}; ${text}`;
 }
 
 /** Applies one combinable VIFE (EN 13757-3:2018 Table 15); `e` is without the extension bit. */
@@ -229,7 +229,7 @@ export function applyCombinable(s: VifState, e: number): void {
   else if (e >= 0x50 && e <= 0x67) {
     const u = e < 0x60 ? ((e & 0x08) !== 0 ? 'upper' : 'lower') : '';
     const f = (e & 0x04) !== 0 ? 'last' : 'first';
-    addDesc(s, `Duration of ${f} ${u === '' ? '' : u + ' '}limit exceed`.replace('  ', ' '));
+    addDesc(s, `Duration of ${f} ${u === '' ? '' : `${u} `}limit exceed`.replace('  ', ' '));
     s.unit = 's';
     s.quantity = 'Duration of limit exceed';
     s.exp10 = 0;

@@ -129,6 +129,7 @@ describe.skipIf(!pgUrl)('PostgreSQL', () => {
     it('runs migrations once when instances start at the same moment', async () => {
       env = await pgEnv();
       const stores = await Promise.all([env.open(), env.open(), env.open(), env.open()]);
+      // biome-ignore lint/complexity/useLiteralKeys: the test reads the private pool on purpose
       const [row] = (await (stores[0] as PostgresStore)['pool']().query('SELECT COUNT(*) AS n, MAX(version) AS v FROM schema_migrations')).rows;
       expect(row).toEqual({ n: 2, v: 2 });
     });

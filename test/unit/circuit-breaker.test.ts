@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CircuitBreaker, type CircuitState } from '../../src/parser/lobaro/circuit-breaker.js';
-import { ParseError } from '../../src/parser/parser.js';
+import type { ParseError } from '../../src/parser/parser.js';
 
 function setup() {
   let now = 1_000_000;

@@ -1,4 +1,4 @@
-import { Pool, errors as undiciErrors } from 'undici';
+import { type Dispatcher, Pool, errors as undiciErrors } from 'undici';
 import { parseRetryAfter } from '../../lib/backoff.js';
 import { ParseError } from '../parser.js';
 
@@ -43,7 +43,7 @@ export class LobaroClient {
     if (keyHex) query.set('key', keyHex.toUpperCase());
     const started = performance.now();
     const meterData = this.opts.api === 'meterData';
-    let res;
+    let res: Dispatcher.ResponseData;
     try {
       res = await this.pool.request({
         method: 'POST',

@@ -1,4 +1,4 @@
-import { applyMappings, decode, FormatCache, toValues, WmbusError } from '../../wmbus/index.js';
+import { applyMappings, decode, FormatCache, toValues, WmbusError, type WmbusResult } from '../../wmbus/index.js';
 import { meterFromHeader, ParseError, type ParseRequest, type ParseResult, type Parser } from '../parser.js';
 
 /** Parser on the built-in OMS decoder (src/wmbus): no network, same payload shape as Lobaro. */
@@ -7,7 +7,7 @@ export class LocalParser implements Parser {
   private readonly formatCache = new FormatCache(10_000);
 
   async parse(req: ParseRequest): Promise<ParseResult> {
-    let wmbus;
+    let wmbus: WmbusResult;
     try {
       wmbus = decode(req.rawHex, { key: req.keyHex, formatCache: this.formatCache });
     } catch (err) {

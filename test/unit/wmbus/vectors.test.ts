@@ -70,7 +70,7 @@ describe('public vectors', () => {
       const f = o.v.frame ?? {};
       if (f.kind === 'invalid_hex_odd_length') continue;
       checked++;
-      let h;
+      let h: ReturnType<typeof parseHeader>;
       try {
         h = parseHeader(o.v.hex);
       } catch (e) {
