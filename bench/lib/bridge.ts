@@ -107,7 +107,10 @@ export class BridgeProcess {
     const b = new BridgeProcess(o.label, proc, `http://127.0.0.1:${port}`, tempDir, o.cpuProfDir);
     const end = Date.now() + 30_000;
     for (;;) {
-      if (proc.exitCode !== null) throw new Error(`bridge ${o.label} exited ${proc.exitCode} on start:\n${b.output()}`);
+      if (proc.exitCode !== null) {
+        rmSync(tempDir, { recursive: true, force: true });
+        throw new Error(`bridge ${o.label} exited ${proc.exitCode} on start:\n${b.output()}`);
+      }
       const h = await b.health().catch(() => null);
       if (h) break;
       if (Date.now() > end) {

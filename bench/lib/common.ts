@@ -190,6 +190,43 @@ export class CpuMeter {
   }
 }
 
+/** CPU time (ms) of all processes whose command name is `comm` (e.g. every PostgreSQL backend). */
+export function cpuMsByName(comm: string): number {
+  let total = 0;
+  for (const pid of readdirProc()) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== comm) continue;
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(rest[11]) + Number(rest[12])) * 10;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return total;
+}
+
+/** Busy share of the whole machine (all cores) between construction and read(), from /proc/stat, %. */
+export class MachineCpuMeter {
+  private start = MachineCpuMeter.sample();
+  private static sample(): { busy: number; total: number } {
+    try {
+      const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+      const idle = (f[3] ?? 0) + (f[4] ?? 0);
+      const total = f.reduce((a, b) => a + b, 0);
+      return { busy: total - idle, total };
+    } catch {
+      return { busy: 0, total: 0 };
+    }
+  }
+
+  read(): number | null {
+    const now = MachineCpuMeter.sample();
+    const dt = now.total - this.start.total;
+    return dt > 0 ? (100 * (now.busy - this.start.busy)) / dt : null;
+  }
+}
+
 // ---------------------------------------------------------------- machine facts
 
 export interface SystemInfo {
