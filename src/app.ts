@@ -163,7 +163,7 @@ export async function createApp(config: Readonly<Config>, log: Logger): Promise<
         statusTopic: statusTopic(config.databaseUrl, config.instanceId),
       }, events, log.child({ stage: 'mqtt' }));
       relay = new OutboxRelay(store, mqtt, events, log.child({ stage: 'outbox' }), {
-        instanceId: config.instanceId, batchSize: 256, leaseMs: 30_000, publishTimeoutMs: 10_000, idlePollMs: 1_000,
+        instanceId: config.instanceId, batchSize: 100, leaseMs: 30_000, publishTimeoutMs: 10_000, idlePollMs: 1_000,
       });
       mqtt.start();
       relay.start();

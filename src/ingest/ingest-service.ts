@@ -1,4 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { uuid7 } from '../lib/uuid7.js';
 import type { EventBus } from '../observability/events.js';
 import type { Logger } from '../observability/logger.js';
 import { rawPayload } from '../publish/payloads.js';
@@ -76,7 +77,7 @@ export class IngestService {
     const rawHex = input.rawHex.toLowerCase();
     const header = safeHeader(rawHex);
     const job = {
-      ingestId: randomUUID(),
+      ingestId: uuid7(),
       gatewayId: input.gatewayId,
       rxTime: input.rxTime ?? new Date().toISOString(),
       rssiDbm: input.rssiDbm ?? null,

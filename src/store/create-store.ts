@@ -5,7 +5,7 @@ import { SqliteStore, sqlitePath } from './sqlite/sqlite-store.js';
 import type { TelegramStore } from './store.js';
 
 export interface CreateStoreOptions {
-  /** PostgreSQL only: receives connection errors of idle pool clients and the LISTEN connection. */
+  /** Receives background errors: PostgreSQL idle-client and LISTEN connection errors, SQLite checkpoint errors. */
   log?: Logger;
 }
 
@@ -15,7 +15,11 @@ export interface CreateStoreOptions {
  * selects a schema, see postgresConnection()).
  */
 export function createStore(databaseUrl: string, opts: CreateStoreOptions = {}): TelegramStore {
-  if (databaseUrl.startsWith('sqlite:')) return new SqliteStore(sqlitePath(databaseUrl));
+  if (databaseUrl.startsWith('sqlite:')) {
+    const store = new SqliteStore(sqlitePath(databaseUrl));
+    store.onBackgroundError = (message) => opts.log?.error({ err: message }, 'SQLite checkpoint failed');
+    return store;
+  }
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) return new PostgresStore(databaseUrl, { log: opts.log });
   throw new BridgeError('unsupported_database', 'DATABASE_URL must start with sqlite:/// or postgres://');
 }

@@ -80,6 +80,8 @@ export class WorkerPool {
         if (claimed === free) continue;
       }
       await this.signal.sleep(await this.idleDelay(free > 0 && claimed === 0));
+      // Let the other completions and accepts of this turn arrive first: one claim for all of them.
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 

@@ -8,6 +8,9 @@ import type {
 } from '../store.js';
 import { JOB_COLUMNS, TELEGRAM_RECORD_COLUMNS, toJob, toOutboxRow, toTelegramRecord, type Row } from '../store-rows.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
+import { Checkpointer } from './checkpointer.js';
+import { GroupCommit } from './group-commit.js';
+import { ProcessLock } from './process-lock.js';
 import { SqliteAdmin } from './sqlite-admin.js';
 
 /** `sqlite:///./data/bridge.db` → `./data/bridge.db`; `sqlite:///:memory:` → `:memory:`. */
@@ -26,32 +29,30 @@ export class SqliteStore implements TelegramStore {
   private db: Database.Database | undefined;
   private stmts: ReturnType<SqliteStore['prepare']> | undefined;
   private adminQueries: SqliteAdmin | undefined;
+  private readonly group = new GroupCommit(() => this.db);
+  private lock: ProcessLock | undefined;
+  private checkpointer: Checkpointer | undefined;
+  /** Called with errors of the background checkpointer (the composition root logs them). */
+  onBackgroundError: ((message: string) => void) | undefined;
 
   constructor(private readonly path: string) {}
 
   async start(): Promise<void> {
     if (this.db) return;
-    if (this.path !== ':memory:') mkdirSync(dirname(this.path), { recursive: true });
-    const db = new Database(this.path, { timeout: 200 });
-    try {
-      // Exclusive locking: a second process on the same file fails fast instead
-      // of two dispatchers claiming the same jobs. The OS drops the lock on crash.
-      db.pragma('locking_mode = EXCLUSIVE');
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      db.pragma('foreign_keys = ON');
-      db.exec('BEGIN IMMEDIATE; COMMIT;');
-    } catch (err) {
-      db.close();
-      const code = (err as { code?: string }).code;
-      if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
-        throw new BridgeError(
-          'database_locked',
-          `SQLite database ${this.path} is in use by another process. SQLite is single-process; to run several instances use DATABASE_URL=postgres://…`,
-        );
-      }
-      throw err;
+    const onDisk = this.path !== ':memory:';
+    if (onDisk) {
+      mkdirSync(dirname(this.path), { recursive: true });
+      this.lock = new ProcessLock(this.path);
+      this.lock.acquire();
     }
+    const db = new Database(this.path, { timeout: 1_000 });
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    // Checkpoints run in a background thread (Checkpointer), never on the event loop.
+    db.pragma(`wal_autocheckpoint = ${onDisk ? 0 : 1000}`);
+    db.pragma('cache_size = -32000');
+    db.pragma('temp_store = MEMORY');
+    db.pragma('foreign_keys = ON');
     this.db = db;
     this.migrate();
     this.stmts = this.prepare();
@@ -60,10 +61,20 @@ export class SqliteStore implements TelegramStore {
     // process holds the exclusive lock, so none of them is being worked on.
     db.prepare("UPDATE telegrams SET status = 'queued', locked_by = NULL, locked_until = NULL WHERE status = 'processing'").run();
     db.prepare('UPDATE outbox SET locked_by = NULL, locked_until = 0 WHERE locked_until > 0').run();
+    if (onDisk) {
+      this.checkpointer = new Checkpointer(this.path, 250, (message) => this.onBackgroundError?.(message));
+      this.checkpointer.start();
+    }
   }
 
   async stop(): Promise<void> {
+    // Writes already submitted are committed before the database closes.
+    if (this.db) this.group.flush();
+    await this.checkpointer?.stop();
+    this.checkpointer = undefined;
     this.db?.close();
+    this.lock?.release();
+    this.lock = undefined;
     this.db = undefined;
     this.stmts = undefined;
     this.adminQueries = undefined;
@@ -138,7 +149,10 @@ export class SqliteStore implements TelegramStore {
          ON CONFLICT (ingest_id) DO UPDATE SET parsed_json = excluded.parsed_json, created_at = excluded.created_at, published_at = NULL`,
       ),
       nextDue: db.prepare("SELECT MIN(next_attempt_at) FROM telegrams WHERE status = 'queued'").pluck(),
-      queueDepth: db.prepare("SELECT COUNT(*) FROM telegrams WHERE status IN ('queued', 'processing')").pluck(),
+      // Two counts, so each uses its partial index instead of scanning the table.
+      queueDepth: db.prepare(
+        "SELECT (SELECT COUNT(*) FROM telegrams WHERE status = 'queued') + (SELECT COUNT(*) FROM telegrams WHERE status = 'processing')",
+      ).pluck(),
       outboxDepth: db.prepare('SELECT COUNT(*) FROM outbox').pluck(),
       // Ids grow with insertion, so the lowest id is the oldest message; uses the primary key, no scan.
       oldestOutbox: db.prepare('SELECT created_at FROM outbox ORDER BY id LIMIT 1').pluck(),
@@ -176,7 +190,7 @@ export class SqliteStore implements TelegramStore {
 
   async insertTelegram(t: NewTelegram, raw: OutboxMessage, dedupWindowMs: number | null): Promise<InsertResult> {
     const s = this.s();
-    return this.conn().transaction((): InsertResult => {
+    return this.group.submit((): InsertResult => {
       if (dedupWindowMs !== null) {
         const claimed = s.dedupClaim.get(t.dedupHash, t.ingestId, t.createdAt + dedupWindowMs, t.createdAt);
         if (!claimed) return { ingestId: s.dedupGet.get(t.dedupHash) as string, duplicate: true };
@@ -184,7 +198,7 @@ export class SqliteStore implements TelegramStore {
       s.insertTelegram.run(t);
       this.insertMessages([raw], t.createdAt);
       return { ingestId: t.ingestId, duplicate: false };
-    })();
+    });
   }
 
   private insertMessages(messages: OutboxMessage[], now: number): void {
@@ -207,16 +221,17 @@ export class SqliteStore implements TelegramStore {
   }
 
   async retryJob(ingestId: string, r: RetryJob): Promise<void> {
-    this.s().retry.run(r.attempts, r.nextAttemptAt, r.errorCode, r.lastError, ingestId);
+    const s = this.s();
+    await this.group.submit(() => s.retry.run(r.attempts, r.nextAttemptAt, r.errorCode, r.lastError, ingestId));
   }
 
   async finishJob(ingestId: string, f: FinishJob): Promise<void> {
     const s = this.s();
-    this.conn().transaction(() => {
+    await this.group.submit(() => {
       s.finish.run(f.status, f.attempts, f.errorCode, f.lastError, f.now, ingestId);
       s.upsertResult.run(ingestId, f.parsedJson, f.now);
       this.insertMessages(f.messages, f.now);
-    })();
+    });
   }
 
   async nextDueAt(): Promise<number | null> {

@@ -1,0 +1,65 @@
+import type Database from 'better-sqlite3';
+import { BridgeError } from '../../lib/errors.js';
+
+interface Op {
+  run: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Group commit: writes submitted during one event-loop turn share one
+ * transaction, each inside its own savepoint so one failing write never undoes
+ * the others. A commit (WAL append of every page touched) costs far more than
+ * the statements in it, so under load this turns N commits into one; callers
+ * still get their promise only after the commit.
+ */
+export class GroupCommit {
+  private pending: Op[] = [];
+  private scheduled = false;
+
+  constructor(private readonly db: () => Database.Database | undefined) {}
+
+  submit<T>(run: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ run, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Runs what is pending now (also used before close, so nothing submitted is dropped). */
+  flush(): void {
+    this.scheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    const db = this.db();
+    if (!db) {
+      for (const op of batch) op.reject(new BridgeError('store_closed', 'store is not started'));
+      return;
+    }
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; err: unknown }> = [];
+    try {
+      db.transaction(() => {
+        for (const op of batch) {
+          try {
+            outcomes.push({ ok: true, value: db.transaction(op.run)() });
+          } catch (err) {
+            outcomes.push({ ok: false, err });
+          }
+        }
+      })();
+    } catch (err) {
+      for (const op of batch) op.reject(err);
+      return;
+    }
+    batch.forEach((op, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) op.resolve(o.value);
+      else op.reject(o.err);
+    });
+  }
+}
