@@ -7,14 +7,6 @@ import { IngestService } from './ingest/ingest-service.js';
 import { ResultWaiter } from './ingest/result-waiter.js';
 import { EventBus } from './observability/events.js';
 import type { Logger } from './observability/logger.js';
-import { FallbackParser } from './parser/fallback-parser.js';
-import { KeyResolver } from './parser/key-resolver.js';
-import { CircuitBreaker } from './parser/lobaro/circuit-breaker.js';
-import { LobaroClient } from './parser/lobaro/lobaro-client.js';
-import { LobaroParser } from './parser/lobaro/lobaro-parser.js';
-import { SharedCircuit } from './parser/lobaro/shared-circuit.js';
-import { LocalParser } from './parser/local/local-parser.js';
-import type { Parser } from './parser/parser.js';
 import { AdminAuth } from './http/admin-auth.js';
 import { adminPlugin } from './http/routes/admin/index.js';
 import { metricsPlugin } from './http/routes/metrics.js';
@@ -23,14 +15,12 @@ import { RateLimiter } from './ingest/rate-limiter.js';
 import { createMetrics } from './observability/metrics.js';
 import { EmbeddedBroker } from './publish/embedded-broker.js';
 import { KeyVault, openVault } from './security/key-vault.js';
-import { MqttConnection } from './publish/mqtt-connection.js';
-import { OutboxRelay } from './publish/outbox-relay.js';
-import { statusTopic, Topics } from './publish/topics.js';
+import { Topics } from './publish/topics.js';
+import { createPipeline, type Pipeline } from './pipeline/pipeline.js';
+import { PipelineHost } from './pipeline/pipeline-host.js';
 import { MappingStore } from './store/mapping-store.js';
 import { createStore } from './store/create-store.js';
 import type { TelegramStore } from './store/store.js';
-import { JobProcessor } from './worker/job-processor.js';
-import { WorkerPool } from './worker/worker-pool.js';
 
 export interface App {
   start(): Promise<void>;
@@ -49,51 +39,31 @@ export interface App {
  * Composition root: builds every part in pipeline order and wires the
  * dependencies by hand. No module-level singletons.
  */
-export async function createApp(config: Readonly<Config>, log: Logger): Promise<App> {
+export interface AppOptions {
+  /** Destination of the pipeline thread's log lines; stdout by default (tests capture them). */
+  writeLog?: (line: string) => void;
+}
+
+export async function createApp(config: Readonly<Config>, log: Logger, opts: AppOptions = {}): Promise<App> {
   const events = new EventBus(log);
   const store = createStore(config.databaseUrl, { log: log.child({ stage: 'store' }) });
-  const mappings = new MappingStore(config.mappingsFile, store, log.child({ stage: 'mappings' }));
+  let mappingsChanged = (): void => {};
+  const mappings = new MappingStore(config.mappingsFile, store, log.child({ stage: 'mappings' }), { onChange: () => mappingsChanged() });
   const vault = new KeyVault();
   const topics = new Topics(config.mqttTopicTemplate);
   const embedded = config.mqttUrl === undefined ? new EmbeddedBroker(config.embeddedMqttPort) : undefined;
 
-  let lobaro: LobaroParser | undefined;
-  let lobaroClient: LobaroClient | undefined;
-  let breaker: CircuitBreaker | undefined;
-  let sharedState: SharedCircuit | undefined;
-  let parser: Parser = new LocalParser();
-  if (config.parser !== 'local' && config.lobaroToken) {
-    lobaroClient = new LobaroClient({
-      baseUrl: config.lobaroBaseUrl, token: config.lobaroToken, api: config.lobaroApi,
-      timeoutMs: config.lobaroTimeoutS * 1_000, connections: config.nWorkers,
-    });
-    breaker = new CircuitBreaker(config.lobaroAuthPauseS * 1_000, (state) => events.emit('circuit', { state }));
-    sharedState = new SharedCircuit(store, breaker, log.child({ stage: 'lobaro' }));
-    lobaro = new LobaroParser(lobaroClient, breaker, config.lobaroApi, events, log.child({ stage: 'lobaro' }), config.retryBaseMs);
-    parser = config.parser === 'auto' ? new FallbackParser(lobaro, new LocalParser(), log) : lobaro;
-  }
-
-  const processor = new JobProcessor(store, new KeyResolver(store, vault, config.keyPolicy), parser, mappings, topics, events, log.child({ stage: 'worker' }), {
-    maxAttempts: config.lobaroMaxAttempts,
-    backoff: { baseMs: config.retryBaseMs, capMs: config.retryMaxMs },
-    qos: config.mqttQos,
-    retainReadings: config.mqttRetain,
-  });
-  const pool = new WorkerPool(store, processor, log.child({ stage: 'worker' }), {
-    concurrency: config.nWorkers, instanceId: config.instanceId, leaseMs: config.jobLeaseS * 1_000, idlePollMs: 1_000,
-  });
-  let mqtt: MqttConnection | undefined;
-  let relay: OutboxRelay | undefined;
+  const pipeline: Pipeline = config.pipelineThread
+    ? new PipelineHost(config, events, log.child({ stage: 'pipeline' }), opts.writeLog ?? ((line) => process.stdout.write(line)))
+    : createPipeline({ config, store, vault, mappings, events, log });
+  mappingsChanged = () => pipeline.mappingsChanged();
   const ingest = new IngestService(store, topics, events, log.child({ stage: 'ingest' }), {
     dedupWindowMs: config.enableDedup ? config.dedupWindowS * 1_000 : null,
     queueMax: config.queueMax, outboxMax: config.outboxMax, qos: config.mqttQos, depthRefreshMs: 500,
-  }, vault, () => {
-    pool.wake();
-    relay?.wake();
-  });
-  events.on('jobFinished', () => relay?.wake());
+  }, vault, () => pipeline.wake());
 
   const snapshot = async (): Promise<HealthSnapshot> => {
+    const p = pipeline.status();
     let database: HealthSnapshot['database'] = { ok: true };
     let depths = ingest.currentDepths;
     try {
@@ -104,20 +74,21 @@ export async function createApp(config: Readonly<Config>, log: Logger): Promise<
     }
     return {
       database,
-      mqtt: { connected: mqtt?.connected ?? false },
-      queue: { depth: depths.queue, max: config.queueMax, in_flight: pool.busy },
+      mqtt: { connected: p.mqttConnected },
+      queue: { depth: depths.queue, max: config.queueMax, in_flight: p.inFlight },
       outbox: { depth: depths.outbox, max: config.outboxMax },
-      lobaro: lobaro && breaker
-        ? { circuit: breaker.current, last_success_at: lobaro.lastSuccessAt ? new Date(lobaro.lastSuccessAt).toISOString() : null }
+      lobaro: p.circuit
+        ? { circuit: p.circuit, last_success_at: p.lastLobaroSuccessAt ? new Date(p.lastLobaroSuccessAt).toISOString() : null }
         : null,
       parser: config.parser,
+      pipeline: { running: p.running, thread: config.pipelineThread },
     };
   };
 
   const registry = createMetrics(events, {
     depths: () => store.depths(),
-    mqttConnected: () => mqtt?.connected ?? false,
-    circuitState: () => breaker?.current ?? null,
+    mqttConnected: () => pipeline.status().mqttConnected,
+    circuitState: () => pipeline.status().circuit,
     keyMissingMeters: () => store.countKeyMissing(),
   });
   const gateways = new GatewayTracker(events, store);
@@ -130,13 +101,12 @@ export async function createApp(config: Readonly<Config>, log: Logger): Promise<
     },
     health: { snapshot },
     plugins: [
-      adminPlugin(new AdminAuth(config.adminToken), { store, vault, mappings, gateways, wakeWorkers: () => pool.wake() }),
+      adminPlugin(new AdminAuth(config.adminToken), { store, vault, mappings, gateways, wakeWorkers: () => pipeline.wake() }),
       metricsPlugin(registry, config.metricsToken),
     ],
   });
 
   let housekeeping: NodeJS.Timeout | undefined;
-  let unsubscribeWork: (() => void) | undefined;
   let started = false;
   let stopping: Promise<void> | undefined;
   let url = '';
@@ -152,27 +122,13 @@ export async function createApp(config: Readonly<Config>, log: Logger): Promise<
       vault.adopt(await openVault(store, config.keyEncryptionSecret));
       await sealPlainKeys(store, vault);
       await mappings.start();
-      await sharedState?.start();
       if (embedded) {
         await embedded.start();
         mqttUrl = embedded.url;
         log.info({ url: mqttUrl }, 'embedded MQTT broker listening');
       }
-      mqtt = new MqttConnection({
-        url: mqttUrl, clientId: config.mqttClientId, username: config.mqttUsername, password: config.mqttPassword,
-        statusTopic: statusTopic(config.databaseUrl, config.instanceId),
-      }, events, log.child({ stage: 'mqtt' }));
-      relay = new OutboxRelay(store, mqtt, events, log.child({ stage: 'outbox' }), {
-        instanceId: config.instanceId, batchSize: 100, leaseMs: 30_000, publishTimeoutMs: 10_000, idlePollMs: 1_000,
-      });
-      mqtt.start();
-      relay.start();
-      unsubscribeWork = store.onWorkAvailable(() => {
-        pool.wake();
-        relay?.wake();
-      });
+      await pipeline.start(mqttUrl);
       await ingest.start();
-      pool.start();
       housekeeping = setInterval(() => void housekeep(store, config.retentionDays, log), 60_000);
       housekeeping.unref();
       url = await http.listen({ host: config.host, port: config.port });
@@ -184,14 +140,9 @@ export async function createApp(config: Readonly<Config>, log: Logger): Promise<
       stopping ??= (async () => {
         // Order: stop accepting → drain workers → flush outbox → disconnect → close DB.
         await http.close().catch((err: unknown) => log.error({ err }, 'closing HTTP failed'));
-        unsubscribeWork?.();
-        await sharedState?.stop();
-        await pool.stop(10_000);
         if (housekeeping) clearInterval(housekeeping);
         await ingest.stop();
-        await relay?.stop(5_000);
-        await mqtt?.stop();
-        await lobaroClient?.close().catch(() => undefined);
+        await pipeline.stop();
         await embedded?.stop();
         await mappings.stop();
         await store.stop();

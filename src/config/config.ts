@@ -44,6 +44,8 @@ export interface Config {
   /** Requests/s per gateway; undefined = no limit. */
   ingestRateLimit: number | undefined;
   jobLeaseS: number;
+  /** Run the pipeline (parsing, publishing) in a worker thread, apart from the event loop that answers gateways. */
+  pipelineThread: boolean;
   /** Finished telegrams older than this are deleted; 0 keeps them forever. */
   retentionDays: number;
   retryBaseMs: number;
@@ -119,6 +121,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     ingestRateLimit: read.string('INGEST_RATE_LIMIT') === undefined ? undefined : read.number('INGEST_RATE_LIMIT', 0, 0.01, 1_000_000),
     jobLeaseS: read.number('JOB_LEASE_S', 30, 1, 3_600),
     retentionDays: read.number('RETENTION_DAYS', 30, 0, 36_500),
+    pipelineThread: read.bool('PIPELINE_THREAD', true),
     retryBaseMs: read.int('RETRY_BASE_MS', 1_000, 1, 3_600_000),
     retryMaxMs: read.int('RETRY_MAX_MS', 60_000, 1, 86_400_000),
   };

@@ -7,6 +7,11 @@ import type { TelegramStore } from './store.js';
 export interface CreateStoreOptions {
   /** Receives background errors: PostgreSQL idle-client and LISTEN connection errors, SQLite checkpoint errors. */
   log?: Logger;
+  /**
+   * A second connection of this process (the pipeline thread): SQLite skips the process
+   * lock, migrations, crash recovery and the checkpointer, which the first connection owns.
+   */
+  secondary?: boolean;
 }
 
 /**
@@ -16,7 +21,7 @@ export interface CreateStoreOptions {
  */
 export function createStore(databaseUrl: string, opts: CreateStoreOptions = {}): TelegramStore {
   if (databaseUrl.startsWith('sqlite:')) {
-    const store = new SqliteStore(sqlitePath(databaseUrl));
+    const store = new SqliteStore(sqlitePath(databaseUrl), { secondary: opts.secondary ?? false });
     store.onBackgroundError = (message) => opts.log?.error({ err: message }, 'SQLite checkpoint failed');
     return store;
   }

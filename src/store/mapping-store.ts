@@ -28,7 +28,7 @@ export class MappingStore {
     private readonly file: string,
     private readonly store: VersionStore,
     private readonly log: Logger,
-    private readonly pollMs = 1_000,
+    private readonly opts: { pollMs?: number; importFile?: boolean; onChange?: () => void } = {},
   ) {}
 
   get(): MappingConfig {
@@ -41,7 +41,7 @@ export class MappingStore {
 
   async start(): Promise<void> {
     await this.refresh();
-    this.timer = setInterval(() => void this.refresh(), this.pollMs);
+    this.timer = setInterval(() => void this.refresh(), this.opts.pollMs ?? 1_000);
     this.timer.unref();
   }
 
@@ -56,19 +56,24 @@ export class MappingStore {
     if (problems.length > 0) return problems;
     const v = await this.store.putMapping(JSON.stringify(doc), Date.now());
     this.apply(v);
+    this.opts.onChange?.();
     return v;
   }
 
   async activate(version: number): Promise<MappingVersion | undefined> {
     const v = await this.store.activateMapping(version);
-    if (v) this.apply(v);
+    if (v) {
+      this.apply(v);
+      this.opts.onChange?.();
+    }
     return v;
   }
 
   /** Imports a changed file, then follows the active version in the database. Never throws. */
   async refresh(): Promise<void> {
     try {
-      await this.importFile();
+      // Only one owner imports the file (the HTTP side); a pipeline thread follows the database.
+      if (this.opts.importFile !== false) await this.importFile();
       const active = await this.store.getActiveMapping();
       if (active && active.version !== this.currentVersion) this.apply(active);
     } catch (err) {

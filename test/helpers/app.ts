@@ -45,7 +45,7 @@ export async function startTestApp(env: Record<string, string>, opts: { gatewayI
     LOG_LEVEL: 'debug',
     ...env,
   });
-  const app = await createApp(config, createLogger(config.logLevel, sink));
+  const app = await createApp(config, createLogger(config.logLevel, sink), { writeLog: (line) => logs.push(line) });
   try {
     await app.start();
   } catch (err) {

@@ -125,12 +125,4 @@ describe('pipeline with Lobaro: key policies, sync, mappings', () => {
     expect(reading.json).toMatchObject({ meter: { id: '12345678', device_type: 3 }, lobaro: { wmbus: { IdString: '12345678' } } });
     expect((reading.json.values as Array<{ value: unknown; unit: string }>)[0]).toMatchObject({ value: 28504.27, unit: 'm^3' });
   });
-
-  it('publishes the retained bridge status online', async () => {
-    const app = await start();
-    const status = await Collector.connect(broker.url, ['oms/v1/bridge/status']);
-    await status.waitFor((m) => m.some((x) => x.payload === 'online' && x.retain));
-    await status.close();
-    expect(app).toBeDefined();
-  });
 });

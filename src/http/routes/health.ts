@@ -8,6 +8,7 @@ export interface HealthSnapshot {
   outbox: { depth: number; max: number };
   lobaro: { circuit: string; last_success_at: string | null } | null;
   parser: string;
+  pipeline: { running: boolean; thread: boolean };
 }
 
 export interface HealthRoutesOptions {

@@ -35,12 +35,16 @@ export class SqliteStore implements TelegramStore {
   /** Called with errors of the background checkpointer (the composition root logs them). */
   onBackgroundError: ((message: string) => void) | undefined;
 
-  constructor(private readonly path: string) {}
+  constructor(
+    private readonly path: string,
+    private readonly opts: { secondary?: boolean } = {},
+  ) {}
 
   async start(): Promise<void> {
     if (this.db) return;
     const onDisk = this.path !== ':memory:';
-    if (onDisk) {
+    const primary = !this.opts.secondary;
+    if (onDisk && primary) {
       mkdirSync(dirname(this.path), { recursive: true });
       this.lock = new ProcessLock(this.path);
       this.lock.acquire();
@@ -54,11 +58,12 @@ export class SqliteStore implements TelegramStore {
     db.pragma('temp_store = MEMORY');
     db.pragma('foreign_keys = ON');
     this.db = db;
-    this.migrate();
+    if (primary) this.migrate();
     this.stmts = this.prepare();
     this.adminQueries = new SqliteAdmin(db);
+    if (!primary) return;
     // A previous process that died left claimed jobs and outbox rows behind; this
-    // process holds the exclusive lock, so none of them is being worked on.
+    // process holds the lock, and its pipeline has not started yet, so none of them is being worked on.
     db.prepare("UPDATE telegrams SET status = 'queued', locked_by = NULL, locked_until = NULL WHERE status = 'processing'").run();
     db.prepare('UPDATE outbox SET locked_by = NULL, locked_until = 0 WHERE locked_until > 0').run();
     if (onDisk) {

@@ -1,0 +1,68 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Config } from '../config/config.js';
+import { EventBus, type BridgeEvents } from '../observability/events.js';
+import { createLogger } from '../observability/logger.js';
+import { openVault } from '../security/key-vault.js';
+import { createStore } from '../store/create-store.js';
+import { MappingStore } from '../store/mapping-store.js';
+import { createPipeline } from './pipeline.js';
+import { FORWARDED_EVENTS, type FromPipeline, type ToPipeline } from './protocol.js';
+
+/**
+ * Entry of the pipeline thread: its own database connection, the pipeline,
+ * and a message port to the HTTP side. Events, logs and status go back to the
+ * parent; wake, mappings and stop come in.
+ */
+async function run(): Promise<void> {
+  const port = parentPort;
+  if (!port) throw new Error('pipeline-thread must run in a worker thread');
+  const { config, mqttUrl } = workerData as { config: Config; mqttUrl: string };
+  const send = (m: FromPipeline): void => port.postMessage(m);
+  const log = createLogger(config.logLevel, { write: (line: string) => send({ t: 'log', line }) }).child({ thread: 'pipeline' });
+  const events = new EventBus(log);
+  for (const name of FORWARDED_EVENTS) {
+    events.on(name, (payload: BridgeEvents[typeof name]) => send({ t: 'event', name, payload } as FromPipeline));
+  }
+  const store = createStore(config.databaseUrl, { log: log.child({ stage: 'store' }), secondary: true });
+  const mappings = new MappingStore(config.mappingsFile, store, log.child({ stage: 'mappings' }), { importFile: false });
+  let pipeline: ReturnType<typeof createPipeline> | undefined;
+  let statusTimer: NodeJS.Timeout | undefined;
+  const sendStatus = (): void => {
+    if (pipeline) send({ t: 'status', status: pipeline.status() });
+  };
+
+  port.on('message', (m: ToPipeline) => {
+    if (m.t === 'wake') pipeline?.wake();
+    else if (m.t === 'mappings') pipeline?.mappingsChanged();
+    else if (m.t === 'stop') {
+      void (async () => {
+        if (statusTimer) clearInterval(statusTimer);
+        await pipeline?.stop();
+        await mappings.stop();
+        await store.stop();
+        send({ t: 'stopped' });
+        port.close();
+      })();
+    }
+  });
+
+  try {
+    await store.start();
+    const vault = await openVault(store, config.keyEncryptionSecret);
+    await mappings.start();
+    pipeline = createPipeline({ config, store, vault, mappings, events, log });
+    await pipeline.start(mqttUrl);
+    events.on('mqttConnection', sendStatus);
+    events.on('circuit', sendStatus);
+    statusTimer = setInterval(sendStatus, 250);
+    sendStatus();
+    send({ t: 'started' });
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    send({ t: 'failed', code: e.code ?? 'pipeline_start_failed', message: e.message ?? String(err) });
+    await store.stop().catch(() => undefined);
+    port.close();
+  }
+}
+
+void run();

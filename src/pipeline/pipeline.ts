@@ -1,0 +1,135 @@
+import type { Config } from '../config/config.js';
+import type { EventBus } from '../observability/events.js';
+import type { Logger } from '../observability/logger.js';
+import { FallbackParser } from '../parser/fallback-parser.js';
+import { KeyResolver } from '../parser/key-resolver.js';
+import { CircuitBreaker, type CircuitState } from '../parser/lobaro/circuit-breaker.js';
+import { LobaroClient } from '../parser/lobaro/lobaro-client.js';
+import { LobaroParser } from '../parser/lobaro/lobaro-parser.js';
+import { SharedCircuit } from '../parser/lobaro/shared-circuit.js';
+import { LocalParser } from '../parser/local/local-parser.js';
+import type { Parser } from '../parser/parser.js';
+import { MqttConnection } from '../publish/mqtt-connection.js';
+import { OutboxRelay } from '../publish/outbox-relay.js';
+import { statusTopic, Topics } from '../publish/topics.js';
+import type { KeyVault } from '../security/key-vault.js';
+import type { MappingStore } from '../store/mapping-store.js';
+import type { TelegramStore } from '../store/store.js';
+import { JobProcessor } from '../worker/job-processor.js';
+import { WorkerPool } from '../worker/worker-pool.js';
+
+export interface PipelineStatus {
+  mqttConnected: boolean;
+  /** null without a Lobaro parser. */
+  circuit: CircuitState | null;
+  lastLobaroSuccessAt: number | null;
+  inFlight: number;
+  /** False while a pipeline thread is down (it is restarted). */
+  running: boolean;
+}
+
+/**
+ * Everything after the 202: worker pool, parser, outbox relay, MQTT. Runs
+ * inline or in its own thread (PipelineHost) behind the same interface.
+ */
+export interface Pipeline {
+  start(mqttUrl: string): Promise<void>;
+  /** Drains jobs in flight, flushes the outbox while the broker is reachable, disconnects. */
+  stop(): Promise<void>;
+  /** New work: a telegram was accepted or replayed. */
+  wake(): void;
+  /** The active mapping changed (admin API). */
+  mappingsChanged(): void;
+  status(): PipelineStatus;
+}
+
+export interface PipelineParts {
+  config: Readonly<Config>;
+  store: TelegramStore;
+  vault: KeyVault;
+  mappings: MappingStore;
+  events: EventBus;
+  log: Logger;
+}
+
+/** Builds the pipeline in this thread. The store, vault and mappings are started by the caller. */
+export function createPipeline({ config, store, vault, mappings, events, log }: PipelineParts): Pipeline {
+  const topics = new Topics(config.mqttTopicTemplate);
+  let lobaro: LobaroParser | undefined;
+  let lobaroClient: LobaroClient | undefined;
+  let breaker: CircuitBreaker | undefined;
+  let shared: SharedCircuit | undefined;
+  let parser: Parser = new LocalParser();
+  if (config.parser !== 'local' && config.lobaroToken) {
+    lobaroClient = new LobaroClient({
+      baseUrl: config.lobaroBaseUrl, token: config.lobaroToken, api: config.lobaroApi,
+      timeoutMs: config.lobaroTimeoutS * 1_000, connections: config.nWorkers,
+    });
+    breaker = new CircuitBreaker(config.lobaroAuthPauseS * 1_000, (state) => events.emit('circuit', { state }));
+    shared = new SharedCircuit(store, breaker, log.child({ stage: 'lobaro' }));
+    lobaro = new LobaroParser(lobaroClient, breaker, config.lobaroApi, events, log.child({ stage: 'lobaro' }), config.retryBaseMs);
+    parser = config.parser === 'auto' ? new FallbackParser(lobaro, new LocalParser(), log) : lobaro;
+  }
+  const processor = new JobProcessor(store, new KeyResolver(store, vault, config.keyPolicy), parser, mappings, topics, events, log.child({ stage: 'worker' }), {
+    maxAttempts: config.lobaroMaxAttempts,
+    backoff: { baseMs: config.retryBaseMs, capMs: config.retryMaxMs },
+    qos: config.mqttQos,
+    retainReadings: config.mqttRetain,
+  });
+  const pool = new WorkerPool(store, processor, log.child({ stage: 'worker' }), {
+    concurrency: config.nWorkers, instanceId: config.instanceId, leaseMs: config.jobLeaseS * 1_000, idlePollMs: 1_000,
+  });
+  let mqtt: MqttConnection | undefined;
+  let relay: OutboxRelay | undefined;
+  let unsubscribe: (() => void) | undefined;
+  const offFinished = events.on('jobFinished', () => relay?.wake());
+
+  return {
+    async start(mqttUrl) {
+      await shared?.start();
+      mqtt = new MqttConnection({
+        url: mqttUrl, clientId: config.mqttClientId, username: config.mqttUsername, password: config.mqttPassword,
+        statusTopic: statusTopic(config.databaseUrl, config.instanceId),
+      }, events, log.child({ stage: 'mqtt' }));
+      relay = new OutboxRelay(store, mqtt, events, log.child({ stage: 'outbox' }), {
+        instanceId: config.instanceId, batchSize: 100, leaseMs: 30_000, publishTimeoutMs: 10_000, idlePollMs: 1_000,
+      });
+      mqtt.start();
+      relay.start();
+      unsubscribe = store.onWorkAvailable(() => {
+        pool.wake();
+        relay?.wake();
+      });
+      pool.start();
+    },
+
+    async stop() {
+      unsubscribe?.();
+      offFinished();
+      await shared?.stop();
+      await pool.stop(10_000);
+      await relay?.stop(5_000);
+      await mqtt?.stop();
+      await lobaroClient?.close().catch(() => undefined);
+    },
+
+    wake() {
+      pool.wake();
+      relay?.wake();
+    },
+
+    mappingsChanged() {
+      void mappings.refresh();
+    },
+
+    status() {
+      return {
+        mqttConnected: mqtt?.connected ?? false,
+        circuit: breaker?.current ?? null,
+        lastLobaroSuccessAt: lobaro?.lastSuccessAt ?? null,
+        inFlight: pool.busy,
+        running: true,
+      };
+    },
+  };
+}

@@ -1,0 +1,16 @@
+import type { BridgeEvents } from '../observability/events.js';
+import type { PipelineStatus } from './pipeline.js';
+
+/** Messages between the HTTP side and the pipeline thread. */
+export type ToPipeline = { t: 'wake' } | { t: 'mappings' } | { t: 'stop' };
+
+export type FromPipeline =
+  | { t: 'started' }
+  | { t: 'failed'; code: string; message: string }
+  | { t: 'stopped' }
+  | { t: 'log'; line: string }
+  | { t: 'status'; status: PipelineStatus }
+  | { [K in keyof BridgeEvents]: { t: 'event'; name: K; payload: BridgeEvents[K] } }[keyof BridgeEvents];
+
+/** Events the pipeline emits that the HTTP side's metrics, sync waiter and health need. */
+export const FORWARDED_EVENTS = ['jobFinished', 'jobRetry', 'lobaroRequest', 'circuit', 'published', 'mqttConnection'] as const satisfies ReadonlyArray<keyof BridgeEvents>;
