@@ -27,7 +27,7 @@ describe('admin API', () => {
 
   beforeAll(async () => {
     broker = await startTestBroker();
-    t = await startTestApp({ MQTT_URL: broker.url, ADMIN_TOKEN: ADMIN, KEY_ENCRYPTION_SECRET: SECRET, PARSER: 'local' });
+    t = await startTestApp({ MQTT_URL: broker.url, ADMIN_TOKEN: ADMIN, KEY_ENCRYPTION_SECRET: SECRET, PARSER: 'local', PIPELINE_THREAD: 'true' });
     mqtt = await Collector.connect(broker.url, [`oms/v1/gw/${t.gatewayId}/#`]);
   });
   afterAll(async () => {

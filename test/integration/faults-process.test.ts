@@ -28,7 +28,7 @@ describe('faults: process under load', () => {
   const envFor = (dir: string, port: number) => ({
     APP_ENV: 'test', HOST: '127.0.0.1', PORT: String(port), DATABASE_URL: `sqlite:///${join(dir, 'bridge.db')}`,
     MQTT_URL: broker.url, INGEST_API_KEYS: `*:${GLOBAL_KEY}`, PARSER: 'lobaro', LOBARO_TOKEN: 'tok', LOBARO_BASE_URL: lobaroUrl,
-    N_WORKERS: '16', LOG_LEVEL: 'info', MAPPINGS_FILE: join(dir, 'm.json'),
+    N_WORKERS: '16', LOG_LEVEL: 'info', MAPPINGS_FILE: join(dir, 'm.json'), PIPELINE_THREAD: 'true',
   });
 
   async function crashAndRecover(signal: 'SIGKILL' | 'SIGTERM') {

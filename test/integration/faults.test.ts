@@ -11,7 +11,7 @@ describe('faults', () => {
   it('broker outage under load: degraded but accepting, backlog in the outbox, nothing lost, status online again', async () => {
     const broker = new KillableBroker(await freePort());
     await broker.start();
-    const t = await startTestApp({ MQTT_URL: broker.url, PARSER: 'local', LOG_LEVEL: 'info' });
+    const t = await startTestApp({ MQTT_URL: broker.url, PARSER: 'local', LOG_LEVEL: 'info', PIPELINE_THREAD: 'true' });
     const mqtt = await Collector.connect(broker.url, [`oms/v1/gw/${t.gatewayId}/#`, 'oms/v1/bridge/status']);
     let stop = false;
     const load = runLoad({ baseUrl: t.app.url, key: GLOBAL_KEY, gatewayId: t.gatewayId, concurrency: 2, pauseMs: 5, stop: () => stop });

@@ -32,7 +32,7 @@ describe('Lobaro status paths, POST → MQTT', () => {
     const base = await lobaro.start();
     t = await startTestApp({
       MQTT_URL: broker.url, PARSER: 'lobaro', LOBARO_TOKEN: 'test-token-123', LOBARO_BASE_URL: base,
-      LOBARO_TIMEOUT_S: '0.3', LOBARO_AUTH_PAUSE_S: '1', N_WORKERS: '4',
+      LOBARO_TIMEOUT_S: '0.3', LOBARO_AUTH_PAUSE_S: '1', N_WORKERS: '4', PIPELINE_THREAD: 'true',
     });
     mqtt = await Collector.connect(broker.url, [`oms/v1/gw/${t.gatewayId}/#`]);
   });

@@ -45,6 +45,12 @@ describe('config', () => {
     }
   });
 
+  it('runs the pipeline in its own thread by default on PostgreSQL only', () => {
+    expect(loadConfig({}).pipelineThread).toBe(false);
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/x' }).pipelineThread).toBe(true);
+    expect(loadConfig({ PIPELINE_THREAD: 'true' }).pipelineThread).toBe(true);
+  });
+
   it('accepts mqtt, mqtts and ws broker URLs', () => {
     for (const url of ['mqtt://h:1883', 'mqtts://h:8883', 'ws://h:9001/mqtt']) expect(loadConfig({ MQTT_URL: url }).mqttUrl).toBe(url);
   });
