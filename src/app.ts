@@ -65,10 +65,10 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
   const snapshot = async (): Promise<HealthSnapshot> => {
     const p = pipeline.status();
     let database: HealthSnapshot['database'] = { ok: true };
-    let depths = ingest.currentDepths;
+    // Depths as of the last background refresh (≤ 500 ms old): a probe every second must not count rows.
+    const depths = ingest.currentDepths;
     try {
       await store.ping();
-      depths = await store.depths();
     } catch (err) {
       database = { ok: false, error: (err as Error).message };
     }
@@ -86,7 +86,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
   };
 
   const registry = createMetrics(events, {
-    depths: () => store.depths(),
+    depths: async () => ingest.currentDepths,
     mqttConnected: () => pipeline.status().mqttConnected,
     circuitState: () => pipeline.status().circuit,
     keyMissingMeters: () => store.countKeyMissing(),

@@ -96,8 +96,10 @@ export class BridgeProcess {
       DATABASE_URL: `sqlite:///${join(tempDir, 'bridge.db')}`,
       MAPPINGS_FILE: join(tempDir, 'domainMappings.json'),
       ...o.env,
+      // Ad-hoc comparisons, e.g. BENCH_BRIDGE_ENV='{"PIPELINE_THREAD":"true"}'.
+      ...(process.env.BENCH_BRIDGE_ENV ? (JSON.parse(process.env.BENCH_BRIDGE_ENV) as Record<string, string>) : {}),
     };
-    const args: string[] = [];
+    const args: string[] = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
     if (o.cpuProfDir) {
       mkdirSync(o.cpuProfDir, { recursive: true });
       args.push('--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`);
