@@ -35,15 +35,17 @@ export interface App {
   readonly mqttUrl: string;
 }
 
-/**
- * Composition root: builds every part in pipeline order and wires the
- * dependencies by hand. No module-level singletons.
- */
 export interface AppOptions {
   /** Destination of the pipeline thread's log lines; stdout by default (tests capture them). */
   writeLog?: (line: string) => void;
 }
 
+/**
+ * Composition root: builds every part in pipeline order and wires the
+ * dependencies by hand. No module-level singletons. The pipeline after the
+ * 202 is built here (inline) or by the pipeline thread from the same
+ * createPipeline().
+ */
 export async function createApp(config: Readonly<Config>, log: Logger, opts: AppOptions = {}): Promise<App> {
   const events = new EventBus(log);
   const store = createStore(config.databaseUrl, { log: log.child({ stage: 'store' }) });

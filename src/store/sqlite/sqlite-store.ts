@@ -158,7 +158,10 @@ export class SqliteStore implements TelegramStore {
       queueDepth: db.prepare(
         "SELECT (SELECT COUNT(*) FROM telegrams WHERE status = 'queued') + (SELECT COUNT(*) FROM telegrams WHERE status = 'processing')",
       ).pluck(),
-      outboxDepth: db.prepare('SELECT COUNT(*) FROM outbox').pluck(),
+      // The id span (two index probes) instead of COUNT(*), which scans a 100k-row backlog in ~7 ms on
+      // the event loop twice a second. The relay publishes in id order, so holes are rare and the
+      // span is at most a little high: backpressure errs on the safe side.
+      outboxDepth: db.prepare('SELECT COALESCE((SELECT MAX(id) FROM outbox) - (SELECT MIN(id) FROM outbox) + 1, 0)').pluck(),
       // Ids grow with insertion, so the lowest id is the oldest message; uses the primary key, no scan.
       oldestOutbox: db.prepare('SELECT created_at FROM outbox ORDER BY id LIMIT 1').pluck(),
       getTelegram: db.prepare(
