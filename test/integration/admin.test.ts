@@ -207,6 +207,33 @@ describe('key store at rest', () => {
   });
 });
 
+describe('turning encryption at rest on later', () => {
+  it('encrypts keys stored before KEY_ENCRYPTION_SECRET was set, in place, and they keep working', async () => {
+    const broker = await startTestBroker();
+    const plain = await startTestApp({ MQTT_URL: broker.url, ADMIN_TOKEN: ADMIN });
+    await plain.app.http.inject({
+      method: 'PUT', url: '/v1/admin/keys/12345678', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      payload: JSON.stringify({ key_hex: OMS_KEY }),
+    });
+    await plain.app.stop();
+    const sealed = await startTestApp({ MQTT_URL: broker.url, ADMIN_TOKEN: ADMIN, KEY_ENCRYPTION_SECRET: SECRET }, { dir: plain.dir });
+    try {
+      const key = await sealed.app.http.inject({ method: 'GET', url: '/v1/admin/keys/12345678', headers: { authorization: `Bearer ${ADMIN}` } });
+      expect(key.json().key_id).toBe(OMS_KEY_ID);
+      const res = await post(sealed.app, { gateway_id: sealed.gatewayId, raw_hex: OMS_EXAMPLE }, { query: '?sync=true' });
+      expect(JSON.stringify(res.json.values)).toContain('28504.27');
+      await sealed.app.stop();
+      for (const f of readdirSync(plain.dir).filter((n) => n.startsWith('bridge.db'))) {
+        expect(readFileSync(join(plain.dir, f)).toString('latin1').toLowerCase().includes(OMS_KEY.toLowerCase()), f).toBe(false);
+      }
+    } finally {
+      await sealed.stop();
+      await plain.stop();
+      await broker.stop();
+    }
+  });
+});
+
 describe('per-gateway rate limit', () => {
   it('answers 429 with Retry-After over INGEST_RATE_LIMIT', async () => {
     const broker = await startTestBroker();
