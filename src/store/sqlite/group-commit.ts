@@ -18,7 +18,11 @@ export class GroupCommit {
   private pending: Op[] = [];
   private scheduled = false;
 
-  constructor(private readonly db: () => Database.Database | undefined) {}
+  constructor(
+    private readonly db: () => Database.Database | undefined,
+    /** Most writes per transaction; the rest go in the next turn, so no commit blocks the event loop for long. */
+    private readonly maxBatch = 128,
+  ) {}
 
   submit<T>(run: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -30,11 +34,18 @@ export class GroupCommit {
     });
   }
 
-  /** Runs what is pending now (also used before close, so nothing submitted is dropped). */
-  flush(): void {
+  /** Commits everything pending, before the database closes, so nothing submitted is dropped. */
+  flushAll(): void {
+    while (this.pending.length > 0) this.flush();
+  }
+
+  private flush(): void {
     this.scheduled = false;
-    const batch = this.pending;
-    this.pending = [];
+    const batch = this.pending.splice(0, this.maxBatch);
+    if (this.pending.length > 0) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
     if (batch.length === 0) return;
     const db = this.db();
     if (!db) {

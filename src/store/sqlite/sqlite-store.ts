@@ -74,7 +74,7 @@ export class SqliteStore implements TelegramStore {
 
   async stop(): Promise<void> {
     // Writes already submitted are committed before the database closes.
-    if (this.db) this.group.flush();
+    if (this.db) this.group.flushAll();
     await this.checkpointer?.stop();
     this.checkpointer = undefined;
     this.db?.close();
