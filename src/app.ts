@@ -127,7 +127,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
       if (embedded) {
         await embedded.start();
         mqttUrl = embedded.url;
-        log.info({ url: mqttUrl }, 'embedded MQTT broker listening');
+        log.info({ address: mqttUrl }, 'embedded MQTT broker listening');
       }
       await pipeline.start(mqttUrl);
       await ingest.start();
@@ -135,7 +135,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
       housekeeping.unref();
       url = await http.listen({ host: config.host, port: config.port });
       started = true;
-      log.info({ url, parser: config.parser, database: config.databaseUrl.split('://')[0], mqtt: embedded ? 'embedded' : 'external' }, 'bridge started');
+      log.info({ listen: url, parser: config.parser, database: config.databaseUrl.split('://')[0], mqtt: embedded ? 'embedded' : 'external' }, 'bridge started');
     },
 
     stop() {
