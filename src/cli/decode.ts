@@ -43,12 +43,22 @@ function errorLine(code: string, message: string): string {
   return JSON.stringify({ error: { code, message } });
 }
 
+/**
+ * wmbusmeters writes "NOKEY" for "no key" and uses `_`, `|` and `#` as visual
+ * separators in telegram hex; both are accepted so its test data can be piped in as is.
+ */
+function normalizeKey(key: string | null | undefined): string | null {
+  if (key === undefined || key === null) return null;
+  const k = key.trim();
+  return k === '' || k.toUpperCase() === 'NOKEY' ? null : k;
+}
+
 /** One decode to one JSON line; typed decoder errors become `{"error":{…}}`. */
 function decodeLine(hex: unknown, key: unknown, cache: FormatCache): string {
   if (typeof hex !== 'string') return errorLine('invalid_input', 'field "hex" must be a string');
   if (key !== undefined && key !== null && typeof key !== 'string') return errorLine('invalid_input', 'field "key" must be a string or null');
   try {
-    return JSON.stringify(decode(hex, { key: key ?? null, formatCache: cache }));
+    return JSON.stringify(decode(hex.replace(/[_|#]/g, ''), { key: normalizeKey(key), formatCache: cache }));
   } catch (e) {
     if (e instanceof WmbusError) return errorLine(e.code, e.message);
     throw e;
@@ -69,9 +79,11 @@ export async function runDecode(args: string[], io: CliIo): Promise<number> {
   const rl = createInterface({ input: io.stdin, crlfDelay: Infinity });
   try {
     for await (const line of rl) {
-      if (line.trim() === '') continue;
       let out: string;
-      if (line.length > MAX_LINE) {
+      // Every input line gets its output line, a blank one included, so outputs stay aligned.
+      if (line.trim() === '') {
+        out = errorLine('invalid_json', 'line is empty');
+      } else if (line.length > MAX_LINE) {
         out = errorLine('invalid_input', `line longer than ${MAX_LINE} characters`);
       } else {
         let obj: unknown;

@@ -51,6 +51,19 @@ describe('oms-bridge CLI', () => {
     expect(out[6].error.code).toBe('invalid_input');
   });
 
+  it('takes wmbusmeters test data as is: NOKEY means no key, _ | # are separators; a blank line keeps its place', () => {
+    const lines = [
+      JSON.stringify({ hex: `${OMS_PLAIN.slice(0, 22)}_${OMS_PLAIN.slice(22)}`, key: 'NOKEY' }),
+      '',
+      JSON.stringify({ hex: `${OMS_PLAIN.slice(0, 22)}|${OMS_PLAIN.slice(22)}`, key: KEY }),
+    ].join('\n');
+    const out = cli(['decode', '--jsonl'], `${lines}\n`).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(out).toHaveLength(3);
+    expect(out[0].Body.DecryptionFailed).toBe(true);
+    expect(out[1].error.code).toBe('invalid_json');
+    expect(out[2].Body.DataRecords[0].ValueString).toBe('28504.27');
+  });
+
   it('exits 2 with a usage line on wrong usage', () => {
     for (const args of [[], ['nope'], ['decode'], ['decode', '--jsonl', OMS_A], ['decode', '--bogus', OMS_A]]) {
       const r = cli(args);
