@@ -9,7 +9,7 @@ export class HttpError extends BridgeError {
     details?: unknown,
     readonly headers: Record<string, string> = {},
   ) {
-    super(code, message, details === undefined ? {} : { details: { list: details } });
+    super(code, message);
     this.body = { error: { code, message, ...(details === undefined ? {} : { details }) } };
   }
 

@@ -123,6 +123,9 @@ describe('the bridge process', () => {
       EMBEDDED_MQTT_PORT: String(mqttPort), MAPPINGS_FILE: join(dir, 'm.json'),
     });
     await bridge.waitForOutput(/Authorization: Bearer \S+/);
+    await bridge.waitForOutput(/bridge started/);
+    // The start line names where it listens (the redaction of URLs must not hide it).
+    expect(bridge.stdout.join('')).toContain(`"listen":"http://127.0.0.1:${port}"`);
     const key = /Authorization: Bearer (\S+)/.exec(bridge.stderr.join(''))![1]!;
     const mqtt = await Collector.connect(`mqtt://127.0.0.1:${mqttPort}`, ['oms/v1/#']);
     const res = await fetch(`http://127.0.0.1:${port}/v1/telegrams`, {

@@ -1,7 +1,7 @@
 import type { EventBus } from '../../observability/events.js';
 import type { Logger } from '../../observability/logger.js';
-import type { NormalizedValue } from '../../publish/payloads.js';
 import { toValues, type WmbusResult } from '../../wmbus/index.js';
+import { valuesFromDomainModel } from '../domain-values.js';
 import { meterFromHeader, ParseError, type ParseRequest, type ParseResult, type Parser } from '../parser.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import type { LobaroClient } from './lobaro-client.js';
@@ -66,14 +66,6 @@ function isObject(v: unknown): v is Record<string, unknown> {
 export function fromDomainModel(body: unknown, req: ParseRequest): ParseResult {
   if (!isObject(body)) throw new ParseError('parse_failed', 'Lobaro returned no Metering Domain Model for this telegram');
   const fallback = meterFromHeader(req.header, null);
-  const values: NormalizedValue[] = [];
-  for (const [name, v] of Object.entries(body)) {
-    if (!isObject(v) || !('value' in v)) continue;
-    const value = typeof v.value === 'number' || typeof v.value === 'string' ? v.value : null;
-    const item: NormalizedValue = { name, value, unit: typeof v.unit === 'string' ? v.unit : '' };
-    if (typeof v.date === 'string') item.date = v.date;
-    values.push(item);
-  }
   return {
     parser: 'lobaro',
     meter: {
@@ -82,7 +74,7 @@ export function fromDomainModel(body: unknown, req: ParseRequest): ParseResult {
       device_type: typeof body.meterType === 'number' ? body.meterType : fallback.device_type,
       version: typeof body.version === 'number' ? body.version : fallback.version,
     },
-    values,
+    values: valuesFromDomainModel(body),
     extra: { lobaro: { metering_domain_model: body } },
   };
 }

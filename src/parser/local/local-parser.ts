@@ -1,4 +1,5 @@
 import { applyMappings, decode, FormatCache, toValues, WmbusError, type WmbusResult } from '../../wmbus/index.js';
+import { valuesFromDomainModel } from '../domain-values.js';
 import { meterFromHeader, ParseError, type ParseRequest, type ParseResult, type Parser } from '../parser.js';
 
 /** Parser on the built-in OMS decoder (src/wmbus): no network, same payload shape as Lobaro. */
@@ -29,23 +30,9 @@ export class LocalParser implements Parser {
         device_type: Number.isNaN(device) ? fallback.device_type : device,
         version: wmbus.Version ?? fallback.version,
       },
-      values: model ? valuesFromModel(model) : toValues(wmbus),
+      values: model ? valuesFromDomainModel(model) : toValues(wmbus),
       extra: { local: { wmbus, metering_domain_model: model } },
     };
   }
 }
 
-function valuesFromModel(model: object): ParseResult['values'] {
-  const out: ParseResult['values'] = [];
-  for (const [name, v] of Object.entries(model)) {
-    if (typeof v !== 'object' || v === null || !('value' in v)) continue;
-    const o = v as { value: unknown; unit?: unknown; date?: unknown };
-    out.push({
-      name,
-      value: typeof o.value === 'number' || typeof o.value === 'string' ? o.value : null,
-      unit: typeof o.unit === 'string' ? o.unit : '',
-      ...(typeof o.date === 'string' ? { date: o.date } : {}),
-    });
-  }
-  return out;
-}

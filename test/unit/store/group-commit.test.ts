@@ -1,0 +1,44 @@
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { GroupCommit } from '../../../src/store/sqlite/group-commit.js';
+
+function setup(maxBatch?: number) {
+  const db = new Database(':memory:');
+  db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+  const insert = db.prepare('INSERT INTO t (id, v) VALUES (?, ?)');
+  const group = new GroupCommit(() => db, maxBatch);
+  const count = () => db.prepare('SELECT COUNT(*) FROM t').pluck().get() as number;
+  const submit = (id: number, v: string | null) => group.submit(() => insert.run(id, v).changes);
+  return { db, group, count, submit };
+}
+
+describe('GroupCommit', () => {
+  it('commits writes of one turn together; a failing write is rolled back alone', async () => {
+    const { submit, count } = setup();
+    const results = await Promise.allSettled([submit(1, 'a'), submit(2, null), submit(3, 'c'), submit(1, 'duplicate')]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected']);
+    expect(count()).toBe(2);
+  });
+
+  it('splits more writes than maxBatch over several transactions and loses none', async () => {
+    const { submit, count, db } = setup(16);
+    const inTx: boolean[] = [];
+    const all = Array.from({ length: 100 }, (_, i) => submit(i + 1, `v${i}`).then(() => inTx.push(db.inTransaction)));
+    await Promise.all(all);
+    expect(count()).toBe(100);
+    expect(inTx.every((x) => x === false)).toBe(true); // every promise resolves after its commit
+  });
+
+  it('flushAll commits what is pending before the database closes', () => {
+    const { submit, count, group } = setup(8);
+    for (let i = 0; i < 30; i++) void submit(i + 1, 'x');
+    expect(count()).toBe(0);
+    group.flushAll();
+    expect(count()).toBe(30);
+  });
+
+  it('rejects writes once the database is gone', async () => {
+    const group = new GroupCommit(() => undefined);
+    await expect(group.submit(() => 1)).rejects.toMatchObject({ code: 'store_closed' });
+  });
+});
