@@ -16,7 +16,7 @@ import { createMetrics } from './observability/metrics.js';
 import { EmbeddedBroker } from './publish/embedded-broker.js';
 import { KeyVault, openVault } from './security/key-vault.js';
 import { Topics } from './publish/topics.js';
-import { createPipeline, type Pipeline } from './pipeline/pipeline.js';
+import { buildPipeline, type Pipeline } from './pipeline/pipeline.js';
 import { PipelineHost } from './pipeline/pipeline-host.js';
 import { MappingStore } from './store/mapping-store.js';
 import { createStore } from './store/create-store.js';
@@ -43,22 +43,19 @@ export interface AppOptions {
 /**
  * Composition root: builds every part in pipeline order and wires the
  * dependencies by hand. No module-level singletons. The pipeline after the
- * 202 is built here (inline) or by the pipeline thread from the same
- * createPipeline().
+ * 202 is built by buildPipeline(), in its own thread (PipelineHost) or inline.
  */
 export async function createApp(config: Readonly<Config>, log: Logger, opts: AppOptions = {}): Promise<App> {
   const events = new EventBus(log);
   const store = createStore(config.databaseUrl, { log: log.child({ stage: 'store' }) });
-  let mappingsChanged = (): void => {};
-  const mappings = new MappingStore(config.mappingsFile, store, log.child({ stage: 'mappings' }), { onChange: () => mappingsChanged() });
+  const mappings = new MappingStore(config.mappingsFile, store, log.child({ stage: 'mappings' }), { onChange: () => events.emit('mappingsChanged', {}) });
   const vault = new KeyVault();
   const topics = new Topics(config.mqttTopicTemplate);
   const embedded = config.mqttUrl === undefined ? new EmbeddedBroker(config.embeddedMqttPort) : undefined;
 
   const pipeline: Pipeline = config.pipelineThread
-    ? new PipelineHost(config, events, log.child({ stage: 'pipeline' }), opts.writeLog ?? ((line) => process.stdout.write(line)))
-    : createPipeline({ config, store, vault, mappings, events, log });
-  mappingsChanged = () => pipeline.mappingsChanged();
+    ? new PipelineHost({ config, store, events, log: log.child({ stage: 'pipeline' }), writeLog: opts.writeLog ?? ((line) => process.stdout.write(line)) })
+    : buildPipeline({ config, store, vault, mappings, events, log });
   const ingest = new IngestService(store, topics, events, log.child({ stage: 'ingest' }), {
     dedupWindowMs: config.enableDedup ? config.dedupWindowS * 1_000 : null,
     queueMax: config.queueMax, outboxMax: config.outboxMax, qos: config.mqttQos, depthRefreshMs: 500,

@@ -122,9 +122,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     ingestRateLimit: read.string('INGEST_RATE_LIMIT') === undefined ? undefined : read.number('INGEST_RATE_LIMIT', 0, 0.01, 1_000_000),
     jobLeaseS: read.number('JOB_LEASE_S', 30, 1, 3_600),
     retentionDays: read.number('RETENTION_DAYS', 30, 0, 36_500),
-    // SQLite has one writer: a second writing thread waits in SQLite's busy handler (measured
-    // slower at 2,000 telegrams/s and at saturation, bench/README.md), so inline is its default.
-    pipelineThread: read.bool('PIPELINE_THREAD', databaseUrl.startsWith('postgres')),
+    // An in-memory SQLite database is one connection that another thread cannot open.
+    pipelineThread: read.bool('PIPELINE_THREAD', !databaseUrl.endsWith(':memory:')),
     retryBaseMs: read.int('RETRY_BASE_MS', 1_000, 1, 3_600_000),
     retryMaxMs: read.int('RETRY_MAX_MS', 60_000, 1, 86_400_000),
   };
@@ -139,6 +138,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       if (env[name]?.toLowerCase().includes('changeme')) problems.push(`${name}: still holds the "changeme" placeholder`);
     }
   }
+  if (cfg.pipelineThread && databaseUrl.endsWith(':memory:')) problems.push('PIPELINE_THREAD: must be false with an in-memory SQLite database (another thread cannot open it)');
   if (cfg.keyEncryptionSecret !== undefined && cfg.keyEncryptionSecret.length < 16) problems.push('KEY_ENCRYPTION_SECRET: must have at least 16 characters');
   if (parser !== 'local' && lobaroToken === undefined && appEnv !== 'prod') {
     problems.push(`LOBARO_TOKEN: required when PARSER=${parser}`);

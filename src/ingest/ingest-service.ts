@@ -38,6 +38,8 @@ export type AcceptResult = { ingestId: string; duplicate: boolean };
  */
 export class IngestService {
   private depths: Depths = { queue: 0, outbox: 0, oldestOutboxAt: null };
+  /** Inserts on their way to the writer: they count against the limits before they land. */
+  private pending = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -67,8 +69,8 @@ export class IngestService {
 
   /** Which limit is reached, if any. */
   full(): 'queue' | 'outbox' | null {
-    if (this.depths.queue >= this.opts.queueMax) return 'queue';
-    if (this.depths.outbox >= this.opts.outboxMax) return 'outbox';
+    if (this.depths.queue + this.pending >= this.opts.queueMax) return 'queue';
+    if (this.depths.outbox + this.pending >= this.opts.outboxMax) return 'outbox';
     return null;
   }
 
@@ -91,6 +93,7 @@ export class IngestService {
       ingestId: job.ingestId, kind: 'raw' as const, topic: this.topics.raw(job.gatewayId, job.ingestId),
       payload: JSON.stringify(rawPayload(job)), qos: this.opts.qos, retain: false,
     };
+    this.pending++;
     const result = await this.store.insertTelegram(
       {
         ...job,
@@ -100,7 +103,7 @@ export class IngestService {
       },
       raw,
       this.opts.dedupWindowMs,
-    );
+    ).finally(() => this.pending--);
     if (result.duplicate) {
       this.events.emit('duplicate', { ingestId: result.ingestId, gatewayId: job.gatewayId });
       return result;

@@ -13,6 +13,8 @@ export interface BridgeEvents {
   circuit: { state: 'closed' | 'open' | 'half_open' };
   published: { topicKind: 'raw' | 'reading' | 'error'; count: number };
   mqttConnection: { connected: boolean };
+  /** The active domain mapping changed (admin API); pipelines re-read it. */
+  mappingsChanged: Record<string, never>;
 }
 
 type Listener<K extends keyof BridgeEvents> = (payload: BridgeEvents[K]) => void;

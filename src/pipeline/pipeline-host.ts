@@ -1,18 +1,29 @@
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Config } from '../config/config.js';
 import { BridgeError } from '../lib/errors.js';
+import { spawnThread } from '../lib/spawn-thread.js';
 import type { EventBus } from '../observability/events.js';
 import type { Logger } from '../observability/logger.js';
+import type { TelegramStore } from '../store/store.js';
 import type { Pipeline, PipelineStatus } from './pipeline.js';
-import type { FromPipeline, ToPipeline } from './protocol.js';
+import type { FromPipeline, PipelineWorkerData, ToPipeline } from './protocol.js';
 
 const IDLE: PipelineStatus = { mqttConnected: false, circuit: null, lastLobaroSuccessAt: null, inFlight: 0, running: false };
 
+export interface PipelineHostDeps {
+  config: Readonly<Config>;
+  /** The HTTP side's store: the thread gets a link to its SQLite writer (PostgreSQL: its own pool). */
+  store: TelegramStore;
+  events: EventBus;
+  log: Logger;
+  /** Where the thread's log lines go (the same destination as this side's). */
+  writeLog: (line: string) => void;
+}
+
 /**
- * Runs the pipeline in a worker thread so parsing, database writes of finished
- * jobs and MQTT publishing never sit between a gateway's request and its 202:
- * the event loop that answers gateways only validates and writes the telegram.
+ * Runs the pipeline in a worker thread so parsing, result commits and MQTT
+ * publishing never sit between a gateway's request and its 202: the event loop
+ * that answers gateways only validates and hands the telegram to the writer.
  * A thread that dies is restarted; its leased jobs are taken over after the lease.
  */
 export class PipelineHost implements Pipeline {
@@ -22,17 +33,16 @@ export class PipelineHost implements Pipeline {
   private wakePending = false;
   private mqttUrl = '';
   private restartTimer: NodeJS.Timeout | undefined;
+  private readonly unsubscribe: Array<() => void> = [];
 
-  constructor(
-    private readonly config: Readonly<Config>,
-    private readonly events: EventBus,
-    private readonly log: Logger,
-    /** Where the thread's log lines go (the same destination as this side's). */
-    private readonly writeLog: (line: string) => void,
-  ) {}
+  constructor(private readonly deps: PipelineHostDeps) {}
 
   async start(mqttUrl: string): Promise<void> {
     this.mqttUrl = mqttUrl;
+    this.unsubscribe.push(
+      this.deps.events.on('mappingsChanged', () => this.post({ t: 'mappings' })),
+      this.deps.store.onRelink(() => this.sendLink()),
+    );
     try {
       await this.spawn();
     } catch (err) {
@@ -44,6 +54,7 @@ export class PipelineHost implements Pipeline {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    for (const off of this.unsubscribe.splice(0)) off();
     if (this.restartTimer) clearTimeout(this.restartTimer);
     const worker = this.worker;
     if (!worker) return;
@@ -66,46 +77,54 @@ export class PipelineHost implements Pipeline {
     });
   }
 
-  mappingsChanged(): void {
-    this.post({ t: 'mappings' });
-  }
-
   status(): PipelineStatus {
     return this.current;
+  }
+
+  /** Test hook: ends the thread as a crash would. */
+  async kill(): Promise<void> {
+    await this.worker?.terminate();
   }
 
   private post(m: ToPipeline): void {
     this.worker?.postMessage(m);
   }
 
+  private sendLink(): void {
+    const link = this.deps.store.shareWithThread();
+    if (link && this.worker) this.worker.postMessage({ t: 'storeLink', link } satisfies ToPipeline, [link.sqliteWriter]);
+  }
+
   private spawn(): Promise<void> {
-    const { worker, ready } = startWorker(this.config, this.mqttUrl);
+    const link = this.deps.store.shareWithThread();
+    const workerData: PipelineWorkerData = { config: this.deps.config, mqttUrl: this.mqttUrl, link };
+    const worker = spawnThread(import.meta.url, 'pipeline-thread', { workerData, transferList: link ? [link.sqliteWriter] : [] });
     this.worker = worker;
     worker.on('message', (m: FromPipeline) => this.onMessage(m));
-    worker.on('error', (err) => this.log.error({ err }, 'pipeline thread failed'));
+    worker.on('error', (err) => this.deps.log.error({ err }, 'pipeline thread failed'));
     worker.on('exit', (code) => {
       if (this.worker !== worker) return;
       this.worker = undefined;
       this.current = IDLE;
       if (this.stopping) return;
-      this.log.error({ code }, 'pipeline thread exited; restarting in 1 s');
+      this.deps.log.error({ code }, 'pipeline thread exited; restarting in 1 s');
       this.restartTimer = setTimeout(() => {
-        this.spawn().catch((err: unknown) => this.log.error({ err }, 'restarting the pipeline thread failed'));
+        this.spawn().catch((err: unknown) => this.deps.log.error({ err }, 'restarting the pipeline thread failed'));
       }, 1_000);
     });
-    return ready;
+    return started(worker);
   }
 
   private onMessage(m: FromPipeline): void {
     switch (m.t) {
       case 'log':
-        this.writeLog(m.line);
+        this.deps.writeLog(m.line);
         break;
       case 'status':
         this.current = m.status;
         break;
       case 'event':
-        (this.events.emit as (name: string, payload: unknown) => void)(m.name, m.payload);
+        (this.deps.events.emit as (name: string, payload: unknown) => void)(m.name, m.payload);
         break;
       default:
         break;
@@ -113,14 +132,8 @@ export class PipelineHost implements Pipeline {
   }
 }
 
-function startWorker(config: Readonly<Config>, mqttUrl: string): { worker: Worker; ready: Promise<void> } {
-  const workerData = { config, mqttUrl };
-  const entry = new URL(import.meta.url.endsWith('.ts') ? './pipeline-thread.ts' : './pipeline-thread.js', import.meta.url);
-  // From sources (tests, `node --import tsx`) the thread needs tsx's loader; from dist/ it is plain JS.
-  const worker = entry.pathname.endsWith('.ts')
-    ? new Worker(`import(${JSON.stringify(tsxApi())}).then((m) => m.tsImport(${JSON.stringify(entry.href)}, ${JSON.stringify(entry.href)}))`, { eval: true, workerData })
-    : new Worker(entry, { workerData });
-  const ready = new Promise<void>((resolve, reject) => {
+function started(worker: Worker): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     const onMessage = (m: FromPipeline): void => {
       if (m.t === 'started') {
         worker.off('message', onMessage);
@@ -133,10 +146,4 @@ function startWorker(config: Readonly<Config>, mqttUrl: string): { worker: Worke
     worker.on('message', onMessage);
     worker.once('exit', (code) => reject(new BridgeError('pipeline_start_failed', `pipeline thread exited with code ${code} while starting`)));
   });
-  return { worker, ready };
-}
-
-function tsxApi(): string {
-  const cjs = createRequire(import.meta.url).resolve('tsx/esm/api');
-  return new URL(cjs.replace(/index\.cjs$/, 'index.mjs'), 'file://').href;
 }

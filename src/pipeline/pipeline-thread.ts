@@ -1,31 +1,32 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../config/config.js';
-import { EventBus, type BridgeEvents } from '../observability/events.js';
+import { type BridgeEvents, EventBus } from '../observability/events.js';
 import { createLogger } from '../observability/logger.js';
 import { openVault } from '../security/key-vault.js';
 import { createStore } from '../store/create-store.js';
 import { MappingStore } from '../store/mapping-store.js';
-import { createPipeline } from './pipeline.js';
-import { FORWARDED_EVENTS, type FromPipeline, type ToPipeline } from './protocol.js';
+import { buildPipeline, type Pipeline } from './pipeline.js';
+import { FORWARDED_EVENTS, type FromPipeline, type PipelineWorkerData, type ToPipeline } from './protocol.js';
 
 /**
- * Entry of the pipeline thread: its own database connection, the pipeline,
- * and a message port to the HTTP side. Events, logs and status go back to the
- * parent; wake, mappings and stop come in.
+ * Entry of the pipeline thread: turns workerData into the pipeline's deps and
+ * calls buildPipeline(). Events, logs and status go back to the parent; wake,
+ * mappings, a new store link and stop come in.
  */
 async function run(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('pipeline-thread must run in a worker thread');
-  const { config, mqttUrl } = workerData as { config: Config; mqttUrl: string };
+  const data = workerData as PipelineWorkerData;
+  const config = data.config as Config;
   const send = (m: FromPipeline): void => port.postMessage(m);
   const log = createLogger(config.logLevel, { write: (line: string) => send({ t: 'log', line }) }).child({ thread: 'pipeline' });
   const events = new EventBus(log);
   for (const name of FORWARDED_EVENTS) {
     events.on(name, (payload: BridgeEvents[typeof name]) => send({ t: 'event', name, payload } as FromPipeline));
   }
-  const store = createStore(config.databaseUrl, { log: log.child({ stage: 'store' }), secondary: true });
+  const store = createStore(config.databaseUrl, { log: log.child({ stage: 'store' }), link: data.link });
   const mappings = new MappingStore(config.mappingsFile, store, log.child({ stage: 'mappings' }), { importFile: false });
-  let pipeline: ReturnType<typeof createPipeline> | undefined;
+  let pipeline: Pipeline | undefined;
   let statusTimer: NodeJS.Timeout | undefined;
   const sendStatus = (): void => {
     if (pipeline) send({ t: 'status', status: pipeline.status() });
@@ -33,7 +34,8 @@ async function run(): Promise<void> {
 
   port.on('message', (m: ToPipeline) => {
     if (m.t === 'wake') pipeline?.wake();
-    else if (m.t === 'mappings') pipeline?.mappingsChanged();
+    else if (m.t === 'mappings') events.emit('mappingsChanged', {});
+    else if (m.t === 'storeLink') store.relink?.(m.link);
     else if (m.t === 'stop') {
       void (async () => {
         if (statusTimer) clearInterval(statusTimer);
@@ -50,8 +52,8 @@ async function run(): Promise<void> {
     await store.start();
     const vault = await openVault(store, config.keyEncryptionSecret);
     await mappings.start();
-    pipeline = createPipeline({ config, store, vault, mappings, events, log });
-    await pipeline.start(mqttUrl);
+    pipeline = buildPipeline({ config, store, vault, mappings, events, log });
+    await pipeline.start(data.mqttUrl);
     events.on('mqttConnection', sendStatus);
     events.on('circuit', sendStatus);
     statusTimer = setInterval(sendStatus, 250);

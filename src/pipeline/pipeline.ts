@@ -29,8 +29,9 @@ export interface PipelineStatus {
 }
 
 /**
- * Everything after the 202: worker pool, parser, outbox relay, MQTT. Runs
- * inline or in its own thread (PipelineHost) behind the same interface.
+ * Everything after the 202: worker pool, parser, outbox relay, MQTT. Runs in
+ * its own thread (PipelineHost, the default) or inline behind the same
+ * interface; buildPipeline() is the one place it is wired in either case.
  */
 export interface Pipeline {
   start(mqttUrl: string): Promise<void>;
@@ -38,12 +39,11 @@ export interface Pipeline {
   stop(): Promise<void>;
   /** New work: a telegram was accepted or replayed. */
   wake(): void;
-  /** The active mapping changed (admin API). */
-  mappingsChanged(): void;
   status(): PipelineStatus;
 }
 
-export interface PipelineParts {
+/** Everything the pipeline uses, built and started by the caller (the composition root or the thread entry). */
+export interface PipelineDeps {
   config: Readonly<Config>;
   store: TelegramStore;
   vault: KeyVault;
@@ -52,8 +52,8 @@ export interface PipelineParts {
   log: Logger;
 }
 
-/** Builds the pipeline in this thread. The store, vault and mappings are started by the caller. */
-export function createPipeline({ config, store, vault, mappings, events, log }: PipelineParts): Pipeline {
+/** Builds the pipeline in this thread. A `mappingsChanged` event on `events` makes it re-read the active mapping. */
+export function buildPipeline({ config, store, vault, mappings, events, log }: PipelineDeps): Pipeline {
   const topics = new Topics(config.mqttTopicTemplate);
   let lobaro: LobaroParser | undefined;
   let lobaroClient: LobaroClient | undefined;
@@ -83,6 +83,7 @@ export function createPipeline({ config, store, vault, mappings, events, log }: 
   let relay: OutboxRelay | undefined;
   let unsubscribe: (() => void) | undefined;
   const offFinished = events.on('jobFinished', () => relay?.wake());
+  const offMappings = events.on('mappingsChanged', () => void mappings.refresh());
 
   return {
     async start(mqttUrl) {
@@ -106,6 +107,7 @@ export function createPipeline({ config, store, vault, mappings, events, log }: 
     async stop() {
       unsubscribe?.();
       offFinished();
+      offMappings();
       await shared?.stop();
       await pool.stop(10_000);
       await relay?.stop(5_000);
@@ -116,10 +118,6 @@ export function createPipeline({ config, store, vault, mappings, events, log }: 
     wake() {
       pool.wake();
       relay?.wake();
-    },
-
-    mappingsChanged() {
-      void mappings.refresh();
     },
 
     status() {

@@ -1,8 +1,9 @@
 import type { BridgeEvents } from '../observability/events.js';
+import type { StoreLink } from '../store/store.js';
 import type { PipelineStatus } from './pipeline.js';
 
 /** Messages between the HTTP side and the pipeline thread. */
-export type ToPipeline = { t: 'wake' } | { t: 'mappings' } | { t: 'stop' };
+export type ToPipeline = { t: 'wake' } | { t: 'mappings' } | { t: 'stop' } | { t: 'storeLink'; link: StoreLink };
 
 export type FromPipeline =
   | { t: 'started' }
@@ -14,3 +15,10 @@ export type FromPipeline =
 
 /** Events the pipeline emits that the HTTP side's metrics, sync waiter and health need. */
 export const FORWARDED_EVENTS = ['jobFinished', 'jobRetry', 'lobaroRequest', 'circuit', 'published', 'mqttConnection'] as const satisfies ReadonlyArray<keyof BridgeEvents>;
+
+/** What the thread entry gets as workerData (the link's port is transferred). */
+export interface PipelineWorkerData {
+  config: unknown;
+  mqttUrl: string;
+  link: StoreLink | undefined;
+}

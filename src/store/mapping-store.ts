@@ -75,7 +75,10 @@ export class MappingStore {
       // Only one owner imports the file (the HTTP side); a pipeline thread follows the database.
       if (this.opts.importFile !== false) await this.importFile();
       const active = await this.store.getActiveMapping();
-      if (active && active.version !== this.currentVersion) this.apply(active);
+      if (active && active.version !== this.currentVersion) {
+        this.apply(active);
+        this.opts.onChange?.();
+      }
     } catch (err) {
       this.log.error({ err }, 'refreshing mappings failed; keeping the current configuration');
     }

@@ -1,3 +1,5 @@
+import type { MessagePort } from 'node:worker_threads';
+
 /** Durable queue, outbox and key store behind one interface; SQLite and PostgreSQL implement it side by side. */
 
 export type JobStatus = 'queued' | 'processing' | 'done' | 'error';
@@ -167,6 +169,11 @@ export interface ParserState {
   pausedUntil: number;
 }
 
+/** What another thread of this process needs to use the same store: a port to the SQLite writer thread. */
+export interface StoreLink {
+  sqliteWriter: MessagePort;
+}
+
 export interface TelegramStore {
   /** Opens the database and runs migrations. */
   start(): Promise<void>;
@@ -212,6 +219,16 @@ export interface TelegramStore {
    * SQLite is single-process and never calls it. Returns an unsubscribe function.
    */
   onWorkAvailable(listener: () => void): () => void;
+  /**
+   * For another thread of this process (the pipeline thread): a link to this store's database,
+   * to pass to createStore there. Undefined when that thread opens its own connections (PostgreSQL)
+   * or cannot share it (an in-memory SQLite database: the pipeline then runs inline).
+   */
+  shareWithThread(): StoreLink | undefined;
+  /** Links handed out before are dead (the SQLite writer thread was restarted): share again. */
+  onRelink(listener: () => void): () => void;
+  /** In the other thread: use this new link (after onRelink fired on the sharing side). */
+  relink?(link: StoreLink): void;
 
   // --- admin: keys ---
   listMeterKeys(limit: number, cursor: string | null): Promise<Page<MeterKeyRecord>>;

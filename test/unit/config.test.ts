@@ -45,10 +45,11 @@ describe('config', () => {
     }
   });
 
-  it('runs the pipeline in its own thread by default on PostgreSQL only', () => {
-    expect(loadConfig({}).pipelineThread).toBe(false);
+  it('runs the pipeline in its own thread by default, except on an in-memory database', () => {
+    expect(loadConfig({}).pipelineThread).toBe(true);
     expect(loadConfig({ DATABASE_URL: 'postgres://db/x' }).pipelineThread).toBe(true);
-    expect(loadConfig({ PIPELINE_THREAD: 'true' }).pipelineThread).toBe(true);
+    expect(loadConfig({ DATABASE_URL: 'sqlite:///:memory:' }).pipelineThread).toBe(false);
+    expect(loadConfig({ PIPELINE_THREAD: 'false' }).pipelineThread).toBe(false);
   });
 
   it('accepts mqtt, mqtts and ws broker URLs', () => {

@@ -284,6 +284,15 @@ export class PostgresStore implements TelegramStore {
     return (await this.pool().query({ ...SQL.purgeFinished, values: [before, limit] })).rowCount ?? 0;
   }
 
+  /** The pipeline thread opens its own pool. */
+  shareWithThread(): undefined {
+    return undefined;
+  }
+
+  onRelink(_listener: () => void): () => void {
+    return () => {};
+  }
+
   /** Listeners run (debounced) when another instance inserted, replayed or retried a job. */
   onWorkAvailable(listener: () => void): () => void {
     return this.listener.add(listener);

@@ -18,6 +18,18 @@ export function sqlitePath(url: string): string {
   return url.replace(/^sqlite:\/\/\/?/, '');
 }
 
+export interface SqliteStoreOptions {
+  /**
+   * - `owner` (default): the only connection of the process: takes the process lock, migrates,
+   *   recovers leases of a dead process and runs the checkpointer.
+   * - `writer`: the same without the process lock, which the thread that started it holds.
+   * - `reader`: a WAL reader next to a writer in another thread; never writes.
+   */
+  mode?: 'owner' | 'writer' | 'reader';
+  /** Requeue leases left by a dead process at start (default true; false when a writer thread is restarted under a live pipeline). */
+  recover?: boolean;
+}
+
 /**
  * Single-process store on better-sqlite3. Synchronous calls are fine here: each
  * statement is tens of microseconds, and a round trip through a thread pool
@@ -37,14 +49,15 @@ export class SqliteStore implements TelegramStore {
 
   constructor(
     private readonly path: string,
-    private readonly opts: { secondary?: boolean } = {},
+    private readonly opts: SqliteStoreOptions = {},
   ) {}
 
   async start(): Promise<void> {
     if (this.db) return;
     const onDisk = this.path !== ':memory:';
-    const primary = !this.opts.secondary;
-    if (onDisk && primary) {
+    const mode = this.opts.mode ?? 'owner';
+    const primary = mode !== 'reader';
+    if (onDisk && mode === 'owner') {
       mkdirSync(dirname(this.path), { recursive: true });
       this.lock = new ProcessLock(this.path);
       this.lock.acquire();
@@ -62,10 +75,12 @@ export class SqliteStore implements TelegramStore {
     this.stmts = this.prepare();
     this.adminQueries = new SqliteAdmin(db);
     if (!primary) return;
-    // A previous process that died left claimed jobs and outbox rows behind; this
-    // process holds the lock, and its pipeline has not started yet, so none of them is being worked on.
-    db.prepare("UPDATE telegrams SET status = 'queued', locked_by = NULL, locked_until = NULL WHERE status = 'processing'").run();
-    db.prepare('UPDATE outbox SET locked_by = NULL, locked_until = 0 WHERE locked_until > 0').run();
+    if (this.opts.recover !== false) {
+      // A previous process that died left claimed jobs and outbox rows behind; this
+      // process holds the lock, and its pipeline has not started yet, so none of them is being worked on.
+      db.prepare("UPDATE telegrams SET status = 'queued', locked_by = NULL, locked_until = NULL WHERE status = 'processing'").run();
+      db.prepare('UPDATE outbox SET locked_by = NULL, locked_until = 0 WHERE locked_until > 0').run();
+    }
     if (onDisk) {
       this.checkpointer = new Checkpointer(this.path, 250, (message) => this.onBackgroundError?.(message));
       this.checkpointer.start();
@@ -307,6 +322,15 @@ export class SqliteStore implements TelegramStore {
       s.purgeResults.run(before, limit);
       return s.purgeTelegrams.run(before, limit).changes;
     })();
+  }
+
+  /** One connection that no other thread can use (ThreadedSqliteStore is the shareable form). */
+  shareWithThread(): undefined {
+    return undefined;
+  }
+
+  onRelink(_listener: () => void): () => void {
+    return () => {};
   }
 
   /** Single process: the ingest path wakes the local workers directly, so there is never anyone else to hear from. */

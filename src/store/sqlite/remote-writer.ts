@@ -1,0 +1,74 @@
+import type { MessagePort } from 'node:worker_threads';
+import { BridgeError } from '../../lib/errors.js';
+import type { StoreMethod, WireError, WriterReply } from './writer-protocol.js';
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * The client end of a port to the writer thread: call(method, args) → the
+ * method's result or its error, rebuilt with the same `code`. When the writer
+ * is gone (restart, shutdown), calls in flight fail with the retryable
+ * `store_unavailable`, and a new port can be put in with relink().
+ */
+export class RemoteWriter {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private port: MessagePort | undefined;
+
+  constructor(port: MessagePort) {
+    this.relink(port);
+  }
+
+  relink(port: MessagePort): void {
+    this.close();
+    this.port = port;
+    port.on('message', (r: WriterReply) => this.onReply(r));
+    port.on('close', () => {
+      if (this.port === port) this.failAll();
+    });
+  }
+
+  call(method: StoreMethod, args: unknown[]): Promise<unknown> {
+    const port = this.port;
+    if (!port) return Promise.reject(unavailable());
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      port.postMessage({ id, method, args });
+    });
+  }
+
+  /** Fails what is in flight and drops the port. */
+  close(): void {
+    const port = this.port;
+    this.port = undefined;
+    port?.close();
+    this.failAll();
+  }
+
+  private failAll(): void {
+    for (const p of this.pending.values()) p.reject(unavailable());
+    this.pending.clear();
+  }
+
+  private onReply(r: WriterReply): void {
+    const p = this.pending.get(r.id);
+    if (!p) return;
+    this.pending.delete(r.id);
+    if (r.ok) p.resolve(r.value);
+    else p.reject(fromWire(r.error));
+  }
+}
+
+function unavailable(): BridgeError {
+  return new BridgeError('store_unavailable', 'the SQLite writer thread is not running', { retryable: true });
+}
+
+function fromWire(e: WireError): BridgeError {
+  const err = new BridgeError(e.code, e.message, { retryable: e.retryable });
+  err.name = e.name;
+  return err;
+}
