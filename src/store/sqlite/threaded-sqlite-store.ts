@@ -22,6 +22,7 @@ export interface ThreadedSqliteOptions {
  * No thread but the writer ever waits for SQLite's write lock, so the HTTP
  * thread's event loop is never held by a commit of the pipeline's.
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the merged interface's methods are defined on the prototype below
 export class ThreadedSqliteStore {
   private readonly reader: SqliteStore;
   private readonly host: WriterHost | undefined;
@@ -104,7 +105,6 @@ export class ThreadedSqliteStore {
 }
 
 // The store methods, generated from METHOD_PLACE instead of ~36 hand-written forwarders.
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the methods are defined on the prototype right below
 export interface ThreadedSqliteStore extends Pick<TelegramStore, StoreMethod> {}
 for (const [method, place] of Object.entries(METHOD_PLACE) as Array<[StoreMethod, 'read' | 'write']>) {
   Object.defineProperty(ThreadedSqliteStore.prototype, method, {
