@@ -1,5 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { loadDriverRegistry } from '../drivers/load.js';
+import { errorMessage } from '../lib/errors.js';
 import { parseGatewayKeys, type GatewayKeys } from './gateway-keys.js';
 
 export type ParserKind = 'lobaro' | 'local' | 'auto';
@@ -36,6 +38,8 @@ export interface Config {
   outboxMax: number;
   keyPolicy: 'strict' | 'lenient';
   mappingsFile: string;
+  /** Folder of user meter drivers (JSON files, schemas/driver.schema.json); undefined = built-in drivers only. */
+  driversDir: string | undefined;
   logLevel: string;
   syncTimeoutS: number;
   instanceId: string;
@@ -114,6 +118,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     outboxMax: read.int('OUTBOX_MAX', 100_000, 1, 100_000_000),
     keyPolicy: read.oneOf('KEY_POLICY', ['strict', 'lenient'] as const, 'strict'),
     mappingsFile: read.string('MAPPINGS_FILE') ?? './domainMappings.json',
+    driversDir: read.string('DRIVERS_DIR'),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     syncTimeoutS: read.number('SYNC_TIMEOUT_S', 15, 0.1, 120),
     instanceId: read.instanceId('INSTANCE_ID') ?? `${hostname().replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 48)}-${randomBytes(3).toString('hex')}`,
@@ -142,6 +147,14 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   if (cfg.keyEncryptionSecret !== undefined && cfg.keyEncryptionSecret.length < 16) problems.push('KEY_ENCRYPTION_SECRET: must have at least 16 characters');
   if (parser !== 'local' && lobaroToken === undefined && appEnv !== 'prod') {
     problems.push(`LOBARO_TOKEN: required when PARSER=${parser}`);
+  }
+  // Every driver file is checked now, so a broken one stops the start with its file, JSON path and problem.
+  if (cfg.driversDir !== undefined) {
+    try {
+      loadDriverRegistry({ dir: cfg.driversDir });
+    } catch (e) {
+      problems.push(`DRIVERS_DIR: ${errorMessage(e)}`);
+    }
   }
   if (cfg.mqttUsername === undefined && cfg.mqttPassword !== undefined) problems.push('MQTT_USERNAME: required when MQTT_PASSWORD is set');
   // Two instances never knock each other off the broker: the id is unique per process.

@@ -1,4 +1,5 @@
 import { applyMappings, decode, FormatCache, toValues, WmbusError, type WmbusResult } from '../../wmbus/index.js';
+import { applyDrivers, DriverRegistry } from '../../drivers/index.js';
 import { valuesFromDomainModel } from '../domain-values.js';
 import { meterFromHeader, ParseError, type ParseRequest, type ParseResult, type Parser } from '../parser.js';
 
@@ -7,10 +8,13 @@ export class LocalParser implements Parser {
   readonly name = 'local';
   private readonly formatCache = new FormatCache(10_000);
 
+  /** `drivers`: meter drivers tried on every decode; none = standard OMS decoding only. */
+  constructor(private readonly drivers: DriverRegistry = new DriverRegistry()) {}
+
   async parse(req: ParseRequest): Promise<ParseResult> {
     let wmbus: WmbusResult;
     try {
-      wmbus = decode(req.rawHex, { key: req.keyHex, formatCache: this.formatCache });
+      wmbus = applyDrivers(decode(req.rawHex, { key: req.keyHex, formatCache: this.formatCache }), this.drivers);
     } catch (err) {
       if (err instanceof WmbusError) throw new ParseError('parse_failed', `${err.code}: ${err.message}`, { cause: err });
       throw err;
@@ -31,7 +35,7 @@ export class LocalParser implements Parser {
         version: wmbus.Version ?? fallback.version,
       },
       values: model ? valuesFromDomainModel(model) : toValues(wmbus),
-      extra: { local: { wmbus, metering_domain_model: model } },
+      extra: { driver: wmbus.Driver, local: { wmbus, metering_domain_model: model } },
     };
   }
 }

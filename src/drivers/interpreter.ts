@@ -1,0 +1,192 @@
+/**
+ * The one interpreter that runs every driver: adds the driver's named values to a decode result as
+ * Lobaro-shaped records. Pure (no I/O), like src/wmbus; a telegram no driver matches passes through
+ * with `Driver: "oms"`.
+ */
+import { decodeBcd, decodeDateG, decodeDateTimeF, decodeDateTimeI, decodeReal32, decodeSigned, decodeUnsigned } from '../wmbus/data-types.js';
+import { float32ToString, parseDecimal, scaleDecimalText, scaleInt } from '../wmbus/decimal.js';
+import type { WmbusRecord, WmbusResult } from '../wmbus/types.js';
+import type { DriverArea, DriverBytesSource, DriverField, DriverRecordSource } from './types.js';
+import type { CompiledDriver, DriverRegistry } from './registry.js';
+
+export const STANDARD_DRIVER = 'oms';
+
+/** Hex text (with or without 0x) to bytes; the decoder wrote it, so it is well formed. */
+function hexBytes(h: string | undefined): Uint8Array {
+  if (h === undefined) return new Uint8Array(0);
+  const s = h.startsWith('0x') ? h.slice(2) : h;
+  return Uint8Array.from(Buffer.from(s, 'hex'));
+}
+
+/** Byte areas of one result, converted once and only when a field asks. */
+class Areas {
+  private readonly cache = new Map<DriverArea, Uint8Array>();
+  constructor(private readonly r: WmbusResult) {}
+  get(area: DriverArea): Uint8Array {
+    let b = this.cache.get(area);
+    if (b === undefined) {
+      const body = this.r.Body;
+      b = hexBytes(area === 'apl' ? body.Raw : area === 'mfct' ? (body.ManufacturerData ?? '') : this.r.Raw);
+      this.cache.set(area, b);
+    }
+    return b;
+  }
+}
+
+/** The VIF…VIFE part of a record's `DifVif` (DIF and DIFEs stripped), upper-case hex. */
+export function vifPart(difVif: string): string {
+  const h = difVif.startsWith('0x') ? difVif.slice(2) : difVif;
+  let i = 0;
+  let b = Number.parseInt(h.slice(0, 2), 16);
+  i = 2;
+  while ((b & 0x80) !== 0 && i < h.length) {
+    b = Number.parseInt(h.slice(i, i + 2), 16);
+    i += 2;
+  }
+  return h.slice(i).toUpperCase();
+}
+
+export function matchesRecord(rec: WmbusRecord, s: DriverRecordSource): boolean {
+  if (s.difVif !== undefined && rec.DifVif.slice(2).toUpperCase() !== s.difVif) return false;
+  if (s.vif !== undefined && vifPart(rec.DifVif) !== s.vif) return false;
+  if (s.quantity !== undefined && rec.VifQuantity !== s.quantity) return false;
+  if (s.storage !== undefined && rec.StorageNo !== s.storage) return false;
+  if (s.tariff !== undefined && rec.Tariff !== s.tariff) return false;
+  if (s.subunit !== undefined && rec.DifSubunit !== s.subunit) return false;
+  return true;
+}
+
+interface Raw {
+  /** Exact integer or decimal text of the raw value, or the date text. */
+  text: string;
+  isDate: boolean;
+  numeric: number;
+  bytes: Uint8Array;
+}
+
+function readBytes(b: Uint8Array, src: DriverBytesSource, delta: number): Raw | null {
+  const start = (src.offset < 0 ? b.length + src.offset : src.offset) + delta;
+  if (start < 0) return null;
+  const enc = src.encoding;
+  if (enc === 'bits') {
+    let v = 0;
+    let hi = start;
+    for (const p of src.parts ?? []) {
+      const at = start + p.offset;
+      if (at < 0 || at >= b.length) return null;
+      hi = Math.max(hi, at);
+      v += (((b[at] ?? 0) >> (p.shift ?? 0)) & (p.mask ?? 0xff)) * 2 ** (p.place ?? 0);
+    }
+    return { text: String(v), isDate: false, numeric: v, bytes: b.subarray(start, hi + 1) };
+  }
+  const len = enc === 'date-g' ? 2 : enc === 'datetime-f' ? 4 : enc === 'datetime-i' ? 6 : enc === 'float32-le' ? 4 : (src.length ?? 1);
+  if (start + len > b.length) return null;
+  const bytes = b.subarray(start, start + len);
+  let text: string;
+  let isDate = false;
+  switch (enc) {
+    case 'uint-le': text = decodeUnsigned(b, start, len); break;
+    case 'int-le': text = decodeSigned(b, start, len); break;
+    case 'uint-be': text = decodeUnsigned(Uint8Array.from(bytes).reverse(), 0, len); break;
+    case 'int-be': text = decodeSigned(Uint8Array.from(bytes).reverse(), 0, len); break;
+    case 'bcd-le': {
+      const t = decodeBcd(b, start, len);
+      if (t === null) return null;
+      text = t;
+      break;
+    }
+    case 'bcd-be': {
+      const t = decodeBcd(Uint8Array.from(bytes).reverse(), 0, len);
+      if (t === null) return null;
+      text = t;
+      break;
+    }
+    case 'float32-le': text = float32ToString(decodeReal32(b, start)); break;
+    case 'date-g': text = decodeDateG(b, start); isDate = true; break;
+    case 'datetime-f': text = decodeDateTimeF(b, start); isDate = true; break;
+    case 'datetime-i': text = decodeDateTimeI(b, start); isDate = true; break;
+    default: text = Buffer.from(bytes).toString('hex').toUpperCase(); isDate = true;
+  }
+  return { text, isDate, numeric: isDate ? 0 : Number(text), bytes };
+}
+
+function scaleText(text: string, scale: number | undefined): string {
+  if (scale === undefined || scale === 1) return text;
+  const s = parseDecimal(String(scale));
+  const factor = Number(s.int);
+  return text.includes('.') || text.includes('e') ? scaleDecimalText(text, factor, s.exp10) : scaleInt(text, factor, s.exp10);
+}
+
+function toRecord(f: DriverField, name: string, raw: Raw, difVif: string): WmbusRecord | null {
+  const hex = Buffer.from(raw.bytes).toString('hex');
+  if (f.absent?.includes(hex.toUpperCase())) return null;
+  let valueString: string;
+  if (raw.isDate) valueString = raw.text;
+  else if (f.lookup !== undefined) {
+    const v = f.lookup[raw.text] ?? f.lookup.default;
+    if (v === undefined) return null;
+    valueString = String(v);
+  } else valueString = scaleText(raw.text, f.scale);
+  return {
+    DifDataLength: raw.bytes.length,
+    DifFunctionString: 'Current Value',
+    DifDataFormat: f.bytes?.encoding ?? 'record',
+    DifSubunit: f.subunit ?? 0,
+    VifUnit: f.unit,
+    VifQuantity: f.quantity,
+    VifExponent: f.scale ?? 1,
+    VifEDescription: '',
+    Value: raw.numeric,
+    ValueScaled: raw.isDate ? raw.numeric : Number(valueString),
+    ValueString: valueString,
+    Tariff: f.tariff ?? 0,
+    StorageNo: f.storage ?? 0,
+    DifVif: difVif,
+    Data: `0x${hex}`,
+    Name: name,
+  };
+}
+
+function fieldRecords(f: DriverField, areas: Areas, records: WmbusRecord[], out: WmbusRecord[]): void {
+  if (f.record !== undefined) {
+    const src = f.record;
+    const rec = records.find((r) => matchesRecord(r, src));
+    if (rec === undefined || rec.ValueInvalid === true) return;
+    const text = src.use === 'raw' ? String(rec.Value) : rec.ValueString;
+    const raw: Raw = { text, isDate: Number.isNaN(Number(text)), numeric: rec.Value, bytes: hexBytes(rec.Data) };
+    const r = toRecord(f, f.name, raw, rec.DifVif);
+    if (r !== null) out.push(r);
+    return;
+  }
+  const src = f.bytes;
+  if (src === undefined) return;
+  const b = areas.get(src.area);
+  const rep = f.repeat;
+  const count = rep?.count ?? 1;
+  for (let k = 0; k < count; k++) {
+    const raw = readBytes(b, src, rep !== undefined ? k * rep.stride : 0);
+    if (raw === null) continue;
+    const name = rep !== undefined ? f.name.replace('{n}', String((rep.first ?? 1) + k * (rep.step ?? 1))) : f.name;
+    const r = toRecord(f, name, raw, '0x');
+    if (r !== null) out.push(r);
+  }
+}
+
+/** Runs one driver over a decode result. */
+export function runDriver(d: CompiledDriver, r: WmbusResult): WmbusResult {
+  const records = r.Body.DataRecords;
+  const out: WmbusRecord[] = d.hide.size === 0 ? records.slice() : records.filter((x) => !d.hide.has(x.DifVif.slice(2).toUpperCase()));
+  const areas = new Areas(r);
+  for (const f of d.def.fields) fieldRecords(f, areas, records, out);
+  return { ...r, Body: { ...r.Body, DataRecords: out }, Driver: d.def.id };
+}
+
+/** The first matching driver's view of the result, or the result itself marked `"oms"`. */
+export function applyDrivers(r: WmbusResult, registry: DriverRegistry): WmbusResult {
+  const d = registry.find(r);
+  if (d === null) {
+    r.Driver = STANDARD_DRIVER;
+    return r;
+  }
+  return runDriver(d, r);
+}
