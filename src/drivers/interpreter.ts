@@ -19,10 +19,14 @@ function hexBytes(h: string | undefined): Uint8Array {
 }
 
 /** Byte areas of one result, converted once and only when a field asks. */
-class Areas {
+export class Areas {
   private readonly cache = new Map<DriverArea, Uint8Array>();
   constructor(private readonly r: WmbusResult) {}
-  get(area: DriverArea): Uint8Array {
+  get(area: DriverArea, record?: DriverRecordSource): Uint8Array {
+    if (area === 'record') {
+      const rec = record === undefined ? undefined : this.r.Body.DataRecords.find((x) => matchesRecord(x, record));
+      return hexBytes(rec?.Data);
+    }
     let b = this.cache.get(area);
     if (b === undefined) {
       const body = this.r.Body;
@@ -160,7 +164,7 @@ function fieldRecords(f: DriverField, areas: Areas, records: WmbusRecord[], out:
   }
   const src = f.bytes;
   if (src === undefined) return;
-  const b = areas.get(src.area);
+  const b = areas.get(src.area, src.record);
   const rep = f.repeat;
   const count = rep?.count ?? 1;
   for (let k = 0; k < count; k++) {

@@ -59,6 +59,10 @@ export function parseDriver(text: string, file: string): DriverDefinition {
   def.fields.forEach((f, i) => {
     if (f.repeat !== undefined && !f.name.includes('{n}')) throw new DriverFileError(file, `/fields/${i}/name`, 'a repeated field needs {n} in its name');
     if (f.bytes?.encoding === 'bits' && (f.bytes.parts?.length ?? 0) === 0) throw new DriverFileError(file, `/fields/${i}/bytes/parts`, 'bits needs parts');
+    if (f.bytes?.area === 'record' && f.bytes.record === undefined) throw new DriverFileError(file, `/fields/${i}/bytes`, 'area "record" needs a "record" selector');
+  });
+  def.match.forEach((m, i) => {
+    if (m.bytes?.area === 'record' && m.bytes.record === undefined) throw new DriverFileError(file, `/match/${i}/bytes`, 'area "record" needs a "record" selector');
   });
   return def;
 }

@@ -1,6 +1,7 @@
 /** Drivers indexed by manufacturer, so a telegram no driver knows costs one Map lookup. Pure. */
 import type { WmbusResult } from '../wmbus/types.js';
-import type { DriverArea, DriverDefinition, DriverMatch } from './types.js';
+import { Areas } from './interpreter.js';
+import type { DriverDefinition, DriverMatch, DriverRecordSource } from './types.js';
 
 export interface CompiledDriver {
   def: DriverDefinition;
@@ -10,10 +11,6 @@ export interface CompiledDriver {
   origin: string;
 }
 
-function areaHex(r: WmbusResult, area: DriverArea): string {
-  const h = area === 'apl' ? r.Body.Raw : area === 'mfct' ? (r.Body.ManufacturerData ?? '') : r.Raw;
-  return (h.startsWith('0x') ? h.slice(2) : h).toUpperCase();
-}
 
 function ruleMatches(m: DriverMatch, r: WmbusResult): boolean {
   if (m.version !== undefined && !m.version.includes(r.Version)) return false;
@@ -21,11 +18,15 @@ function ruleMatches(m: DriverMatch, r: WmbusResult): boolean {
   if (m.ci !== undefined && !m.ci.includes(r.CiField.slice(2).toUpperCase())) return false;
   if (m.hasRecord !== undefined && !r.Body.DataRecords.some((x) => x.DifVif.slice(2).toUpperCase() === m.hasRecord)) return false;
   if (m.bytes !== undefined) {
-    const h = areaHex(r, m.bytes.area);
-    const at = (m.bytes.offset < 0 ? h.length / 2 + m.bytes.offset : m.bytes.offset) * 2;
-    if (at < 0 || h.slice(at, at + m.bytes.hex.length) !== m.bytes.hex) return false;
+    const b = new Areas(r).get(m.bytes.area, m.bytes.record);
+    const at = m.bytes.offset < 0 ? b.length + m.bytes.offset : m.bytes.offset;
+    if (at < 0 || Buffer.from(b.subarray(at, at + m.bytes.hex.length / 2)).toString('hex').toUpperCase() !== m.bytes.hex) return false;
   }
   return true;
+}
+
+function upRecord(r: DriverRecordSource): DriverRecordSource {
+  return { ...r, ...(r.difVif ? { difVif: r.difVif.toUpperCase() } : {}), ...(r.vif ? { vif: r.vif.toUpperCase() } : {}) };
 }
 
 /** Hex fields are compared upper case; the definitions are normalised once here. */
@@ -38,12 +39,13 @@ function normalise(def: DriverDefinition): DriverDefinition {
       manufacturer: up(m.manufacturer),
       ...(m.ci ? { ci: m.ci.map(up) } : {}),
       ...(m.hasRecord ? { hasRecord: up(m.hasRecord) } : {}),
-      ...(m.bytes ? { bytes: { ...m.bytes, hex: up(m.bytes.hex) } } : {}),
+      ...(m.bytes ? { bytes: { ...m.bytes, hex: up(m.bytes.hex), ...(m.bytes.record ? { record: upRecord(m.bytes.record) } : {}) } } : {}),
     })),
-    fields: def.fields.map((f) => f.record === undefined ? f : {
+    fields: def.fields.map((f) => ({
       ...f,
-      record: { ...f.record, ...(f.record.difVif ? { difVif: up(f.record.difVif) } : {}), ...(f.record.vif ? { vif: up(f.record.vif) } : {}) },
-    }),
+      ...(f.record ? { record: upRecord(f.record) } : {}),
+      ...(f.bytes?.record ? { bytes: { ...f.bytes, record: upRecord(f.bytes.record) } } : {}),
+    })),
   };
 }
 

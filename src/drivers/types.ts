@@ -4,8 +4,9 @@
  */
 
 /** Byte area a field reads from. `apl`: the (decrypted) application payload; `mfct`: the bytes after
- * DIF 0F/1F or the payload of a manufacturer CI (A0–B7); `frame`: the whole frame without CRCs. */
-export type DriverArea = 'apl' | 'mfct' | 'frame';
+ * DIF 0F/1F or the payload of a manufacturer CI (A0–B7); `frame`: the whole frame without CRCs;
+ * `record`: the data bytes of the standard record that `record` selects (e.g. an LVAR container). */
+export type DriverArea = 'apl' | 'mfct' | 'frame' | 'record';
 
 export type DriverEncoding =
   | 'uint-le' | 'uint-be' | 'int-le' | 'int-be'
@@ -32,6 +33,8 @@ export interface DriverBytesSource {
   encoding: DriverEncoding;
   /** For `bits`: offsets relative to `offset`. */
   parts?: DriverBitPart[];
+  /** For area `record`: which record's data bytes. */
+  record?: DriverRecordSource;
 }
 
 /** Selects a standard data record. `vif` is the VIF and VIFE bytes in hex (e.g. "FF07", "13"). */
@@ -85,7 +88,7 @@ export interface DriverMatch {
   /** First CI after the link layer, hex ("7A", "A2"). */
   ci?: string[];
   /** Bytes that must be present at an offset of an area. */
-  bytes?: { area: DriverArea; offset: number; hex: string };
+  bytes?: { area: DriverArea; offset: number; hex: string; record?: DriverRecordSource };
   /** A standard record (DIF…VIFE hex) that must be present. */
   hasRecord?: string;
 }
