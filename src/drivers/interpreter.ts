@@ -4,7 +4,7 @@
  * with `Driver: "oms"`.
  */
 import { decodeBcd, decodeDateG, decodeDateTimeF, decodeDateTimeI, decodeReal32, decodeSigned, decodeUnsigned } from '../wmbus/data-types.js';
-import { float32ToString, parseDecimal, scaleDecimalText, scaleInt } from '../wmbus/decimal.js';
+import { addDecimalText, float32ToString, parseDecimal, scaleDecimalText, scaleInt } from '../wmbus/decimal.js';
 import type { WmbusRecord, WmbusResult } from '../wmbus/types.js';
 import type { DriverArea, DriverBytesSource, DriverField, DriverRecordSource } from './types.js';
 import type { CompiledDriver, DriverRegistry } from './registry.js';
@@ -151,7 +151,27 @@ function toRecord(f: DriverField, name: string, raw: Raw, difVif: string): Wmbus
   };
 }
 
+function sumRecord(f: DriverField, names: string[], out: WmbusRecord[]): WmbusRecord | null {
+  let total = '0';
+  for (const n of names) {
+    const part = out.find((x) => x.Name === n);
+    if (part === undefined) return null;
+    total = addDecimalText(total, part.ValueString);
+  }
+  const v = Number(total);
+  return {
+    DifDataLength: 0, DifFunctionString: 'Current Value', DifDataFormat: 'sum', DifSubunit: f.subunit ?? 0, VifUnit: f.unit,
+    VifQuantity: f.quantity, VifExponent: 1, VifEDescription: '', Value: v, ValueScaled: v, ValueString: total,
+    Tariff: f.tariff ?? 0, StorageNo: f.storage ?? 0, DifVif: '0x', Data: '0x', Name: f.name,
+  };
+}
+
 function fieldRecords(f: DriverField, areas: Areas, records: WmbusRecord[], out: WmbusRecord[]): void {
+  if (f.sum !== undefined) {
+    const r = sumRecord(f, f.sum, out);
+    if (r !== null) out.push(r);
+    return;
+  }
   if (f.record !== undefined) {
     const src = f.record;
     const rec = records.find((r) => matchesRecord(r, src));

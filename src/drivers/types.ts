@@ -68,6 +68,8 @@ export interface DriverField {
   unit: string;
   bytes?: DriverBytesSource;
   record?: DriverRecordSource;
+  /** Sum of fields defined earlier in this driver, by name (e.g. total = previous period + current period). */
+  sum?: string[];
   /** Value = raw × scale (exact decimal arithmetic). Default 1. */
   scale?: number;
   /** Raw value (decimal text) → value, for coded values such as battery voltage steps. */
