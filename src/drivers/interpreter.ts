@@ -6,6 +6,7 @@
 import { decodeBcd, decodeDateG, decodeDateTimeF, decodeDateTimeI, decodeReal32, decodeSigned, decodeUnsigned } from '../wmbus/data-types.js';
 import { addDecimalText, float32ToString, parseDecimal, scaleDecimalText, scaleInt } from '../wmbus/decimal.js';
 import type { WmbusRecord, WmbusResult } from '../wmbus/types.js';
+import { priosPayload } from './diehl-prios.js';
 import type { DriverArea, DriverBytesSource, DriverField, DriverRecordSource } from './types.js';
 import type { CompiledDriver, DriverRegistry } from './registry.js';
 
@@ -30,7 +31,8 @@ export class Areas {
     let b = this.cache.get(area);
     if (b === undefined) {
       const body = this.r.Body;
-      b = hexBytes(area === 'apl' ? body.Raw : area === 'mfct' ? (body.ManufacturerData ?? '') : this.r.Raw);
+      b = area === 'prios' ? priosPayload(this.get('frame'))
+        : hexBytes(area === 'apl' ? body.Raw : area === 'mfct' ? (body.ManufacturerData ?? '') : this.r.Raw);
       this.cache.set(area, b);
     }
     return b;

@@ -5,8 +5,9 @@
 
 /** Byte area a field reads from. `apl`: the (decrypted) application payload; `mfct`: the bytes after
  * DIF 0F/1F or the payload of a manufacturer CI (A0–B7); `frame`: the whole frame without CRCs;
- * `record`: the data bytes of the standard record that `record` selects (e.g. an LVAR container). */
-export type DriverArea = 'apl' | 'mfct' | 'frame' | 'record';
+ * `record`: the data bytes of the standard record that `record` selects (e.g. an LVAR container);
+ * `prios`: the descrambled payload of a Diehl/Sappel PRIOS frame (src/drivers/diehl-prios.ts). */
+export type DriverArea = 'apl' | 'mfct' | 'frame' | 'record' | 'prios';
 
 export type DriverEncoding =
   | 'uint-le' | 'uint-be' | 'int-le' | 'int-be'
