@@ -106,4 +106,6 @@ export interface DriverDefinition {
   fields: DriverField[];
   /** Standard records (DIF…VIFE hex) the driver reinterprets; they are left out of the output. */
   hideRecords?: string[];
+  /** AES-128 key (hex) the manufacturer publishes as default; tried only when no key is configured. */
+  defaultKey?: string;
 }

@@ -154,4 +154,6 @@ export interface WmbusResult {
   Warnings?: string[];
   /** Extension: the meter driver that interpreted the payload (driver id), or "oms" for standard decoding only. */
   Driver?: string;
+  /** Extension: decrypted with the manufacturer's published default key (no key was configured). */
+  DefaultKeyUsed?: boolean;
 }

@@ -1,5 +1,5 @@
-import { applyMappings, decode, FormatCache, toValues, WmbusError, type WmbusResult } from '../../wmbus/index.js';
-import { applyDrivers, DriverRegistry } from '../../drivers/index.js';
+import { applyMappings, FormatCache, toValues, WmbusError, type WmbusResult } from '../../wmbus/index.js';
+import { decodeWithDrivers, DriverRegistry } from '../../drivers/index.js';
 import { valuesFromDomainModel } from '../domain-values.js';
 import { meterFromHeader, ParseError, type ParseRequest, type ParseResult, type Parser } from '../parser.js';
 
@@ -14,7 +14,7 @@ export class LocalParser implements Parser {
   async parse(req: ParseRequest): Promise<ParseResult> {
     let wmbus: WmbusResult;
     try {
-      wmbus = applyDrivers(decode(req.rawHex, { key: req.keyHex, formatCache: this.formatCache }), this.drivers);
+      wmbus = decodeWithDrivers(req.rawHex, { key: req.keyHex, formatCache: this.formatCache }, this.drivers);
     } catch (err) {
       if (err instanceof WmbusError) throw new ParseError('parse_failed', `${err.code}: ${err.message}`, { cause: err });
       throw err;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyDrivers } from '../../../src/drivers/index.js';
+import { decodeWithDrivers } from '../../../src/drivers/index.js';
 import { loadDriverRegistry } from '../../../src/drivers/load.js';
 import { decode, FormatCache, parseHeader, WmbusError, type WmbusResult } from '../../../src/wmbus/index.js';
 import { cleanHex, expectedValues, hasVerifiedKey, headerMismatches, loadVectors, priorTelegrams, realKey, sourceKind, type Vector } from './vector-match.js';
@@ -44,7 +44,7 @@ function run(): Outcome[] {
       }
     }
     try {
-      return { v, index, result: applyDrivers(decode(v.hex, { key, formatCache: cache }), drivers), error: null };
+      return { v, index, result: decodeWithDrivers(v.hex, { key, formatCache: cache }, drivers), error: null };
     } catch (e) {
       if (!(e instanceof WmbusError)) throw e;
       return { v, index, result: null, error: e };
