@@ -1,5 +1,7 @@
 /** `decode` plus meter drivers: the one call the local parser, the CLI and the tests use. Pure. */
-import { decode, type DecodeOptions } from '../wmbus/decode.js';
+import { decode, parseHeader, type DecodeOptions } from '../wmbus/decode.js';
+import { WmbusError } from '../wmbus/errors.js';
+import { FormatCache, formatSignature } from '../wmbus/format-signature.js';
 import type { WmbusResult } from '../wmbus/types.js';
 import { applyDrivers } from './interpreter.js';
 import type { DriverRegistry } from './registry.js';
@@ -14,7 +16,14 @@ function undecrypted(r: WmbusResult): boolean {
  * one (Diehl ships meters in mode 5 with a default key unless the customer ordered their own).
  */
 export function decodeWithDrivers(input: string | Uint8Array, opts: DecodeOptions, drivers: DriverRegistry): WmbusResult {
-  let r = decode(input, opts);
+  let r: WmbusResult;
+  try {
+    r = decode(input, opts);
+  } catch (e) {
+    const cache = e instanceof WmbusError && e.code === 'format_unknown' ? learnDriverFormat(input, e, opts, drivers) : undefined;
+    if (cache === undefined) throw e;
+    r = decode(input, { ...opts, formatCache: cache });
+  }
   const noKey = opts.key === undefined || opts.key === null || opts.key === '';
   if (noKey && undecrypted(r)) {
     const defaultKey = drivers.find(r)?.def.defaultKey;
@@ -29,4 +38,24 @@ export function decodeWithDrivers(input: string | Uint8Array, opts: DecodeOption
     }
   }
   return applyDrivers(r, drivers);
+}
+
+/**
+ * A compact frame (CI 79) whose full frame was never seen: a driver may know the model's format
+ * (`formats`, as wmbusmeters keeps compact_frame_formats). Returns the cache that now holds it.
+ */
+function learnDriverFormat(input: string | Uint8Array, e: WmbusError, opts: DecodeOptions, drivers: DriverRegistry): FormatCache | undefined {
+  const sig = e.details?.formatSignature;
+  if (typeof sig !== 'number') return undefined;
+  const h = parseHeader(input);
+  for (const d of drivers.findByHeader(h.manufacturer, h.version, h.deviceType)) {
+    for (const f of d.def.formats ?? []) {
+      const bytes = Uint8Array.from(Buffer.from(f, 'hex'));
+      if (formatSignature(Array.from(bytes)) !== sig) continue;
+      const cache = opts.formatCache ?? new FormatCache(1);
+      cache.set(sig, bytes);
+      return cache;
+    }
+  }
+  return undefined;
 }

@@ -79,6 +79,12 @@ export class DriverRegistry {
     return this.all.length;
   }
 
+  /** Drivers whose match rules name this manufacturer, version and device type (CI and payload not checked). */
+  findByHeader(manufacturer: string, version: number, deviceType: number): CompiledDriver[] {
+    return (this.byManufacturer.get(manufacturer) ?? []).filter((d) => d.def.match.some((m) => m.manufacturer === manufacturer
+      && (m.version === undefined || m.version.includes(version)) && (m.deviceType === undefined || m.deviceType.includes(deviceType))));
+  }
+
   find(r: WmbusResult): CompiledDriver | null {
     const list = this.byManufacturer.get(r.MFieldCodeString);
     if (list === undefined) return null;

@@ -106,6 +106,8 @@ export interface DriverDefinition {
   fields: DriverField[];
   /** Standard records (DIF…VIFE hex) the driver reinterprets; they are left out of the output. */
   hideRecords?: string[];
+  /** Compact-frame formats of the model (DIF/VIF bytes, hex), so a CI 79 frame decodes before its full frame was seen. */
+  formats?: string[];
   /** AES-128 key (hex) the manufacturer publishes as default; tried only when no key is configured. */
   defaultKey?: string;
 }
