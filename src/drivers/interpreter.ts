@@ -7,7 +7,7 @@ import { decodeBcd, decodeDateG, decodeDateTimeF, decodeDateTimeI, decodeReal32,
 import { addDecimalText, float32ToString, parseDecimal, scaleDecimalText, scaleInt } from '../wmbus/decimal.js';
 import type { WmbusRecord, WmbusResult } from '../wmbus/types.js';
 import { priosPayload } from './diehl-prios.js';
-import type { DriverArea, DriverBytesSource, DriverField, DriverRecordSource } from './types.js';
+import type { DriverArea, DriverBytesSource, DriverField, DriverRecordSource, DriverTlv } from './types.js';
 import type { CompiledDriver, DriverRegistry } from './registry.js';
 
 export const STANDARD_DRIVER = 'oms';
@@ -22,8 +22,10 @@ function hexBytes(h: string | undefined): Uint8Array {
 /** Byte areas of one result, converted once and only when a field asks. */
 export class Areas {
   private readonly cache = new Map<DriverArea, Uint8Array>();
-  constructor(private readonly r: WmbusResult) {}
-  get(area: DriverArea, record?: DriverRecordSource): Uint8Array {
+  private tlvValues: Map<number, Uint8Array> | undefined;
+  constructor(private readonly r: WmbusResult, private readonly tlv?: DriverTlv) {}
+  get(area: DriverArea, record?: DriverRecordSource, tag?: string): Uint8Array {
+    if (area === 'tlv') return this.tlvValue(tag);
     if (area === 'record') {
       const rec = record === undefined ? undefined : this.r.Body.DataRecords.find((x) => matchesRecord(x, record));
       return hexBytes(rec?.Data);
@@ -36,6 +38,26 @@ export class Areas {
       this.cache.set(area, b);
     }
     return b;
+  }
+
+  /** Walks the tag list once; the first element of each tag wins. */
+  private tlvValue(tag: string | undefined): Uint8Array {
+    if (this.tlv === undefined || tag === undefined) return new Uint8Array(0);
+    if (this.tlvValues === undefined) {
+      const t = this.tlv;
+      const b = this.get(t.area, t.record);
+      const values = new Map<number, Uint8Array>();
+      let pos = t.offset;
+      while (pos < b.length) {
+        const k = b[pos] ?? 0;
+        const len = t.lengths[k.toString(16).toUpperCase().padStart(2, '0')];
+        if (len === undefined || pos + 1 + len > b.length) break;
+        if (!values.has(k)) values.set(k, b.subarray(pos + 1, pos + 1 + len));
+        pos += 1 + len;
+      }
+      this.tlvValues = values;
+    }
+    return this.tlvValues.get(Number.parseInt(tag, 16)) ?? new Uint8Array(0);
   }
 }
 
@@ -133,6 +155,8 @@ function toRecord(f: DriverField, name: string, raw: Raw, difVif: string): Wmbus
     if (v === undefined) return null;
     valueString = String(v);
   } else valueString = scaleText(raw.text, f.scale);
+  // Some meters count in thirds of a unit; the quotient is not a finite decimal, so 12 digits are kept.
+  if (f.divide !== undefined && !raw.isDate) valueString = String(Number((Number(valueString) / f.divide).toPrecision(12)));
   return {
     DifDataLength: raw.bytes.length,
     DifFunctionString: 'Current Value',
@@ -186,7 +210,7 @@ function fieldRecords(f: DriverField, areas: Areas, records: WmbusRecord[], out:
   }
   const src = f.bytes;
   if (src === undefined) return;
-  const b = areas.get(src.area, src.record);
+  const b = areas.get(src.area, src.record, src.tag);
   const rep = f.repeat;
   const count = rep?.count ?? 1;
   for (let k = 0; k < count; k++) {
@@ -202,7 +226,7 @@ function fieldRecords(f: DriverField, areas: Areas, records: WmbusRecord[], out:
 export function runDriver(d: CompiledDriver, r: WmbusResult): WmbusResult {
   const records = r.Body.DataRecords;
   const out: WmbusRecord[] = d.hide.size === 0 ? records.slice() : records.filter((x) => !d.hide.has(x.DifVif.slice(2).toUpperCase()));
-  const areas = new Areas(r);
+  const areas = new Areas(r, d.def.tlv);
   for (const f of d.def.fields) fieldRecords(f, areas, records, out);
   return { ...r, Body: { ...r.Body, DataRecords: out }, Driver: d.def.id };
 }

@@ -59,6 +59,7 @@ export function parseDriver(text: string, file: string): DriverDefinition {
   def.fields.forEach((f, i) => {
     if (f.repeat !== undefined && !f.name.includes('{n}')) throw new DriverFileError(file, `/fields/${i}/name`, 'a repeated field needs {n} in its name');
     if (f.bytes?.encoding === 'bits' && (f.bytes.parts?.length ?? 0) === 0) throw new DriverFileError(file, `/fields/${i}/bytes/parts`, 'bits needs parts');
+    if (f.bytes?.area === 'tlv' && (f.bytes.tag === undefined || def.tlv === undefined)) throw new DriverFileError(file, `/fields/${i}/bytes`, 'area "tlv" needs a "tag" and the driver a "tlv" list');
     if (f.bytes?.area === 'record' && f.bytes.record === undefined) throw new DriverFileError(file, `/fields/${i}/bytes`, 'area "record" needs a "record" selector');
   });
   def.match.forEach((m, i) => {

@@ -6,8 +6,19 @@
 /** Byte area a field reads from. `apl`: the (decrypted) application payload; `mfct`: the bytes after
  * DIF 0F/1F or the payload of a manufacturer CI (A0–B7); `frame`: the whole frame without CRCs;
  * `record`: the data bytes of the standard record that `record` selects (e.g. an LVAR container);
- * `prios`: the descrambled payload of a Diehl/Sappel PRIOS frame (src/drivers/diehl-prios.ts). */
-export type DriverArea = 'apl' | 'mfct' | 'frame' | 'record' | 'prios';
+ * `prios`: the descrambled payload of a Diehl/Sappel PRIOS frame (src/drivers/diehl-prios.ts);
+ * `tlv`: the value of the element `tag` in the driver's tag-length list (`tlv`). */
+export type DriverArea = 'apl' | 'mfct' | 'frame' | 'record' | 'prios' | 'tlv';
+
+/** A manufacturer's tag-length-value list: each element is one tag byte and a value whose length the tag fixes. */
+export interface DriverTlv {
+  area: Exclude<DriverArea, 'tlv'>;
+  /** Where the first tag is. */
+  offset: number;
+  record?: DriverRecordSource;
+  /** Tag (hex byte) → value length in bytes. An unknown tag ends the list. */
+  lengths: Record<string, number>;
+}
 
 export type DriverEncoding =
   | 'uint-le' | 'uint-be' | 'int-le' | 'int-be'
@@ -36,6 +47,8 @@ export interface DriverBytesSource {
   parts?: DriverBitPart[];
   /** For area `record`: which record's data bytes. */
   record?: DriverRecordSource;
+  /** For area `tlv`: the tag (hex byte) whose value is read; `offset` counts from the value's first byte. */
+  tag?: string;
 }
 
 /** Selects a standard data record. `vif` is the VIF and VIFE bytes in hex (e.g. "FF07", "13"). */
@@ -73,6 +86,8 @@ export interface DriverField {
   sum?: string[];
   /** Value = raw × scale (exact decimal arithmetic). Default 1. */
   scale?: number;
+  /** Divisor applied after `scale` (meters that count in thirds); the result keeps 12 significant digits. */
+  divide?: number;
   /** Raw value (decimal text) → value, for coded values such as battery voltage steps. */
   lookup?: Record<string, number>;
   /** Raw byte patterns (hex) that mean "no value" (e.g. "FFFFFF" before installation). */
@@ -106,6 +121,8 @@ export interface DriverDefinition {
   fields: DriverField[];
   /** Standard records (DIF…VIFE hex) the driver reinterprets; they are left out of the output. */
   hideRecords?: string[];
+  /** Tag-length-value list the fields with area `tlv` read from. */
+  tlv?: DriverTlv;
   /** Compact-frame formats of the model (DIF/VIF bytes, hex), so a CI 79 frame decodes before its full frame was seen. */
   formats?: string[];
   /** AES-128 key (hex) the manufacturer publishes as default; tried only when no key is configured. */
