@@ -224,6 +224,11 @@ function fieldRecords(f: DriverField, areas: Areas, records: WmbusRecord[], out:
 
 /** Runs one driver over a decode result. */
 export function runDriver(d: CompiledDriver, r: WmbusResult): WmbusResult {
+  // A driver that only offers a default key did nothing when the telegram needed none.
+  if (d.def.fields.length === 0 && d.hide.size === 0 && r.DefaultKeyUsed !== true) {
+    r.Driver = STANDARD_DRIVER;
+    return r;
+  }
   const records = r.Body.DataRecords;
   const out: WmbusRecord[] = d.hide.size === 0 ? records.slice() : records.filter((x) => !d.hide.has(x.DifVif.slice(2).toUpperCase()));
   const areas = new Areas(r, d.def.tlv);
