@@ -3,7 +3,7 @@ import { decode, parseHeader, type DecodeOptions } from '../wmbus/decode.js';
 import { WmbusError } from '../wmbus/errors.js';
 import { FormatCache, formatSignature } from '../wmbus/format-signature.js';
 import type { WmbusResult } from '../wmbus/types.js';
-import { applyDrivers } from './interpreter.js';
+import { applyDrivers, STANDARD_DRIVER } from './interpreter.js';
 import type { DriverRegistry } from './registry.js';
 
 function undecrypted(r: WmbusResult): boolean {
@@ -17,34 +17,41 @@ function undecrypted(r: WmbusResult): boolean {
  */
 export function decodeWithDrivers(input: string | Uint8Array, opts: DecodeOptions, drivers: DriverRegistry): WmbusResult {
   let r: WmbusResult;
+  // The driver that supplied a format or a default key gets the credit even when it has no fields.
+  let helper: string | undefined;
   try {
     r = decode(input, opts);
   } catch (e) {
-    const cache = e instanceof WmbusError && e.code === 'format_unknown' ? learnDriverFormat(input, e, opts, drivers) : undefined;
-    if (cache === undefined) throw e;
-    r = decode(input, { ...opts, formatCache: cache });
+    const learnt = e instanceof WmbusError && e.code === 'format_unknown' ? learnDriverFormat(input, e, opts, drivers) : undefined;
+    if (learnt === undefined) throw e;
+    helper = learnt.driver;
+    r = decode(input, { ...opts, formatCache: learnt.cache });
   }
   const noKey = opts.key === undefined || opts.key === null || opts.key === '';
   if (noKey && undecrypted(r)) {
-    const defaultKey = drivers.find(r)?.def.defaultKey;
-    if (defaultKey !== undefined) {
+    const d = drivers.find(r);
+    const defaultKey = d?.def.defaultKey;
+    if (d !== null && defaultKey !== undefined) {
       const again = decode(input, { ...opts, key: defaultKey });
       if (!undecrypted(again) && again.Body.DataRecords.length > 0) {
         // The key identifier would fingerprint a published key and mislead; the flag says what happened.
         delete again.KeyIdentifier;
         again.DefaultKeyUsed = true;
+        helper = d.def.id;
         r = again;
       }
     }
   }
-  return applyDrivers(r, drivers);
+  const out = applyDrivers(r, drivers);
+  if (helper !== undefined && out.Driver === STANDARD_DRIVER) out.Driver = helper;
+  return out;
 }
 
 /**
  * A compact frame (CI 79) whose full frame was never seen: a driver may know the model's format
  * (`formats`, as wmbusmeters keeps compact_frame_formats). Returns the cache that now holds it.
  */
-function learnDriverFormat(input: string | Uint8Array, e: WmbusError, opts: DecodeOptions, drivers: DriverRegistry): FormatCache | undefined {
+function learnDriverFormat(input: string | Uint8Array, e: WmbusError, opts: DecodeOptions, drivers: DriverRegistry): { cache: FormatCache; driver: string } | undefined {
   const sig = e.details?.formatSignature;
   if (typeof sig !== 'number') return undefined;
   const h = parseHeader(input);
@@ -54,7 +61,7 @@ function learnDriverFormat(input: string | Uint8Array, e: WmbusError, opts: Deco
       if (formatSignature(Array.from(bytes)) !== sig) continue;
       const cache = opts.formatCache ?? new FormatCache(1);
       cache.set(sig, bytes);
-      return cache;
+      return { cache, driver: d.def.id };
     }
   }
   return undefined;

@@ -179,14 +179,16 @@ function toRecord(f: DriverField, name: string, raw: Raw, difVif: string): Wmbus
 
 function sumRecord(f: DriverField, names: string[], out: WmbusRecord[]): WmbusRecord | null {
   let total = '0';
+  let bytes = 0;
   for (const n of names) {
     const part = out.find((x) => x.Name === n);
     if (part === undefined) return null;
     total = addDecimalText(total, part.ValueString);
+    bytes += part.DifDataLength;
   }
   const v = Number(total);
   return {
-    DifDataLength: 0, DifFunctionString: 'Current Value', DifDataFormat: 'sum', DifSubunit: f.subunit ?? 0, VifUnit: f.unit,
+    DifDataLength: bytes, DifFunctionString: 'Current Value', DifDataFormat: 'sum', DifSubunit: f.subunit ?? 0, VifUnit: f.unit,
     VifQuantity: f.quantity, VifExponent: 1, VifEDescription: '', Value: v, ValueScaled: v, ValueString: total,
     Tariff: f.tariff ?? 0, StorageNo: f.storage ?? 0, DifVif: '0x', Data: '0x', Name: f.name,
   };
@@ -224,8 +226,9 @@ function fieldRecords(f: DriverField, areas: Areas, records: WmbusRecord[], out:
 
 /** Runs one driver over a decode result. */
 export function runDriver(d: CompiledDriver, r: WmbusResult): WmbusResult {
-  // A driver that only offers a default key did nothing when the telegram needed none.
-  if (d.def.fields.length === 0 && d.hide.size === 0 && r.DefaultKeyUsed !== true) {
+  // A driver without fields (it offers a default key or formats) interprets nothing itself;
+  // decodeWithDrivers credits it when its key or format was used.
+  if (d.def.fields.length === 0 && d.hide.size === 0) {
     r.Driver = STANDARD_DRIVER;
     return r;
   }
