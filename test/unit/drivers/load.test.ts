@@ -12,6 +12,12 @@ const good = {
   fields: [{ name: 'hca', quantity: 'H.C.A.', unit: 'Units for H.C.A.', bytes: { area: 'apl', offset: 6, length: 2, encoding: 'uint-be' } }],
 };
 
+function bytesOf(d: typeof good): Record<string, unknown> {
+  const field = d.fields[0];
+  if (field === undefined) throw new Error('no field');
+  return field.bytes as Record<string, unknown>;
+}
+
 function problem(text: string): DriverFileError {
   try {
     parseDriver(text, 'x.json');
@@ -31,8 +37,8 @@ describe('driver files', () => {
   });
 
   it('names the file, the JSON path and the problem', () => {
-    const noLength = structuredClone(good) as Record<string, unknown> & typeof good;
-    delete (noLength.fields[0]?.bytes as Record<string, unknown>).length;
+    const noLength = structuredClone(good);
+    delete bytesOf(noLength).length;
     const e = problem(JSON.stringify(noLength));
     expect(e.code).toBe('driver_invalid');
     expect(e.file).toBe('x.json');
@@ -45,7 +51,7 @@ describe('driver files', () => {
     expect(problem(JSON.stringify({ ...good, colour: 'red' })).problem).toBe('unknown property "colour"');
     expect(problem(JSON.stringify({ ...good, match: [{ manufacturer: 'BFWX' }] })).jsonPath).toBe('/match/0/manufacturer');
     const badEnc = structuredClone(good);
-    (badEnc.fields[0]?.bytes as Record<string, unknown>).encoding = 'utf-8';
+    bytesOf(badEnc).encoding = 'utf-8';
     expect(problem(JSON.stringify(badEnc)).jsonPath).toBe('/fields/0/bytes/encoding');
     const repeat = structuredClone(good) as typeof good & { fields: Record<string, unknown>[] };
     (repeat.fields[0] as Record<string, unknown>).repeat = { count: 2, stride: 2 };
@@ -59,7 +65,7 @@ describe('driver files', () => {
     expect(loadConfig({ APP_ENV: 'test', DRIVERS_DIR: dir }).driversDir).toBe(dir);
 
     const bad = structuredClone(good);
-    (bad.fields[0]?.bytes as Record<string, unknown>).offset = 'six';
+    bytesOf(bad).offset = 'six';
     writeFileSync(path.join(dir, 'b.json'), JSON.stringify(bad));
     let err: unknown;
     try {
