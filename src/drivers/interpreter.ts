@@ -5,6 +5,7 @@
  */
 import { decodeBcd, decodeDateG, decodeDateTimeF, decodeDateTimeI, decodeReal32, decodeSigned, decodeUnsigned } from '../wmbus/data-types.js';
 import { addDecimalText, float32ToString, parseDecimal, scaleDecimalText, scaleInt } from '../wmbus/decimal.js';
+import { hex0x } from '../wmbus/hex.js';
 import type { WmbusRecord, WmbusResult } from '../wmbus/types.js';
 import { priosPayload } from './diehl-prios.js';
 import type { DriverArea, DriverBytesSource, DriverField, DriverRecordSource, DriverTlv } from './types.js';
@@ -22,13 +23,27 @@ function hexBytes(h: string | undefined): Uint8Array {
 /** Byte areas of one result, converted once and only when a field asks. */
 export class Areas {
   private readonly cache = new Map<DriverArea, Uint8Array>();
+  private readonly records = new Map<DriverRecordSource, Uint8Array>();
   private tlvValues: Map<number, Uint8Array> | undefined;
-  constructor(private readonly r: WmbusResult, private readonly tlv?: DriverTlv) {}
+  private tlv: DriverTlv | undefined;
+  constructor(private readonly r: WmbusResult) {}
+
+  /** The tag list of the driver about to run (match rules read no `tlv` area). */
+  useTlv(tlv: DriverTlv | undefined): void {
+    this.tlv = tlv;
+    this.tlvValues = undefined;
+  }
+
   get(area: DriverArea, record?: DriverRecordSource, tag?: string): Uint8Array {
     if (area === 'tlv') return this.tlvValue(tag);
     if (area === 'record') {
-      const rec = record === undefined ? undefined : this.r.Body.DataRecords.find((x) => matchesRecord(x, record));
-      return hexBytes(rec?.Data);
+      if (record === undefined) return new Uint8Array(0);
+      let b = this.records.get(record);
+      if (b === undefined) {
+        b = hexBytes(this.r.Body.DataRecords.find((x) => matchesRecord(x, record))?.Data);
+        this.records.set(record, b);
+      }
+      return b;
     }
     let b = this.cache.get(area);
     if (b === undefined) {
@@ -74,8 +89,9 @@ export function vifPart(difVif: string): string {
   return h.slice(i).toUpperCase();
 }
 
+/** `s.difVif` is upper-case hex (registry.ts normalises it); the decoder writes `0x` + lower case. */
 export function matchesRecord(rec: WmbusRecord, s: DriverRecordSource): boolean {
-  if (s.difVif !== undefined && rec.DifVif.slice(2).toUpperCase() !== s.difVif) return false;
+  if (s.difVif !== undefined && (rec.DifVif.length !== s.difVif.length + 2 || rec.DifVif.slice(2).toUpperCase() !== s.difVif)) return false;
   if (s.vif !== undefined && vifPart(rec.DifVif) !== s.vif) return false;
   if (s.quantity !== undefined && rec.VifQuantity !== s.quantity) return false;
   if (s.storage !== undefined && rec.StorageNo !== s.storage) return false;
@@ -146,8 +162,8 @@ function scaleText(text: string, scale: number | undefined): string {
 }
 
 function toRecord(f: DriverField, name: string, raw: Raw, difVif: string): WmbusRecord | null {
-  const hex = Buffer.from(raw.bytes).toString('hex');
-  if (f.absent?.includes(hex.toUpperCase())) return null;
+  const data = hex0x(raw.bytes);
+  if (f.absent !== undefined && f.absent.includes(data.slice(2).toUpperCase())) return null;
   let valueString: string;
   if (raw.isDate) valueString = raw.text;
   else if (f.lookup !== undefined) {
@@ -172,7 +188,7 @@ function toRecord(f: DriverField, name: string, raw: Raw, difVif: string): Wmbus
     Tariff: f.tariff ?? 0,
     StorageNo: f.storage ?? 0,
     DifVif: difVif,
-    Data: `0x${hex}`,
+    Data: data,
     Name: name,
   };
 }
@@ -224,8 +240,8 @@ function fieldRecords(f: DriverField, areas: Areas, records: WmbusRecord[], out:
   }
 }
 
-/** Runs one driver over a decode result. */
-export function runDriver(d: CompiledDriver, r: WmbusResult): WmbusResult {
+/** Runs one driver over a decode result, in place. */
+export function runDriver(d: CompiledDriver, r: WmbusResult, areas: Areas = new Areas(r)): WmbusResult {
   // A driver without fields (it offers a default key or formats) interprets nothing itself;
   // decodeWithDrivers credits it when its key or format was used.
   if (d.def.fields.length === 0 && d.hide.size === 0) {
@@ -234,17 +250,21 @@ export function runDriver(d: CompiledDriver, r: WmbusResult): WmbusResult {
   }
   const records = r.Body.DataRecords;
   const out: WmbusRecord[] = d.hide.size === 0 ? records.slice() : records.filter((x) => !d.hide.has(x.DifVif.slice(2).toUpperCase()));
-  const areas = new Areas(r, d.def.tlv);
+  areas.useTlv(d.def.tlv);
   for (const f of d.def.fields) fieldRecords(f, areas, records, out);
-  return { ...r, Body: { ...r.Body, DataRecords: out }, Driver: d.def.id };
+  // The result is the caller's fresh decode; changing it in place spares a copy of every field.
+  r.Body.DataRecords = out;
+  r.Driver = d.def.id;
+  return r;
 }
 
 /** The first matching driver's view of the result, or the result itself marked `"oms"`. */
 export function applyDrivers(r: WmbusResult, registry: DriverRegistry): WmbusResult {
-  const d = registry.find(r);
+  const areas = new Areas(r);
+  const d = registry.find(r, areas);
   if (d === null) {
     r.Driver = STANDARD_DRIVER;
     return r;
   }
-  return runDriver(d, r);
+  return runDriver(d, r, areas);
 }

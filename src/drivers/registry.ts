@@ -12,13 +12,13 @@ export interface CompiledDriver {
 }
 
 
-function ruleMatches(m: DriverMatch, r: WmbusResult): boolean {
+function ruleMatches(m: DriverMatch, r: WmbusResult, areas: Areas): boolean {
   if (m.version !== undefined && !m.version.includes(r.Version)) return false;
   if (m.deviceType !== undefined && !m.deviceType.includes(Number.parseInt(r.Device, 16))) return false;
   if (m.ci !== undefined && !m.ci.includes(r.CiField.slice(2).toUpperCase())) return false;
   if (m.hasRecord !== undefined && !r.Body.DataRecords.some((x) => x.DifVif.slice(2).toUpperCase() === m.hasRecord)) return false;
   if (m.bytes !== undefined) {
-    const b = new Areas(r).get(m.bytes.area, m.bytes.record);
+    const b = areas.get(m.bytes.area, m.bytes.record);
     const at = m.bytes.offset < 0 ? b.length + m.bytes.offset : m.bytes.offset;
     if (at < 0 || Buffer.from(b.subarray(at, at + m.bytes.hex.length / 2)).toString('hex').toUpperCase() !== m.bytes.hex) return false;
   }
@@ -85,12 +85,13 @@ export class DriverRegistry {
       && (m.version === undefined || m.version.includes(version)) && (m.deviceType === undefined || m.deviceType.includes(deviceType))));
   }
 
-  find(r: WmbusResult): CompiledDriver | null {
+  /** `areas` shares decoded byte areas between matching and running (one hex conversion each). */
+  find(r: WmbusResult, areas: Areas = new Areas(r)): CompiledDriver | null {
     const list = this.byManufacturer.get(r.MFieldCodeString);
     if (list === undefined) return null;
     for (const d of list) {
       for (const m of d.def.match) {
-        if (m.manufacturer === r.MFieldCodeString && ruleMatches(m, r)) return d;
+        if (m.manufacturer === r.MFieldCodeString && ruleMatches(m, r, areas)) return d;
       }
     }
     return null;
