@@ -2,6 +2,7 @@
 import { decode, parseHeader, type DecodeOptions } from '../wmbus/decode.js';
 import { WmbusError } from '../wmbus/errors.js';
 import { FormatCache, formatSignature } from '../wmbus/format-signature.js';
+import { keyDiagnosis } from '../wmbus/key-diagnosis.js';
 import type { WmbusResult } from '../wmbus/types.js';
 import { applyDrivers, STANDARD_DRIVER } from './interpreter.js';
 import type { DriverRegistry } from './registry.js';
@@ -42,6 +43,8 @@ export function decodeWithDrivers(input: string | Uint8Array, opts: DecodeOption
       }
     }
   }
+  const diagnosis = keyDiagnosis(r, !noKey);
+  if (diagnosis !== null) r.KeyDiagnosis = diagnosis;
   const out = applyDrivers(r, drivers);
   if (helper !== undefined && out.Driver === STANDARD_DRIVER) out.Driver = helper;
   return out;

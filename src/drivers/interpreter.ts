@@ -163,7 +163,7 @@ function scaleText(text: string, scale: number | undefined): string {
 
 function toRecord(f: DriverField, name: string, raw: Raw, difVif: string): WmbusRecord | null {
   const data = hex0x(raw.bytes);
-  if (f.absent !== undefined && f.absent.includes(data.slice(2).toUpperCase())) return null;
+  if (f.absent?.includes(data.slice(2).toUpperCase())) return null;
   let valueString: string;
   if (raw.isDate) valueString = raw.text;
   else if (f.lookup !== undefined) {

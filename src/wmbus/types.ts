@@ -156,4 +156,6 @@ export interface WmbusResult {
   Driver?: string;
   /** Extension: decrypted with the manufacturer's published default key (no key was configured). */
   DefaultKeyUsed?: boolean;
+  /** Extension: why the telegram did not decrypt (src/wmbus/key-diagnosis.ts); absent when it did. */
+  KeyDiagnosis?: { problem: 'key_missing' | 'wrong_key' | 'truncated' | 'unsupported_mode'; detail: string };
 }

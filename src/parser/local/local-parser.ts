@@ -20,8 +20,12 @@ export class LocalParser implements Parser {
       throw err;
     }
     if (wmbus.Body?.DecryptionFailed) {
-      throw new ParseError(req.keyHex ? 'decrypt_failed' : 'decrypt_key_missing',
-        req.keyHex ? 'the AES key does not decrypt this telegram' : 'the telegram is encrypted and no AES key is known');
+      // The stable code stays decrypt_key_missing / decrypt_failed; the message starts with the reason
+      // (key_missing, wrong_key, truncated), so an operator knows whether to ask for a key or fix one.
+      const d = wmbus.KeyDiagnosis;
+      const missing = d !== undefined ? d.problem === 'key_missing' : !req.keyHex;
+      throw new ParseError(missing ? 'decrypt_key_missing' : 'decrypt_failed',
+        d !== undefined ? `${d.problem}: ${d.detail}` : missing ? 'key_missing: the telegram is encrypted and no AES key is known' : 'wrong_key: the AES key does not decrypt this telegram');
     }
     const model = applyMappings(wmbus, req.mappings, new Date());
     const fallback = meterFromHeader(req.header, null);

@@ -48,6 +48,7 @@ describe('oms-bridge CLI', () => {
     expect(out[0].Body.DataRecords.length).toBe(3);
     expect(out[1].error.code).toBe('invalid_json');
     expect(out[2].Body.DecryptionFailed).toBe(true);
+    expect(out[2].KeyDiagnosis).toEqual({ problem: 'key_missing', detail: expect.stringContaining('no AES key') });
     expect(out[3].error.code).toBe('format_unknown');
     expect(out[5].IsCompactFrame).toBe(true);
     expect(out[6].error.code).toBe('invalid_input');
