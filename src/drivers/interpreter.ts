@@ -260,9 +260,10 @@ export function runDriver(d: CompiledDriver, r: WmbusResult, areas: Areas = new 
 
 /** The first matching driver's view of the result, or the result itself marked `"oms"`. */
 export function applyDrivers(r: WmbusResult, registry: DriverRegistry): WmbusResult {
-  const areas = new Areas(r);
-  const d = registry.find(r, areas);
-  if (d === null) {
+  // Most telegrams come from manufacturers without a driver: one Map lookup, no allocation.
+  const areas = registry.knows(r.MFieldCodeString) ? new Areas(r) : null;
+  const d = areas !== null ? registry.find(r, areas) : null;
+  if (d === null || areas === null) {
     r.Driver = STANDARD_DRIVER;
     return r;
   }

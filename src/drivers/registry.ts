@@ -79,6 +79,10 @@ export class DriverRegistry {
     return this.all.length;
   }
 
+  knows(manufacturer: string): boolean {
+    return this.byManufacturer.has(manufacturer);
+  }
+
   /** Drivers whose match rules name this manufacturer, version and device type (CI and payload not checked). */
   findByHeader(manufacturer: string, version: number, deviceType: number): CompiledDriver[] {
     return (this.byManufacturer.get(manufacturer) ?? []).filter((d) => d.def.match.some((m) => m.manufacturer === manufacturer
