@@ -145,9 +145,19 @@ const CASES: Case[] = [
     values: { volume: 137.291, flowTemperature: 24.5, externalTemperature: 23.9 },
   },
   {
-    driver: 'kamstrup-flowiq-2200',
+    driver: 'kamstrup-water',
     hex: '3244372C763081233C168D2057D2ED11205a817905095480_0008000000000000000008900008F0FFC12B0A1B23001F0F000013',
     values: { volume: 3.871 },
+  },
+  {
+    driver: 'kamstrup-water',
+    hex: '2f44372c834208543c168d209e926f9820903279d4364649000062ed000034c9000041373303110f1716077000077000',
+    values: { volume: 60.77 },
+  },
+  {
+    driver: 'kamstrup-water',
+    hex: '23442D2C998734761B168D2087D19EAD217F1779EDA86AB6_710008190000081900007F13',
+    values: { volume: 6.408 },
   },
   {
     driver: 'apator-08',
