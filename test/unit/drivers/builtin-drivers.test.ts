@@ -5,7 +5,8 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeWithDrivers } from '../../../src/drivers/index.js';
-import { BUILTIN_DRIVERS_DIR, loadDriverRegistry } from '../../../src/drivers/load.js';
+import path from 'node:path';
+import { BUILTIN_DRIVERS_DIR, loadDriverFile, loadDriverRegistry } from '../../../src/drivers/load.js';
 import { FormatCache, toValues } from '../../../src/wmbus/index.js';
 
 const registry = loadDriverRegistry();
@@ -198,6 +199,12 @@ describe('built-in drivers', () => {
     const tested = new Set(CASES.map((c) => c.driver));
     expect(files.filter((f) => !tested.has(f))).toEqual([]);
     expect(registry.list().map((d) => d.def.id).sort()).toEqual(files.sort());
+  });
+
+  it('every built-in driver file passes the published JSON Schema (the start does not re-check them)', () => {
+    for (const f of readdirSync(BUILTIN_DRIVERS_DIR).filter((n) => n.endsWith('.json'))) {
+      expect(() => loadDriverFile(path.join(BUILTIN_DRIVERS_DIR, f)), f).not.toThrow();
+    }
   });
 
   it.each(CASES.map((c, i) => [`${c.driver} #${i}`, c] as const))('%s decodes the published values', (_label, c) => {
