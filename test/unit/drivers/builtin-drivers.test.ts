@@ -86,6 +86,11 @@ const CASES: Case[] = [
     values: { energy: 3083100, energyAtDueDate: 680300, energyAtMonthEnd: 3083100 },
   },
   {
+    driver: 'qundis-qcaloric-walkby',
+    hex: '49449344939291903408780DFF5F350082180000800007B06EFFFF970000009F2C70020000BE26970000000000010018002E001F002E0023FF210008000500020000002F046D220FA228',
+    values: { hca: 97, setDate: '2020-12-31', hcaAtSetDate: 270, monthEndDate: '2021-06-30', hcaAtMonthEnd: 97 },
+  },
+  {
     driver: 'qundis-qwater',
     hex: '394493449400231218077ad30000200c13536712004c1307920500426cbf2ccc081373621200c2086cde2b02bb560000326cffff046d3714c32c',
     values: { volumeFlow: 0, volume: 126.753 },
