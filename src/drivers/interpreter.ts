@@ -261,7 +261,7 @@ export function runDriver(d: CompiledDriver, r: WmbusResult, areas: Areas = new 
 /** The first matching driver's view of the result, or the result itself marked `"oms"`. */
 export function applyDrivers(r: WmbusResult, registry: DriverRegistry): WmbusResult {
   // Most telegrams come from manufacturers without a driver: one Map lookup, no allocation.
-  const areas = registry.knows(r.MFieldCodeString) ? new Areas(r) : null;
+  const areas = registry.manufacturersOf(r).length > 0 ? new Areas(r) : null;
   const d = areas !== null ? registry.find(r, areas) : null;
   if (d === null || areas === null) {
     r.Driver = STANDARD_DRIVER;

@@ -12,9 +12,20 @@ export interface CompiledDriver {
 }
 
 
+/**
+ * The meter's identity: the link layer's, or — behind a radio converter that sends a long TPL header
+ * (CI 72) — the meter's own manufacturer, version and device type from that header.
+ */
+function identities(r: WmbusResult): { m: string; v: number; t: number }[] {
+  const dll = { m: r.MFieldCodeString, v: r.Version, t: Number.parseInt(r.Device, 16) };
+  if (r.TplIdString === undefined) return [dll];
+  return [dll, { m: r.Header.MFieldCodeString, v: r.Header.Version, t: Number.parseInt(r.Header.DeviceType, 16) }];
+}
+
 function ruleMatches(m: DriverMatch, r: WmbusResult, areas: Areas): boolean {
-  if (m.version !== undefined && !m.version.includes(r.Version)) return false;
-  if (m.deviceType !== undefined && !m.deviceType.includes(Number.parseInt(r.Device, 16))) return false;
+  const id = identities(r).find((x) => x.m === m.manufacturer
+    && (m.version === undefined || m.version.includes(x.v)) && (m.deviceType === undefined || m.deviceType.includes(x.t)));
+  if (id === undefined) return false;
   if (m.ci !== undefined && !m.ci.includes(r.CiField.slice(2).toUpperCase())) return false;
   if (m.hasRecord !== undefined && !r.Body.DataRecords.some((x) => x.DifVif.slice(2).toUpperCase() === m.hasRecord)) return false;
   if (m.bytes !== undefined) {
@@ -79,10 +90,6 @@ export class DriverRegistry {
     return this.all.length;
   }
 
-  knows(manufacturer: string): boolean {
-    return this.byManufacturer.has(manufacturer);
-  }
-
   /** Drivers whose match rules name this manufacturer, version and device type (CI and payload not checked). */
   findByHeader(manufacturer: string, version: number, deviceType: number): CompiledDriver[] {
     return (this.byManufacturer.get(manufacturer) ?? []).filter((d) => d.def.match.some((m) => m.manufacturer === manufacturer
@@ -91,13 +98,22 @@ export class DriverRegistry {
 
   /** `areas` shares decoded byte areas between matching and running (one hex conversion each). */
   find(r: WmbusResult, areas: Areas = new Areas(r)): CompiledDriver | null {
-    const list = this.byManufacturer.get(r.MFieldCodeString);
-    if (list === undefined) return null;
-    for (const d of list) {
-      for (const m of d.def.match) {
-        if (m.manufacturer === r.MFieldCodeString && ruleMatches(m, r, areas)) return d;
+    for (const manufacturer of this.manufacturersOf(r)) {
+      for (const d of this.byManufacturer.get(manufacturer) ?? []) {
+        for (const m of d.def.match) {
+          if (m.manufacturer === manufacturer && ruleMatches(m, r, areas)) return d;
+        }
       }
     }
     return null;
+  }
+
+  /** Manufacturers with drivers among the link layer's and (radio converter) the long TPL header's. */
+  manufacturersOf(r: WmbusResult): string[] {
+    const out: string[] = [];
+    if (this.byManufacturer.has(r.MFieldCodeString)) out.push(r.MFieldCodeString);
+    const tpl = r.Header.MFieldCodeString;
+    if (r.TplIdString !== undefined && tpl !== r.MFieldCodeString && this.byManufacturer.has(tpl)) out.push(tpl);
+    return out;
   }
 }
