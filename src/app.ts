@@ -15,12 +15,14 @@ import { RateLimiter } from './ingest/rate-limiter.js';
 import { createMetrics } from './observability/metrics.js';
 import { EmbeddedBroker } from './publish/embedded-broker.js';
 import { KeyVault, openVault } from './security/key-vault.js';
+import { MeterKeyService } from './security/meter-key-service.js';
 import { Topics } from './publish/topics.js';
 import { buildPipeline, type Pipeline } from './pipeline/pipeline.js';
 import { PipelineHost } from './pipeline/pipeline-host.js';
 import { WriteProbe } from './store/write-probe.js';
 import { MappingStore } from './store/mapping-store.js';
 import { createStore } from './store/create-store.js';
+import { Retention } from './store/retention.js';
 import type { TelegramStore } from './store/store.js';
 
 export interface App {
@@ -51,6 +53,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
   const store = createStore(config.databaseUrl, { log: log.child({ stage: 'store' }), sqliteMaxSizeMb: config.sqliteMaxSizeMb });
   const mappings = new MappingStore(config.mappingsFile, store, log.child({ stage: 'mappings' }), { onChange: () => events.emit('mappingsChanged', {}) });
   const vault = new KeyVault();
+  const keys = new MeterKeyService(store, vault);
   const topics = new Topics(config.mqttTopicTemplate);
   const embedded = config.mqttUrl === undefined ? new EmbeddedBroker(config.embeddedMqttPort) : undefined;
 
@@ -60,7 +63,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
   const ingest = new IngestService(store, topics, events, log.child({ stage: 'ingest' }), {
     dedupWindowMs: config.enableDedup ? config.dedupWindowS * 1_000 : null,
     queueMax: config.queueMax, outboxMax: config.outboxMax, qos: config.mqttQos, depthRefreshMs: 500,
-  }, vault, () => pipeline.wake());
+  }, keys, () => pipeline.wake());
 
   const writeProbe = new WriteProbe(store);
   const snapshot = async (): Promise<HealthSnapshot> => {
@@ -97,21 +100,27 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     keyMissingMeters: () => store.countKeyMissing(),
   });
   const gateways = new GatewayTracker(events, store);
+  const adminAuth = new AdminAuth(config.adminToken);
   const http = await buildHttpServer({
     log, events,
     telegrams: {
       ingest, auth: new GatewayAuth(config.ingestApiKeys), waiter: new ResultWaiter(events, store),
-      syncTimeoutMs: config.syncTimeoutS * 1_000, retryAfterS: 5,
+      syncTimeoutMs: config.syncTimeoutS * 1_000, retryAfterS: 5, allowSync: config.allowSync,
       rateLimiter: config.ingestRateLimit === undefined ? undefined : new RateLimiter(config.ingestRateLimit),
     },
-    health: { snapshot },
+    health: { snapshot, isAdmin: (authorization) => adminAuth.check(authorization) !== undefined },
     plugins: [
-      adminPlugin(new AdminAuth(config.adminToken), { store, vault, mappings, gateways, wakeWorkers: () => pipeline.wake() }),
+      adminPlugin(adminAuth, {
+        store, keys, mappings, gateways, wakeWorkers: () => pipeline.wake(), replayMax: config.replayMax,
+        queueRoom: async () => config.queueMax - (await store.depths()).queue,
+      }),
       metricsPlugin(registry, config.metricsToken),
     ],
   });
 
-  let housekeeping: NodeJS.Timeout | undefined;
+  const retention = new Retention(store, {
+    retentionDays: config.retentionDays, keyMissingMax: config.keyMissingMax, keyMissingMaxAgeDays: config.keyMissingMaxAgeDays,
+  }, log.child({ stage: 'retention' }));
   let started = false;
   let stopping: Promise<void> | undefined;
   let url = '';
@@ -125,7 +134,8 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     async start() {
       await store.start();
       vault.adopt(await openVault(store, config.keyEncryptionSecret));
-      await sealPlainKeys(store, vault);
+      const resealed = await keys.sealAtRest();
+      if (resealed > 0) log.info({ resealed }, 'stored keys sealed in the current format');
       await mappings.start();
       if (embedded) {
         await embedded.start();
@@ -134,8 +144,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
       }
       await pipeline.start(mqttUrl);
       await ingest.start();
-      housekeeping = setInterval(() => void housekeep(store, config.retentionDays, log), 60_000);
-      housekeeping.unref();
+      retention.start();
       url = await http.listen({ host: config.host, port: config.port });
       started = true;
       log.info({ listen: url, parser: config.parser, database: config.databaseUrl.split('://')[0], mqtt: embedded ? 'embedded' : 'external' }, 'bridge started');
@@ -145,7 +154,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
       stopping ??= (async () => {
         // Order: stop accepting → drain workers → flush outbox → disconnect → close DB.
         await http.close().catch((err: unknown) => log.error({ err }, 'closing HTTP failed'));
-        if (housekeeping) clearInterval(housekeeping);
+        await retention.stop();
         await ingest.stop();
         await pipeline.stop();
         await embedded?.stop();
@@ -158,35 +167,4 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     },
   };
   return app;
-}
-
-/** After KEY_ENCRYPTION_SECRET is first set, keys stored before are encrypted in place. */
-async function sealPlainKeys(store: TelegramStore, vault: KeyVault): Promise<void> {
-  if (!vault.encrypting) return;
-  let cursor: string | null = null;
-  do {
-    const page = await store.listMeterKeys(1000, cursor);
-    for (const k of page.items) {
-      if (!KeyVault.isSealed(k.keyHex)) await store.putMeterKey(k.meterId, vault.seal(k.keyHex), k.manufacturer, k.updatedAt);
-    }
-    cursor = page.nextCursor;
-  } while (cursor);
-}
-
-/** Expired dedup entries and, past RETENTION_DAYS, finished telegrams; bounded work per run. */
-async function housekeep(store: TelegramStore, retentionDays: number, log: Logger): Promise<void> {
-  try {
-    const now = Date.now();
-    await store.purgeDedup(now);
-    if (retentionDays <= 0) return;
-    let deleted = 0;
-    for (let batch = 0; batch < 20; batch++) {
-      const n = await store.purgeFinished(now - retentionDays * 86_400_000, 5_000);
-      deleted += n;
-      if (n < 5_000) break;
-    }
-    if (deleted > 0) log.info({ deleted, retentionDays }, 'old finished telegrams deleted');
-  } catch (err) {
-    log.error({ err }, 'housekeeping failed');
-  }
 }

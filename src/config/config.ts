@@ -52,6 +52,14 @@ export interface Config {
   retentionDays: number;
   retryBaseMs: number;
   retryMaxMs: number;
+  /** `?sync=true` is served; false by default in prod. */
+  allowSync: boolean;
+  /** Most telegrams one replay request re-queues. */
+  replayMax: number;
+  /** Most meters on the "keys needed" list; the longest unseen leave first. */
+  keyMissingMax: number;
+  /** Entries of the "keys needed" list unseen for this many days are dropped. */
+  keyMissingMaxAgeDays: number;
 }
 
 export class ConfigError extends Error {
@@ -130,6 +138,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     pipelineThread: read.bool('PIPELINE_THREAD', !databaseUrl.endsWith(':memory:')),
     retryBaseMs: read.int('RETRY_BASE_MS', 1_000, 1, 3_600_000),
     retryMaxMs: read.int('RETRY_MAX_MS', 60_000, 1, 86_400_000),
+    allowSync: read.bool('ALLOW_SYNC', appEnv !== 'prod'),
+    replayMax: read.int('REPLAY_MAX', 10_000, 1, 1_000_000),
+    keyMissingMax: read.int('KEY_MISSING_MAX', 10_000, 1, 10_000_000),
+    keyMissingMaxAgeDays: read.number('KEY_MISSING_MAX_AGE_DAYS', 30, 0.001, 36_500),
   };
 
   if (appEnv === 'prod') {
@@ -137,6 +149,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     if (cfg.adminToken === undefined) problems.push('ADMIN_TOKEN: required when APP_ENV=prod');
     if (parser !== 'local' && lobaroToken === undefined) problems.push(`LOBARO_TOKEN: required when APP_ENV=prod and PARSER=${parser}`);
     if (cfg.keyEncryptionSecret === undefined) problems.push('KEY_ENCRYPTION_SECRET: required when APP_ENV=prod (AES keys are encrypted at rest)');
+    // Short secrets fall to guessing; lengths as in README § Security.
+    if (cfg.adminToken !== undefined && cfg.adminToken.length < 24) problems.push('ADMIN_TOKEN: must have at least 24 characters when APP_ENV=prod');
+    const shortKeys = [...ingestApiKeys].filter(([key]) => key.length < 16).map(([, gw]) => gw);
+    if (shortKeys.length > 0) problems.push(`INGEST_API_KEYS: keys must have at least 16 characters when APP_ENV=prod (gateway ${shortKeys.join(', ')})`);
     // The placeholders of docker/.env.example must never reach production.
     for (const name of ['INGEST_API_KEYS', 'ADMIN_TOKEN', 'KEY_ENCRYPTION_SECRET', 'LOBARO_TOKEN']) {
       if (env[name]?.toLowerCase().includes('changeme')) problems.push(`${name}: still holds the "changeme" placeholder`);
@@ -227,8 +243,9 @@ class Reader {
 
   topicTemplate(name: string, fallback: string): string {
     const v = this.string(name) ?? fallback;
-    if (!v.includes('{meter_id}') || /[+#]/.test(v) || v.startsWith('/') || v.endsWith('/')) {
-      this.problems.push(`${name}: must contain {meter_id}, no + or #, and no leading or trailing /`);
+    // Without both placeholders one gateway could overwrite another gateway's or meter's readings.
+    if (!v.includes('{meter_id}') || !v.includes('{gateway_id}') || /[+#]/.test(v) || v.startsWith('/') || v.endsWith('/')) {
+      this.problems.push(`${name}: must contain {gateway_id} and {meter_id}, no + or #, and no leading or trailing /`);
       return fallback;
     }
     return v;

@@ -3,7 +3,7 @@ import { uuid7 } from '../lib/uuid7.js';
 import type { EventBus } from '../observability/events.js';
 import type { Logger } from '../observability/logger.js';
 import { rawPayload } from '../publish/payloads.js';
-import type { KeyVault } from '../security/key-vault.js';
+import type { MeterKeyService } from '../security/meter-key-service.js';
 import type { Topics } from '../publish/topics.js';
 import type { Depths, TelegramStore } from '../store/store.js';
 import { parseHeader } from '../wmbus/index.js';
@@ -49,7 +49,7 @@ export class IngestService {
     private readonly events: EventBus,
     private readonly log: Logger,
     private readonly opts: IngestOptions,
-    private readonly vault: KeyVault,
+    private readonly keys: MeterKeyService,
     private readonly onAccepted: () => void,
   ) {}
 
@@ -92,7 +92,7 @@ export class IngestService {
       mode: input.mode ?? null,
       rawHex,
       meterId: input.meterHint?.meter_id ?? header?.meterId ?? null,
-      manufacturer: input.meterHint?.manufacturer ?? header?.manufacturer ?? null,
+      manufacturer: input.meterHint?.manufacturer?.toUpperCase() ?? header?.manufacturer ?? null,
       replay: false,
     };
     const raw = {
@@ -104,7 +104,7 @@ export class IngestService {
       {
         ...job,
         dedupHash: dedupHash(job.gatewayId, rawHex),
-        keyHex: input.keyHex ? this.vault.seal(input.keyHex.toUpperCase()) : null,
+        keyHex: input.keyHex ? this.keys.sealInline(job.ingestId, input.keyHex) : null,
         createdAt: Date.now(),
       },
       raw,

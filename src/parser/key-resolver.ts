@@ -20,10 +20,10 @@ export class KeyResolver {
 
   async resolve(job: Job, header: TelegramHeader | null): Promise<string | null> {
     if (header && !header.needsKey) return null;
-    if (job.keyHex) return this.vault.open(job.keyHex);
+    if (job.keyHex) return this.vault.open(job.keyHex, job.ingestId);
     const meterId = job.meterId ?? header?.meterId ?? null;
     const stored = meterId ? await this.store.getMeterKey(meterId) : undefined;
-    if (stored) return this.vault.open(stored);
+    if (stored && meterId) return this.vault.open(stored, meterId);
     // Feeds GET /v1/admin/meters?status=key_missing.
     if (meterId && header) await this.store.recordKeyMissing(meterId, job.manufacturer ?? header.manufacturer, job.gatewayId, Date.now());
     // An unreadable header gives no proof that a key is needed; let the parser decide.

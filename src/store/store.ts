@@ -124,6 +124,17 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
+/** Gateways remembered per meter on the "keys needed" list. */
+export const KEY_MISSING_GATEWAYS_MAX = 16;
+
+export interface ReplayResult {
+  replayed: number;
+  /** Matching finished telegrams not re-queued because of the limit (replay again to continue). */
+  remaining: number;
+  /** Re-queued telegrams with neither an inline nor a stored key, with their raw hex (to tell encrypted ones apart). */
+  keyless: Array<{ ingestId: string; rawHex: string }>;
+}
+
 export interface MeterKeyRecord {
   meterId: string;
   manufacturer: string | null;
@@ -246,8 +257,16 @@ export interface TelegramStore {
   getMeterKeyRecord(meterId: string): Promise<MeterKeyRecord | undefined>;
   /** Returns false when there was no such key. */
   deleteMeterKey(meterId: string): Promise<boolean>;
-  /** Upserts the "keys needed" list: an encrypted telegram of this meter arrived and no key was known. */
+  /**
+   * Upserts the "keys needed" list: an encrypted telegram of this meter arrived and no key was known.
+   * At most KEY_MISSING_GATEWAYS_MAX gateways are kept per meter (the first ones seen).
+   */
   recordKeyMissing(meterId: string, manufacturer: string | null, gatewayId: string, now: number): Promise<void>;
+  /**
+   * Bounds the "keys needed" list: drops entries last seen before `before`, then the longest unseen
+   * beyond `maxEntries`, with their gateways. Returns how many entries left.
+   */
+  pruneKeyMissing(before: number, maxEntries: number): Promise<number>;
   /** Newest last_seen first. A meter leaves the list when putMeterKey stores its key. */
   listKeyMissing(limit: number, cursor: string | null): Promise<Page<KeyMissingMeter>>;
   countKeyMissing(): Promise<number>;
@@ -263,8 +282,13 @@ export interface TelegramStore {
   // --- admin: telegrams ---
   /** Newest first. */
   listTelegrams(filter: TelegramFilter, limit: number, cursor: string | null): Promise<Page<TelegramRecord>>;
-  /** Re-queues matching finished telegrams (status done/error): attempts 0, due now, replay flag set. Returns how many. */
-  replayTelegrams(filter: TelegramFilter, now: number): Promise<number>;
+  /**
+   * Re-queues up to `limit` matching finished telegrams (status done/error), oldest first: attempts 0,
+   * due now, replay flag set. Says how many matched beyond the limit, and which re-queued ones have
+   * no key any more (the key sent with the telegram was deleted when it finished, and the key store
+   * has none for its meter).
+   */
+  replayTelegrams(filter: TelegramFilter, now: number, limit: number): Promise<ReplayResult>;
 
   // --- admin: audit, gateways, settings ---
   insertAudit(record: Omit<AuditRecord, 'id'>): Promise<void>;

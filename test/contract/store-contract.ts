@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { NewTelegram, TelegramStore } from '../../src/store/store.js';
+import { KEY_MISSING_GATEWAYS_MAX, type NewTelegram, type TelegramStore } from '../../src/store/store.js';
 import { add, finishAll, rawMessage, T0, telegram, walk, type StoreEnv } from './store-fixtures.js';
 
 export type { StoreEnv };
@@ -192,7 +192,7 @@ export function storeContract(name: string, makeEnv: () => Promise<StoreEnv>): v
       expect(await store.depths()).toEqual({ queue: 0, outbox: 0, oldestOutboxAt: null });
       await store.markPublished([], now);
       // The key sent with the telegram is gone once the job is final: a replay claims it without.
-      await store.replayTelegrams({}, now + 3);
+      await store.replayTelegrams({}, now + 3, 10);
       expect((await store.claimJobs(1, now + 3, 'A', 1_000))[0]).toMatchObject({ keyHex: null, replay: true });
     });
 
@@ -303,7 +303,7 @@ export function storeContract(name: string, makeEnv: () => Promise<StoreEnv>): v
       const done = await finishAll(store, T0 + 5_000);
       expect(done).toHaveLength(23);
       // Re-queue three, then fail two of them with a code and leave one queued.
-      await store.replayTelegrams({ since: T0 + 1_000 }, T0 + 6_000);
+      await store.replayTelegrams({ since: T0 + 1_000 }, T0 + 6_000, 100);
       const failed = await store.claimJobs(2, T0 + 6_000, 'w', 60_000);
       for (const j of failed) {
         await store.finishJob(j, { status: 'error', attempts: 1, errorCode: 'decode_failed', lastError: 'x', parsedJson: '{}', messages: [], now: T0 + 6_001 });
@@ -343,8 +343,8 @@ export function storeContract(name: string, makeEnv: () => Promise<StoreEnv>): v
       const b = await add(store, { gatewayId: 'gwB', createdAt: T0 + 20 });
       await finishAll(store, T0 + 1_000, 'error', 'lobaro_rejected');
       const c = await add(store, { gatewayId: 'gwA', createdAt: T0 + 1_500 }); // still queued: not replayed
-      expect(await store.replayTelegrams({ gatewayId: 'gwA', status: 'queued' }, T0 + 2_000)).toBe(0);
-      expect(await store.replayTelegrams({ gatewayId: 'gwA' }, T0 + 2_000)).toBe(1);
+      expect((await store.replayTelegrams({ gatewayId: 'gwA', status: 'queued' }, T0 + 2_000, 100)).replayed).toBe(0);
+      expect((await store.replayTelegrams({ gatewayId: 'gwA' }, T0 + 2_000, 100)).replayed).toBe(1);
       expect(await store.getTelegram(a.ingestId)).toMatchObject({
         status: 'queued', attempts: 0, nextAttemptAt: T0 + 2_000, finishedAt: null, parsed: null, errorCode: null,
       });
@@ -356,11 +356,48 @@ export function storeContract(name: string, makeEnv: () => Promise<StoreEnv>): v
         await store.finishJob(j, { status: 'done', attempts: 1, errorCode: null, lastError: null, parsedJson: '{"again":true}', messages: [], now: T0 + 3_000 });
       }
       expect(await store.getTelegram(a.ingestId)).toMatchObject({ status: 'done', parsed: { again: true } });
-      expect(await store.replayTelegrams({ errorCode: 'lobaro_rejected' }, T0 + 4_000)).toBe(1);
-      expect(await store.replayTelegrams({}, T0 + 4_000)).toBe(2); // a and c; b is queued already
+      expect((await store.replayTelegrams({ errorCode: 'lobaro_rejected' }, T0 + 4_000, 100)).replayed).toBe(1);
+      expect((await store.replayTelegrams({}, T0 + 4_000, 100)).replayed).toBe(2); // a and c; b is queued already
       const again = await store.claimJobs(10, T0 + 4_000, 'A', 1_000);
       expect(again.every((j) => j.replay)).toBe(true);
       expect(again).toHaveLength(3);
+    });
+
+    it('replays at most `limit` telegrams, oldest first, says how many remain and which have no key any more (issue 10)', async () => {
+      const withKey = await add(store, { meterId: 'KEYED', createdAt: T0 + 1 });
+      const inline = await add(store, { meterId: 'NOKEY', createdAt: T0 + 2, keyHex: 'sealed-inline' });
+      const keyless = await add(store, { meterId: 'NOKEY', createdAt: T0 + 3 });
+      const later = await add(store, { meterId: 'NOKEY', createdAt: T0 + 4 });
+      await store.putMeterKey('KEYED', 'aa'.repeat(16), null, T0);
+      await finishAll(store, T0 + 1_000);
+      // finishJob deleted the inline key: the second telegram is keyless now as well.
+      const first = await store.replayTelegrams({ since: T0 }, T0 + 2_000, 3);
+      expect(first.replayed).toBe(3);
+      expect(first.remaining).toBe(1);
+      expect(first.keyless.map((k) => k.ingestId).sort()).toEqual([inline.ingestId, keyless.ingestId].sort());
+      expect(first.keyless[0]!.rawHex).toBe(inline.rawHex);
+      expect((await store.getTelegram(withKey.ingestId))?.status).toBe('queued');
+      expect((await store.getTelegram(later.ingestId))?.status).toBe('done');
+      const second = await store.replayTelegrams({ since: T0 }, T0 + 2_000, 3);
+      expect(second).toEqual({ replayed: 1, remaining: 0, keyless: [{ ingestId: later.ingestId, rawHex: later.rawHex }] });
+      expect(await store.replayTelegrams({ since: T0 }, T0 + 2_000, 3)).toEqual({ replayed: 0, remaining: 0, keyless: [] });
+    });
+
+    it('bounds the keys-needed list: gateways per meter, age-out, and a cap on meters (issue 10)', async () => {
+      for (let g = 0; g < 40; g++) await store.recordKeyMissing('M-GW', null, `gw-${String(g).padStart(2, '0')}`, T0 + g);
+      const [entry] = (await store.listKeyMissing(10, null)).items;
+      expect(entry).toMatchObject({ meterId: 'M-GW', count: 40 });
+      expect(entry!.gateways).toHaveLength(KEY_MISSING_GATEWAYS_MAX);
+      for (let i = 0; i < 30; i++) await store.recordKeyMissing(`M-${String(i).padStart(2, '0')}`, null, 'gw', T0 + 1_000 + i);
+      expect(await store.countKeyMissing()).toBe(31);
+      // M-GW (last seen T0+39) ages out; of the 30 others the 10 seen last stay.
+      expect(await store.pruneKeyMissing(T0 + 100, 10)).toBe(21);
+      const left = (await store.listKeyMissing(100, null)).items.map((m) => m.meterId);
+      expect(left).toEqual(Array.from({ length: 10 }, (_, i) => `M-${29 - i}`));
+      expect(await store.pruneKeyMissing(T0 + 100, 10)).toBe(0);
+      // The gateways of pruned meters are gone too: a meter seen again starts with only its new gateway.
+      await store.recordKeyMissing('M-GW', null, 'gw-new', T0 + 5_000);
+      expect((await store.listKeyMissing(1, null)).items[0]).toMatchObject({ meterId: 'M-GW', count: 1, gateways: ['gw-new'] });
     });
 
     it('writes and pages the audit log newest first', async () => {

@@ -223,7 +223,7 @@ describe.skipIf(!pgUrl)('PostgreSQL', () => {
       expect(again?.ingestId).toBe(t.ingestId);
       await a.finishJob(again!, { status: 'done', attempts: 1, errorCode: null, lastError: null, parsedJson: '{}', messages: [], now: T0 });
       woken = { a: 0, b: 0 };
-      expect(await a.replayTelegrams({}, T0)).toBe(1);
+      expect((await a.replayTelegrams({}, T0, 10)).replayed).toBe(1);
       await until(() => woken.b > 0);
       await new Promise((r) => setTimeout(r, 50));
       expect(woken.a).toBe(0);

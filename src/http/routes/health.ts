@@ -14,6 +14,14 @@ export interface HealthSnapshot {
 
 export interface HealthRoutesOptions {
   snapshot: () => Promise<HealthSnapshot>;
+  /** True when the Authorization header carries the admin token: only then do answers include database error text. */
+  isAdmin: (authorization: string | undefined) => boolean;
+}
+
+/** Database error text can name paths, hosts and users: shown to the admin only. */
+function visible(s: HealthSnapshot, admin: boolean): HealthSnapshot {
+  if (admin || s.database.error === undefined) return s;
+  return { ...s, database: { ok: s.database.ok, writable: s.database.writable } };
 }
 
 const HealthBody = Type.Object({ status: Type.String() }, { additionalProperties: true });
@@ -26,16 +34,16 @@ const HealthBody = Type.Object({ status: Type.String() }, { additionalProperties
 export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app, opts) => {
   app.get('/healthz', {
     schema: { summary: 'Liveness and component state', tags: ['operations'], response: { 200: HealthBody, 503: HealthBody } },
-  }, async (_req, reply) => {
-    const s = await opts.snapshot();
+  }, async (req, reply) => {
+    const s = visible(await opts.snapshot(), opts.isAdmin(req.headers.authorization));
     const status = !s.database.ok ? 'failing' : s.mqtt.connected ? 'ok' : 'degraded';
     return reply.code(s.database.ok ? 200 : 503).send({ status, ...s });
   });
 
   app.get('/readyz', {
     schema: { summary: 'Readiness to accept telegrams', tags: ['operations'], response: { 200: HealthBody, 503: HealthBody } },
-  }, async (_req, reply) => {
-    const s = await opts.snapshot();
+  }, async (req, reply) => {
+    const s = visible(await opts.snapshot(), opts.isAdmin(req.headers.authorization));
     const ready = s.database.ok && s.database.writable && s.queue.depth < s.queue.max && s.outbox.depth < s.outbox.max;
     return reply.code(ready ? 200 : 503).send({ status: ready ? (s.mqtt.connected ? 'ready' : 'degraded') : 'not_ready', ...s });
   });

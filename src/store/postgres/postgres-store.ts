@@ -4,7 +4,7 @@ import { BridgeError } from '../../lib/errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type {
   AuditRecord, Depths, FinishJob, GatewayStats, InsertResult, Job, KeyMissingMeter, MappingVersion, MeterKeyRecord, NewTelegram,
-  OutboxMessage, OutboxRow, Page, ParserState, RetryJob, JobLease, TelegramFilter, TelegramRecord, TelegramStore,
+  OutboxMessage, OutboxRow, Page, ParserState, ReplayResult, RetryJob, JobLease, TelegramFilter, TelegramRecord, TelegramStore,
 } from '../store.js';
 import { JOB_COLUMNS, TELEGRAM_RECORD_COLUMNS, toJob, toOutboxRow, toTelegramRecord, type Row } from '../store-rows.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
@@ -315,6 +315,7 @@ export class PostgresStore implements TelegramStore {
   }
   listKeyMissing(limit: number, cursor: string | null): Promise<Page<KeyMissingMeter>> { return this.admin.listKeyMissing(limit, cursor); }
   countKeyMissing(): Promise<number> { return this.admin.countKeyMissing(); }
+  pruneKeyMissing(before: number, maxEntries: number): Promise<number> { return this.admin.pruneKeyMissing(before, maxEntries); }
   getActiveMapping(): Promise<MappingVersion | undefined> { return this.admin.getActiveMapping(); }
   listMappingVersions(limit: number, cursor: string | null): Promise<Page<MappingVersion>> { return this.admin.listMappingVersions(limit, cursor); }
   putMapping(json: string, now: number): Promise<MappingVersion> { return this.admin.putMapping(json, now); }
@@ -322,7 +323,7 @@ export class PostgresStore implements TelegramStore {
   listTelegrams(filter: TelegramFilter, limit: number, cursor: string | null): Promise<Page<TelegramRecord>> {
     return this.admin.listTelegrams(filter, limit, cursor);
   }
-  replayTelegrams(filter: TelegramFilter, now: number): Promise<number> { return this.admin.replayTelegrams(filter, now); }
+  replayTelegrams(filter: TelegramFilter, now: number, limit: number): Promise<ReplayResult> { return this.admin.replayTelegrams(filter, now, limit); }
   insertAudit(record: Omit<AuditRecord, 'id'>): Promise<void> { return this.admin.insertAudit(record); }
   listAudit(limit: number, cursor: string | null): Promise<Page<AuditRecord>> { return this.admin.listAudit(limit, cursor); }
   gatewayStats(since: number, now: number): Promise<GatewayStats[]> { return this.admin.gatewayStats(since, now); }

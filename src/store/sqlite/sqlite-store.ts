@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { BridgeError } from '../../lib/errors.js';
 import type {
   AuditRecord, Depths, FinishJob, GatewayStats, InsertResult, Job, KeyMissingMeter, MappingVersion, MeterKeyRecord, NewTelegram,
-  OutboxMessage, OutboxRow, Page, ParserState, RetryJob, JobLease, TelegramFilter, TelegramRecord, TelegramStore,
+  OutboxMessage, OutboxRow, Page, ParserState, ReplayResult, RetryJob, JobLease, TelegramFilter, TelegramRecord, TelegramStore,
 } from '../store.js';
 import { JOB_COLUMNS, TELEGRAM_RECORD_COLUMNS, toJob, toOutboxRow, toTelegramRecord, type Row } from '../store-rows.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
@@ -358,6 +358,7 @@ export class SqliteStore implements TelegramStore {
   }
   async listKeyMissing(limit: number, cursor: string | null): Promise<Page<KeyMissingMeter>> { return this.admin().listKeyMissing(limit, cursor); }
   async countKeyMissing(): Promise<number> { return this.admin().countKeyMissing(); }
+  async pruneKeyMissing(before: number, maxEntries: number): Promise<number> { return this.admin().pruneKeyMissing(before, maxEntries); }
   async getActiveMapping(): Promise<MappingVersion | undefined> { return this.admin().getActiveMapping(); }
   async listMappingVersions(limit: number, cursor: string | null): Promise<Page<MappingVersion>> {
     return this.admin().listMappingVersions(limit, cursor);
@@ -367,7 +368,9 @@ export class SqliteStore implements TelegramStore {
   async listTelegrams(filter: TelegramFilter, limit: number, cursor: string | null): Promise<Page<TelegramRecord>> {
     return this.admin().listTelegrams(filter, limit, cursor);
   }
-  async replayTelegrams(filter: TelegramFilter, now: number): Promise<number> { return this.admin().replayTelegrams(filter, now); }
+  async replayTelegrams(filter: TelegramFilter, now: number, limit: number): Promise<ReplayResult> {
+    return this.admin().replayTelegrams(filter, now, limit);
+  }
   async insertAudit(record: Omit<AuditRecord, 'id'>): Promise<void> { this.admin().insertAudit(record); }
   async listAudit(limit: number, cursor: string | null): Promise<Page<AuditRecord>> { return this.admin().listAudit(limit, cursor); }
   async gatewayStats(since: number, now: number): Promise<GatewayStats[]> { return this.admin().gatewayStats(since, now); }

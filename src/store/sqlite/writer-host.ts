@@ -1,4 +1,5 @@
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
+import { toErrorCode } from '../../lib/error-codes.js';
 import { BridgeError } from '../../lib/errors.js';
 import { spawnThread } from '../../lib/spawn-thread.js';
 import { ProcessLock } from './process-lock.js';
@@ -85,7 +86,7 @@ export class WriterHost {
     const ready = new Promise<void>((resolve, reject) => {
       const onStart = (m: FromWriter): void => {
         if (m.t === 'ready') resolve();
-        else if (m.t === 'failed') reject(new BridgeError(m.error.code, m.error.message, { retryable: m.error.retryable }));
+        else if (m.t === 'failed') reject(new BridgeError(toErrorCode(m.error.code, 'store_start_failed'), m.error.message, { retryable: m.error.retryable }));
         else return;
         worker.off('message', onStart);
       };
