@@ -38,7 +38,7 @@ export class JobProcessor {
     const header = readHeader(job.rawHex);
     const attempt = job.attempts + 1;
     try {
-      const keyHex = await this.keys.resolve(job, header);
+      const { keyHex, predecrypted } = await this.keys.resolve(job, header);
       const result = await this.parser.parse({
         ingestId: job.ingestId,
         rawHex: job.rawHex,
@@ -46,8 +46,11 @@ export class JobProcessor {
         header,
         mappings: this.mappings.get(),
         finalAttempt: attempt >= this.opts.maxAttempts,
+        predecrypted,
       });
-      const payload = readingPayload(job, result);
+      // A parser that cannot tell (Lobaro) decrypted with our key exactly when the header said encrypted and the body was not taken as plain.
+      const authenticated = result.authenticated ?? (keyHex !== null && header?.encrypted === true && !predecrypted);
+      const payload = readingPayload(job, result, authenticated);
       const text = JSON.stringify(payload);
       await this.store.finishJob(job.ingestId, {
         status: 'done', attempts: attempt, errorCode: null, lastError: null, parsedJson: text, now: Date.now(),
@@ -80,6 +83,7 @@ export class JobProcessor {
     }
     const error: JobError = { code: err.code, message: err.message, attempts: attempt };
     if (err.httpStatus !== undefined) error.http_status = err.httpStatus;
+    if (err.reason !== undefined) error.reason = err.reason;
     const payload = errorPayload(job, meterFromHeader(header, job.meterId), error);
     const text = JSON.stringify(payload);
     await this.store.finishJob(job.ingestId, {
