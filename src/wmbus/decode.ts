@@ -277,7 +277,7 @@ function buildResult(w: Walk, key: KeyContext | null, cache: FormatCache | undef
     Afl: aflObject(w),
     Body: body,
     AlreadyDecrypted: w.alreadyDecrypted,
-    Authenticated: w.decrypted && !w.alreadyDecrypted && !w.decryptionFailed && !w.unsupportedSecurity,
+    Authenticated: isAuthenticated(w),
     CiChain: w.chain.map((c) => `0x${byteHex(c)}`),
   };
   if (key !== null) result.KeyIdentifier = keyIdentifier(key);
@@ -293,11 +293,18 @@ function buildResult(w: Walk, key: KeyContext | null, cache: FormatCache | undef
 
 /**
  * Whose formats a frame may teach and use: manufacturer, id, version and device type of the meter
- * (the long TPL header behind a radio adapter, else the link layer). "" for bare application data.
+ * (the long TPL header behind a radio adapter, else the link layer; "" for bare application data),
+ * and whether the frame was decrypted with the key. The latter keeps a plaintext frame that anyone
+ * can send with the meter's address from teaching the format its encrypted compact frames are read with.
  */
 function formatOwner(w: Walk): string {
   const a = w.tpl?.address ?? w.dll?.address ?? null;
-  return a === null ? '' : `${a.manufacturer}.${a.idString}.${a.version}.${a.deviceType}`;
+  const trust = isAuthenticated(w) ? 'key' : 'plain';
+  return a === null ? trust : `${a.manufacturer}.${a.idString}.${a.version}.${a.deviceType}.${trust}`;
+}
+
+function isAuthenticated(w: Walk): boolean {
+  return w.decrypted && !w.alreadyDecrypted && !w.decryptionFailed && !w.unsupportedSecurity;
 }
 
 /**

@@ -103,6 +103,19 @@ describe('compact frames: the format cache cannot be poisoned', () => {
     expect(codeOf(() => decode(frame('11223344', COMPACT_BODY), { formatCache: cache }))).toBe('format_unknown');
   });
 
+  it('a format learnt from a frame decrypted with the key is not used for a plaintext compact frame', () => {
+    const cache = new FormatCache(8);
+    expect(decode(OMS_PLAIN, { key: OMS_KEY, formatCache: cache })).toMatchObject({ Authenticated: true, FormatSignature: 0xef92 });
+    const data = '27048502' + '32371f15' + '0000';
+    const crc = crc16(Buffer.from(`0c14${data.slice(0, 8)}046d${data.slice(8, 16)}02fd17${data.slice(16)}`, 'hex'));
+    const apl = `7992ef${(crc & 0xff).toString(16).padStart(2, '0')}${(crc >> 8).toString(16).padStart(2, '0')}${data}`;
+    const plainCompact = `${(9 + apl.length / 2).toString(16)}449315785634123303${apl}`;
+    expect(codeOf(() => decode(plainCompact, { formatCache: cache }))).toBe('format_unknown');
+    // The same frame decodes once a plaintext full frame of that meter taught the format at its own level.
+    decode(`1b449315785634123303780c14${data.slice(0, 8)}046d${data.slice(8, 16)}02fd17${data.slice(16)}`, { formatCache: cache });
+    expect(decode(plainCompact, { formatCache: cache }).Body.DataRecords[0]?.ValueString).toBe('28504.27');
+  });
+
   it('a compact frame whose full-frame CRC does not match is an error, never values', () => {
     const cache = new FormatCache(8);
     decode(frame('11223344', `78${RECORDS}`), { formatCache: cache });
