@@ -10,11 +10,12 @@ export function formatSignature(signatureBytes: readonly number[]): number {
 }
 
 /**
- * Bounded LRU of learnt record formats, keyed by meter (manufacturer, id, version, device type)
- * and format signature, so that compact frames (CI 79/7B/73) can be decoded once a full frame
- * of the same meter and format was seen. Keying by meter keeps one sender from teaching a format
- * that another meter's compact frames are then read with. The caller owns it (one per process or
- * per stream); nothing is global.
+ * Bounded LRU of learnt record formats, keyed by owner and format signature, so that compact
+ * frames (CI 79/7B/73) can be decoded once a full frame of the same owner and format was seen.
+ * `decode()` names the owner: the meter (manufacturer, id, version, device type) and whether the
+ * frame was decrypted with the key, so one sender cannot teach a format that another meter's
+ * compact frames are then read with. The caller owns the cache (one per process or per stream);
+ * nothing is global.
  */
 export class FormatCache {
   private readonly maxEntries: number;
