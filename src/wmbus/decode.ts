@@ -29,7 +29,7 @@ export interface TelegramHeader {
   /** TPL security mode (0, 5, 7, …); ELL encryption is reported by `ellEncrypted`. */
   securityMode: number;
   ellEncrypted: boolean;
-  /** The payload needs a key unless it is already plaintext. */
+  /** The header says the payload is encrypted (TPL security mode ≠ 0, or ELL AES-CTR). */
   encrypted: boolean;
   /** Encrypted per header, but the payload is visibly plain (2F2F / ELL CRC ok) — which proves nothing. */
   alreadyDecrypted: boolean;
