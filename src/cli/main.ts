@@ -8,7 +8,7 @@ export interface CliIo {
   stderr: NodeJS.WritableStream;
 }
 
-const USAGE = 'usage: oms-bridge decode [--key HEX] HEX | oms-bridge decode --jsonl < lines.jsonl';
+const USAGE = 'usage: oms-bridge decode [--accept-predecrypted] [--key HEX] HEX | oms-bridge decode [--accept-predecrypted] --jsonl < lines.jsonl';
 
 const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
   decode: runDecode,

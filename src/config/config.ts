@@ -35,6 +35,8 @@ export interface Config {
   queueMax: number;
   outboxMax: number;
   keyPolicy: 'strict' | 'lenient';
+  /** Take a plaintext body under an encryption header as already decrypted (lab data); readings then say authenticated:false. */
+  acceptPredecrypted: boolean;
   mappingsFile: string;
   logLevel: string;
   syncTimeoutS: number;
@@ -123,6 +125,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     queueMax: read.int('QUEUE_MAX', 5000, 1, 10_000_000),
     outboxMax: read.int('OUTBOX_MAX', 100_000, 1, 100_000_000),
     keyPolicy: read.oneOf('KEY_POLICY', ['strict', 'lenient'] as const, 'strict'),
+    acceptPredecrypted: read.bool('ACCEPT_PREDECRYPTED', false),
     mappingsFile: read.string('MAPPINGS_FILE') ?? './domainMappings.json',
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     syncTimeoutS: read.number('SYNC_TIMEOUT_S', 15, 0.1, 120),

@@ -70,7 +70,7 @@ export function buildPipeline({ config, store, vault, mappings, events, log }: P
     lobaro = new LobaroParser(lobaroClient, breaker, config.lobaroApi, events, log.child({ stage: 'lobaro' }), config.retryBaseMs);
     parser = config.parser === 'auto' ? new FallbackParser(lobaro, new LocalParser(), log) : lobaro;
   }
-  const processor = new JobProcessor(store, new KeyResolver(store, vault, config.keyPolicy), parser, mappings, topics, events, log.child({ stage: 'worker' }), {
+  const processor = new JobProcessor(store, new KeyResolver(store, vault, { policy: config.keyPolicy, acceptPredecrypted: config.acceptPredecrypted }), parser, mappings, topics, events, log.child({ stage: 'worker' }), {
     maxAttempts: config.lobaroMaxAttempts,
     maxClaims: config.jobMaxClaims,
     backoff: { baseMs: config.retryBaseMs, capMs: config.retryMaxMs },

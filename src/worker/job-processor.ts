@@ -54,7 +54,7 @@ export class JobProcessor {
         const err = new ParseError('claim_limit', `the telegram was claimed ${job.claims - 1} times without an outcome; the process may have died while handling it`);
         return await this.fail(job, header, job.attempts, err);
       }
-      const keyHex = await this.keys.resolve(job, header).catch(storeFailure);
+      const { keyHex, predecrypted } = await this.keys.resolve(job, header).catch(storeFailure);
       const result = await this.parser.parse({
         ingestId: job.ingestId,
         rawHex: job.rawHex,
@@ -62,8 +62,11 @@ export class JobProcessor {
         header,
         mappings: this.mappings.get(),
         finalAttempt: attempt >= this.opts.maxAttempts,
+        predecrypted,
       });
-      const payload = readingPayload(job, result);
+      // A parser that cannot tell (Lobaro) decrypted with our key exactly when the header said encrypted and the body was not taken as plain.
+      const authenticated = result.authenticated ?? (keyHex !== null && header?.encrypted === true && !predecrypted);
+      const payload = readingPayload(job, result, authenticated);
       const text = JSON.stringify(payload);
       const done = await this.finish(job, {
         status: 'done', attempts: attempt, errorCode: null, lastError: null, parsedJson: text, now: Date.now(),
@@ -100,6 +103,7 @@ export class JobProcessor {
   private async fail(job: Job, header: TelegramHeader | null, attempts: number, err: ParseError): Promise<void> {
     const error: JobError = { code: err.code, message: err.message, attempts };
     if (err.httpStatus !== undefined) error.http_status = err.httpStatus;
+    if (err.reason !== undefined) error.reason = err.reason;
     const payload = errorPayload(job, meterFromHeader(header, job.meterId), error);
     const text = JSON.stringify(payload);
     const now = Date.now();

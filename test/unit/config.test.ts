@@ -52,6 +52,12 @@ describe('config', () => {
     expect(loadConfig({ PIPELINE_THREAD: 'false' }).pipelineThread).toBe(false);
   });
 
+  it('refuses pre-decrypted telegrams unless ACCEPT_PREDECRYPTED=true', () => {
+    expect(loadConfig({}).acceptPredecrypted).toBe(false);
+    expect(loadConfig({ ACCEPT_PREDECRYPTED: 'true' }).acceptPredecrypted).toBe(true);
+    expect(problems({ ACCEPT_PREDECRYPTED: 'sometimes' }).some((l) => l.startsWith('ACCEPT_PREDECRYPTED:'))).toBe(true);
+  });
+
   it('accepts mqtt, mqtts and ws broker URLs', () => {
     for (const url of ['mqtt://h:1883', 'mqtts://h:8883', 'ws://h:9001/mqtt']) expect(loadConfig({ MQTT_URL: url }).mqttUrl).toBe(url);
   });

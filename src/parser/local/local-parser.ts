@@ -10,8 +10,11 @@ export class LocalParser implements Parser {
   async parse(req: ParseRequest): Promise<ParseResult> {
     let wmbus: WmbusResult;
     try {
-      wmbus = decode(req.rawHex, { key: req.keyHex, formatCache: this.formatCache });
+      wmbus = decode(req.rawHex, { key: req.keyHex, formatCache: this.formatCache, acceptPredecrypted: req.predecrypted === true });
     } catch (err) {
+      if (err instanceof WmbusError && err.code === 'unexpected_plaintext') {
+        throw new ParseError('decrypt_failed', `${err.code}: ${err.message}`, { reason: 'unexpected_plaintext', cause: err });
+      }
       if (err instanceof WmbusError) throw new ParseError('parse_failed', `${err.code}: ${err.message}`, { cause: err });
       throw err;
     }
@@ -32,6 +35,7 @@ export class LocalParser implements Parser {
       },
       values: model ? valuesFromDomainModel(model) : toValues(wmbus),
       extra: { local: { wmbus, metering_domain_model: model } },
+      authenticated: wmbus.Authenticated,
     };
   }
 }
