@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.js';
+import { CERT_EXPIRY_WARNING_MS, clientCertificate, tlsStartWarnings } from './config/tls-settings.js';
 import { GatewayAuth } from './http/gateway-auth.js';
 import { buildHttpServer } from './http/server.js';
 import type { HealthSnapshot } from './http/routes/health.js';
@@ -73,7 +74,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     }
     return {
       database,
-      mqtt: { connected: p.mqttConnected },
+      mqtt: mqttHealth(config, p.mqttConnected, p.mqttTlsFailure),
       queue: { depth: depths.queue, max: config.queueMax, in_flight: p.inFlight },
       outbox: { depth: depths.outbox, max: config.outboxMax },
       lobaro: p.circuit
@@ -87,6 +88,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
   const registry = createMetrics(events, {
     depths: async () => ingest.currentDepths,
     mqttConnected: () => pipeline.status().mqttConnected,
+    clientCertExpiresAt: () => clientCertificate(config.mqttTls)?.notAfter ?? null,
     circuitState: () => pipeline.status().circuit,
     keyMissingMeters: () => store.countKeyMissing(),
   });
@@ -121,6 +123,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
       vault.adopt(await openVault(store, config.keyEncryptionSecret));
       await sealPlainKeys(store, vault);
       await mappings.start();
+      for (const warning of tlsStartWarnings(config.mqttTls, 'MQTT')) log.warn(warning);
       if (embedded) {
         await embedded.start();
         mqttUrl = embedded.url;
@@ -152,6 +155,21 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     },
   };
   return app;
+}
+
+function mqttHealth(config: Readonly<Config>, connected: boolean, tlsFailure: string | null): HealthSnapshot['mqtt'] {
+  const cert = clientCertificate(config.mqttTls);
+  const now = Date.now();
+  return {
+    connected,
+    ...(tlsFailure !== null && { tls_failure: tlsFailure }),
+    ...(cert && {
+      client_cert: {
+        subject: cert.subject, expires_at: new Date(cert.notAfter).toISOString(),
+        expires_in_s: Math.floor((cert.notAfter - now) / 1_000), expiring_soon: cert.notAfter - now < CERT_EXPIRY_WARNING_MS,
+      },
+    }),
+  };
 }
 
 /** After KEY_ENCRYPTION_SECRET is first set, keys stored before are encrypted in place. */
