@@ -88,7 +88,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
   const registry = createMetrics(events, {
     depths: async () => ingest.currentDepths,
     mqttConnected: () => pipeline.status().mqttConnected,
-    clientCertExpiresAt: () => clientCertificate(config.mqttTls)?.notAfter ?? null,
+    clientCertExpiresAt: clientCertExpiry(config),
     circuitState: () => pipeline.status().circuit,
     keyMissingMeters: () => store.countKeyMissing(),
   });
@@ -155,6 +155,11 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     },
   };
   return app;
+}
+
+function clientCertExpiry(config: Readonly<Config>): (() => number) | undefined {
+  const cert = clientCertificate(config.mqttTls);
+  return cert ? () => cert.notAfter : undefined;
 }
 
 function mqttHealth(config: Readonly<Config>, connected: boolean, tlsFailure: string | null): HealthSnapshot['mqtt'] {

@@ -95,7 +95,10 @@ export function loadTlsSettings(read: TlsEnvReader, prefix: string, problems: st
     settings.cert = certText;
     settings.key = keyText;
   }
-  return problems.length > before ? undefined : settings;
+  if (problems.length > before) return undefined;
+  for (const c of settings.certificates) Object.freeze(c);
+  Object.freeze(settings.certificates);
+  return Object.freeze(settings);
 }
 
 /** The client certificate's entry, if one is configured. */

@@ -42,8 +42,7 @@ describe.skipIf(!haveTools)('MQTT over TLS against Mosquitto', () => {
       `listener ${ports.tls} 127.0.0.1`, tls,
       `listener ${ports.mtls} 127.0.0.1`, tls, 'require_certificate true', '',
     ].join('\n'));
-    broker = spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
-    await Promise.all(Object.values(ports).map((p) => waitForPort(p)));
+    await startBroker();
   });
   afterEach(async () => {
     await sub?.close();
@@ -52,12 +51,20 @@ describe.skipIf(!haveTools)('MQTT over TLS against Mosquitto', () => {
     t = undefined;
   });
   afterAll(async () => {
-    const exited = new Promise((r) => broker.once('exit', r));
-    broker.kill('SIGTERM');
-    await exited;
+    await stopBroker();
     rmSync(pki.dir, { recursive: true, force: true });
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
+
+  async function startBroker(): Promise<void> {
+    broker = spawn('mosquitto', ['-c', join(pki.dir, 'mosquitto.conf')], { stdio: 'ignore' });
+    await Promise.all(Object.values(ports).map((p) => waitForPort(p)));
+  }
+  async function stopBroker(): Promise<void> {
+    const exited = new Promise((r) => broker.once('exit', r));
+    broker.kill('SIGKILL');
+    await exited;
+  }
 
   const plainUrl = () => `mqtt://127.0.0.1:${ports.plain}`;
   async function start(env: Record<string, string>, opts: { dir?: string; gatewayId?: string } = {}): Promise<TestApp> {
@@ -80,6 +87,8 @@ describe.skipIf(!haveTools)('MQTT over TLS against Mosquitto', () => {
     await sub!.waitFor(() => readings().some((m) => m.json.ingest_id === id));
     expect((await health(app)).mqtt).toEqual({ connected: true });
     expect(tlsFailureLines(app)).toEqual([]);
+    // Without a client certificate the gauge is absent, not 0 (which would read as "expired").
+    expect((await app.app.http.inject({ method: 'GET', url: '/metrics' })).body).not.toContain('client_cert_expiry');
   });
 
   it('mutual TLS: a client without a certificate is refused; the bridge with one publishes', async () => {
@@ -103,6 +112,20 @@ describe.skipIf(!haveTools)('MQTT over TLS against Mosquitto', () => {
     const metrics = (await app.app.http.inject({ method: 'GET', url: '/metrics' })).body;
     const expiry = Number(/^oms_bridge_mqtt_client_cert_expiry_seconds (\S+)$/m.exec(metrics)?.[1]);
     expect(expiry).toBeGreaterThan(29 * 86_400);
+  });
+
+  it('reconnects with the same certificate after the broker restarts', async () => {
+    const app = await start({ MQTT_URL: `mqtts://127.0.0.1:${ports.mtls}`, MQTT_CA_FILE: pki.caCert, MQTT_CERT_FILE: pki.clientCert, MQTT_KEY_FILE: pki.clientKey });
+    await waitUntil(async () => (await health(app)).mqtt.connected === true);
+    await sub!.close();
+    sub = undefined;
+    await stopBroker();
+    await waitUntil(async () => (await health(app)).mqtt.connected === false);
+    await startBroker();
+    sub = await Collector.connect(plainUrl(), [`oms/v1/gw/${app.gatewayId}/#`]);
+    const id = await send(app);
+    await sub.waitFor(() => readings().some((m) => m.json.ingest_id === id), 15_000);
+    expect(tlsFailureLines(app)).toEqual([]);
   });
 
   it('mutual TLS without a client certificate: the bridge says the broker refused it', async () => {
