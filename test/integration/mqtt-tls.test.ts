@@ -9,6 +9,7 @@ import { makeTestPki, type TestPki } from '../helpers/certs.js';
 import { waitForPort } from '../helpers/killable-broker.js';
 import { Collector } from '../helpers/mqtt.js';
 import { freePort, spawnBridge } from '../helpers/process.js';
+import { WssBroker } from '../helpers/wss-broker.js';
 
 const haveTools = !spawnSync('mosquitto', ['-h'], { stdio: 'ignore' }).error && !spawnSync('openssl', ['version'], { stdio: 'ignore' }).error;
 const TLS_FAILED = /MQTT TLS handshake failed: /;
@@ -178,6 +179,29 @@ describe.skipIf(!haveTools)('MQTT over TLS against Mosquitto', () => {
     const id = await send(app);
     await sub!.waitFor(() => readings().some((m) => m.json.ingest_id === id));
     expect(app.logs.some((l) => l.includes('MQTT_TLS_INSECURE=true') && l.includes('"level":"warn"'))).toBe(true);
+  });
+
+  it('wss:// (MQTT over WebSockets) uses the CA and MQTT_TLS_SERVERNAME too', async () => {
+    const wsBroker = new WssBroker(pki.serverCert, pki.serverKey);
+    await wsBroker.start();
+    try {
+      const url = `wss://127.0.0.1:${wsBroker.wssPort}/mqtt`;
+      const wrong = await startTestApp({ MQTT_URL: url, MQTT_CA_FILE: pki.caCert, MQTT_TLS_SERVERNAME: 'wrong.example' });
+      t = wrong;
+      await waitUntil(() => tlsFailureLines(wrong).length > 0);
+      expect(JSON.parse(tlsFailureLines(wrong)[0]!)).toMatchObject({ reason: 'hostname_mismatch' });
+      await wrong.stop();
+      t = await startTestApp({ MQTT_URL: url, MQTT_CA_FILE: pki.caCert, MQTT_TLS_SERVERNAME: 'localhost' });
+      sub = await Collector.connect(`mqtt://127.0.0.1:${wsBroker.tcpPort}`, [`oms/v1/gw/${t.gatewayId}/#`]);
+      const id = await send(t);
+      await sub.waitFor(() => readings().some((m) => m.json.ingest_id === id));
+      await sub.close();
+      sub = undefined;
+      await t.stop();
+      t = undefined;
+    } finally {
+      await wsBroker.stop();
+    }
   });
 
   it('a missing certificate file stops the process with one line naming the variable', async () => {
