@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.js';
-import { CERT_EXPIRY_WARNING_MS, clientCertificate, tlsStartWarnings } from './config/tls-settings.js';
+import { CERT_EXPIRY_WARNING_MS, certificateWarnings, clientCertificate, tlsStartWarnings } from './config/tls-settings.js';
 import { GatewayAuth } from './http/gateway-auth.js';
 import { buildHttpServer } from './http/server.js';
 import type { HealthSnapshot } from './http/routes/health.js';
@@ -108,6 +108,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
   });
 
   let housekeeping: NodeJS.Timeout | undefined;
+  let certCheck: NodeJS.Timeout | undefined;
   let started = false;
   let stopping: Promise<void> | undefined;
   let url = '';
@@ -133,6 +134,11 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
       await ingest.start();
       housekeeping = setInterval(() => void housekeep(store, config.retentionDays, log), 60_000);
       housekeeping.unref();
+      // A bridge that runs for months would otherwise warn about an ending certificate only at its last start.
+      certCheck = setInterval(() => {
+        for (const warning of certificateWarnings(config.mqttTls)) log.warn(warning);
+      }, 86_400_000);
+      certCheck.unref();
       url = await http.listen({ host: config.host, port: config.port });
       started = true;
       log.info({ listen: url, parser: config.parser, database: config.databaseUrl.split('://')[0], mqtt: embedded ? 'embedded' : 'external' }, 'bridge started');
@@ -143,6 +149,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
         // Order: stop accepting → drain workers → flush outbox → disconnect → close DB.
         await http.close().catch((err: unknown) => log.error({ err }, 'closing HTTP failed'));
         if (housekeeping) clearInterval(housekeeping);
+        if (certCheck) clearInterval(certCheck);
         await ingest.stop();
         await pipeline.stop();
         await embedded?.stop();

@@ -106,15 +106,20 @@ export function clientCertificate(tls: TlsSettings | undefined): CertificateInfo
   return tls?.certificates.find((c) => c.variable.endsWith('_CERT_FILE'));
 }
 
-/** Warnings to log at every start: lab mode, certificates near or past their end. */
+/** Warnings to log at every start: lab mode, then the certificate warnings. */
 export function tlsStartWarnings(tls: TlsSettings | undefined, prefix: string, now = Date.now()): string[] {
   if (!tls) return [];
+  const lab = tls.insecure ? [`${prefix}_TLS_INSECURE=true: the broker's certificate is not checked; use this only in a lab`] : [];
+  return [...lab, ...certificateWarnings(tls, now)];
+}
+
+/** Certificates (client or CA) past or within 14 days of their end; also re-checked daily while running. */
+export function certificateWarnings(tls: TlsSettings | undefined, now = Date.now()): string[] {
   const out: string[] = [];
-  if (tls.insecure) out.push(`${prefix}_TLS_INSECURE=true: the broker's certificate is not checked; use this only in a lab`);
-  for (const c of tls.certificates) {
-    const days = Math.floor((c.notAfter - now) / 86_400_000);
-    if (c.notAfter <= now) out.push(`${c.variable}: certificate "${c.subject}" expired on ${new Date(c.notAfter).toISOString()}`);
-    else if (c.notAfter - now < CERT_EXPIRY_WARNING_MS) out.push(`${c.variable}: certificate "${c.subject}" expires in ${days} days (${new Date(c.notAfter).toISOString()})`);
+  for (const c of tls?.certificates ?? []) {
+    const when = new Date(c.notAfter).toISOString();
+    if (c.notAfter <= now) out.push(`${c.variable}: certificate "${c.subject}" expired on ${when}`);
+    else if (c.notAfter - now < CERT_EXPIRY_WARNING_MS) out.push(`${c.variable}: certificate "${c.subject}" expires in ${Math.floor((c.notAfter - now) / 86_400_000)} days (${when})`);
   }
   return out;
 }

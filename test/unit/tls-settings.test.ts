@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
-import { clientCertificate, tlsStartWarnings } from '../../src/config/tls-settings.js';
+import { certificateWarnings, clientCertificate, tlsStartWarnings } from '../../src/config/tls-settings.js';
 import { classifyTlsFailure } from '../../src/publish/tls-failure.js';
 import { mqttTlsOptions } from '../../src/publish/tls-options.js';
 import { makeTestPki, type TestPki } from '../helpers/certs.js';
@@ -91,6 +91,17 @@ describe('MQTT TLS settings', () => {
     expect(warnings[0]).toMatch(/^MQTT_TLS_INSECURE=true: the broker's certificate is not checked/);
     expect(warnings[1]).toMatch(/^MQTT_CERT_FILE: certificate "CN=bridge-client-soon" expires in [45] days/);
     expect(mqttTlsOptions(c.mqttTls, URL_TLS).rejectUnauthorized).toBe(false);
+  });
+
+  it('re-checks expiry against the clock of the daily check, CAs included', () => {
+    const c = loadConfig({ MQTT_URL: URL_TLS, MQTT_CA_FILE: pki.caCert, MQTT_CERT_FILE: pki.clientCert, MQTT_KEY_FILE: pki.clientKey });
+    const end = clientCertificate(c.mqttTls)!.notAfter;
+    expect(certificateWarnings(c.mqttTls, end - 15 * 86_400_000)).toEqual([]);
+    expect(certificateWarnings(c.mqttTls, end - 3.5 * 86_400_000)).toEqual([
+      expect.stringMatching(/^MQTT_CA_FILE: certificate "CN=oms-bridge test CA" expires in 3 days/),
+      expect.stringMatching(/^MQTT_CERT_FILE: certificate "CN=bridge-client" expires in 3 days/),
+    ]);
+    expect(certificateWarnings(c.mqttTls, end + 1_000)[1]).toMatch(/^MQTT_CERT_FILE: certificate "CN=bridge-client" expired on /);
   });
 
   it('passes the settings, servername included, to the WebSocket transport for wss://', () => {
