@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.js';
-import { CERT_EXPIRY_WARNING_MS, certificateWarnings, clientCertificate, tlsStartWarnings } from './config/tls-settings.js';
+import { certificateWarnings, clientCertificate, clientCertStatus, tlsStartWarnings } from './config/tls-settings.js';
 import { GatewayAuth } from './http/gateway-auth.js';
 import { buildHttpServer } from './http/server.js';
 import type { HealthSnapshot } from './http/routes/health.js';
@@ -74,7 +74,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     }
     return {
       database,
-      mqtt: mqttHealth(config, p.mqttConnected, p.mqttTlsFailure),
+      mqtt: { connected: p.mqttConnected, tls_failure: p.mqttTlsFailure ?? undefined, client_cert: clientCertStatus(config.mqttTls) },
       queue: { depth: depths.queue, max: config.queueMax, in_flight: p.inFlight },
       outbox: { depth: depths.outbox, max: config.outboxMax },
       lobaro: p.circuit
@@ -85,10 +85,11 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     };
   };
 
+  const clientCert = clientCertificate(config.mqttTls);
   const registry = createMetrics(events, {
     depths: async () => ingest.currentDepths,
     mqttConnected: () => pipeline.status().mqttConnected,
-    clientCertExpiresAt: clientCertExpiry(config),
+    clientCertExpiresAt: clientCert && (() => clientCert.notAfter),
     circuitState: () => pipeline.status().circuit,
     keyMissingMeters: () => store.countKeyMissing(),
   });
@@ -162,26 +163,6 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     },
   };
   return app;
-}
-
-function clientCertExpiry(config: Readonly<Config>): (() => number) | undefined {
-  const cert = clientCertificate(config.mqttTls);
-  return cert ? () => cert.notAfter : undefined;
-}
-
-function mqttHealth(config: Readonly<Config>, connected: boolean, tlsFailure: string | null): HealthSnapshot['mqtt'] {
-  const cert = clientCertificate(config.mqttTls);
-  const now = Date.now();
-  return {
-    connected,
-    ...(tlsFailure !== null && { tls_failure: tlsFailure }),
-    ...(cert && {
-      client_cert: {
-        subject: cert.subject, expires_at: new Date(cert.notAfter).toISOString(),
-        expires_in_s: Math.floor((cert.notAfter - now) / 1_000), expiring_soon: cert.notAfter - now < CERT_EXPIRY_WARNING_MS,
-      },
-    }),
-  };
 }
 
 /** After KEY_ENCRYPTION_SECRET is first set, keys stored before are encrypted in place. */

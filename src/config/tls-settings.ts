@@ -106,6 +106,18 @@ export function clientCertificate(tls: TlsSettings | undefined): CertificateInfo
   return tls?.certificates.find((c) => c.variable.endsWith('_CERT_FILE'));
 }
 
+/** The client certificate as /healthz shows it (`mqtt.client_cert`); undefined without one. */
+export function clientCertStatus(tls: TlsSettings | undefined, now = Date.now()) {
+  const cert = clientCertificate(tls);
+  if (!cert) return undefined;
+  return {
+    subject: cert.subject,
+    expires_at: new Date(cert.notAfter).toISOString(),
+    expires_in_s: Math.floor((cert.notAfter - now) / 1_000),
+    expiring_soon: cert.notAfter - now < CERT_EXPIRY_WARNING_MS,
+  };
+}
+
 /** Warnings to log at every start: lab mode, then the certificate warnings. */
 export function tlsStartWarnings(tls: TlsSettings | undefined, prefix: string, now = Date.now()): string[] {
   if (!tls) return [];

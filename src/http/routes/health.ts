@@ -6,9 +6,9 @@ export interface HealthSnapshot {
   mqtt: {
     connected: boolean;
     /** Reason of the current TLS failure (`unknown_ca`, `hostname_mismatch`, …); present only while one lasts. */
-    tls_failure?: string;
+    tls_failure?: string | undefined;
     /** Present when MQTT_CERT_FILE is set. */
-    client_cert?: { subject: string; expires_at: string; expires_in_s: number; expiring_soon: boolean };
+    client_cert?: { subject: string; expires_at: string; expires_in_s: number; expiring_soon: boolean } | undefined;
   };
   queue: { depth: number; max: number; in_flight: number };
   outbox: { depth: number; max: number };
