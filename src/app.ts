@@ -19,6 +19,7 @@ import { KeyVault, openVault } from './security/key-vault.js';
 import { Topics } from './publish/topics.js';
 import { buildPipeline, type Pipeline } from './pipeline/pipeline.js';
 import { PipelineHost } from './pipeline/pipeline-host.js';
+import { WriteProbe } from './store/write-probe.js';
 import { MappingStore } from './store/mapping-store.js';
 import { createStore } from './store/create-store.js';
 import type { TelegramStore } from './store/store.js';
@@ -48,7 +49,7 @@ export interface AppOptions {
  */
 export async function createApp(config: Readonly<Config>, log: Logger, opts: AppOptions = {}): Promise<App> {
   const events = new EventBus(log);
-  const store = createStore(config.databaseUrl, { log: log.child({ stage: 'store' }) });
+  const store = createStore(config.databaseUrl, { log: log.child({ stage: 'store' }), sqliteMaxSizeMb: config.sqliteMaxSizeMb });
   const mappings = new MappingStore(config.mappingsFile, store, log.child({ stage: 'mappings' }), { onChange: () => events.emit('mappingsChanged', {}) });
   const vault = new KeyVault();
   const topics = new Topics(config.mqttTopicTemplate);
@@ -62,15 +63,20 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     queueMax: config.queueMax, outboxMax: config.outboxMax, qos: config.mqttQos, depthRefreshMs: 500,
   }, vault, () => pipeline.wake());
 
+  const writeProbe = new WriteProbe(store);
   const snapshot = async (): Promise<HealthSnapshot> => {
     const p = pipeline.status();
-    let database: HealthSnapshot['database'] = { ok: true };
+    let database: HealthSnapshot['database'] = { ok: true, writable: true };
     // Depths as of the last background refresh (≤ 500 ms old): a probe every second must not count rows.
     const depths = ingest.currentDepths;
     try {
       await store.ping();
+      const write = await writeProbe.check();
+      // Reads still work on a full disk: alive, but not ready to accept.
+      if (!write.ok) database = { ok: true, writable: false, error: `database cannot be written: ${write.error}` };
+      else if (ingest.storageFullRecently()) database = { ok: true, writable: false, error: 'database is full: inserts failed within the last 5 s' };
     } catch (err) {
-      database = { ok: false, error: (err as Error).message };
+      database = { ok: false, writable: false, error: (err as Error).message };
     }
     return {
       database,

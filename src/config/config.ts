@@ -47,6 +47,8 @@ export interface Config {
   /** Requests/s per gateway; undefined = no limit. */
   ingestRateLimit: number | undefined;
   jobLeaseS: number;
+  jobMaxClaims: number;
+  sqliteMaxSizeMb: number | undefined;
   /** Run the pipeline (parsing, publishing) in a worker thread, apart from the event loop that answers gateways. */
   pipelineThread: boolean;
   /** Finished telegrams older than this are deleted; 0 keeps them forever. */
@@ -125,6 +127,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     metricsToken: read.string('METRICS_TOKEN'),
     ingestRateLimit: read.string('INGEST_RATE_LIMIT') === undefined ? undefined : read.number('INGEST_RATE_LIMIT', 0, 0.01, 1_000_000),
     jobLeaseS: read.number('JOB_LEASE_S', 30, 1, 3_600),
+    jobMaxClaims: read.int('JOB_MAX_CLAIMS', 5, 1, 1_000),
+    sqliteMaxSizeMb: read.optionalInt('SQLITE_MAX_SIZE_MB', 1, 10_000_000),
     retentionDays: read.number('RETENTION_DAYS', 30, 0, 36_500),
     // An in-memory SQLite database is one connection that another thread cannot open.
     pipelineThread: read.bool('PIPELINE_THREAD', !databaseUrl.endsWith(':memory:')),
@@ -194,6 +198,10 @@ class Reader {
       return fallback;
     }
     return n;
+  }
+
+  optionalInt(name: string, min: number, max: number): number | undefined {
+    return this.string(name) === undefined ? undefined : this.int(name, min, min, max);
   }
 
   bool(name: string, fallback: boolean): boolean {

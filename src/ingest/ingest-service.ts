@@ -40,6 +40,7 @@ export class IngestService {
   private depths: Depths = { queue: 0, outbox: 0, oldestOutboxAt: null };
   /** Inserts on their way to the writer: they count against the limits before they land. */
   private pending = 0;
+  private storageFullAt = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -65,6 +66,11 @@ export class IngestService {
 
   get currentDepths(): Depths {
     return this.depths;
+  }
+
+  /** An insert failed on a full database within the last `windowMs`: not ready, whatever a small probe write says. */
+  storageFullRecently(windowMs = 5_000, now = Date.now()): boolean {
+    return now - this.storageFullAt < windowMs;
   }
 
   /** Which limit is reached, if any. */
@@ -103,7 +109,10 @@ export class IngestService {
       },
       raw,
       this.opts.dedupWindowMs,
-    ).finally(() => this.pending--);
+    ).catch((err: unknown) => {
+      if ((err as { code?: unknown }).code === 'storage_full') this.storageFullAt = Date.now();
+      throw err;
+    }).finally(() => this.pending--);
     if (result.duplicate) {
       this.events.emit('duplicate', { ingestId: result.ingestId, gatewayId: job.gatewayId });
       return result;

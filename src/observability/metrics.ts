@@ -30,6 +30,8 @@ export function createMetrics(events: EventBus, sources: MetricSources): Registr
   const dedup = new Counter({ name: 'oms_bridge_ingest_dedup_hits_total', help: 'Telegrams answered as duplicates', registers: r });
   const jobs = new Counter({ name: 'oms_bridge_worker_jobs_total', help: 'Jobs by final status and error code', labelNames: ['status', 'code'], registers: r });
   const retries = new Counter({ name: 'oms_bridge_worker_retries_total', help: 'Parse attempts scheduled again', labelNames: ['code'], registers: r });
+  const fenced = new Counter({ name: 'oms_bridge_jobs_fenced_total', help: 'Late job outcomes dropped because another worker held the lease', labelNames: ['outcome'], registers: r });
+  const deferred = new Counter({ name: 'oms_bridge_jobs_deferred_total', help: 'Jobs queued again because the store failed under them (no attempt used)', labelNames: ['code'], registers: r });
   const lobaroLatency = new Histogram({
     name: 'oms_bridge_lobaro_request_seconds', help: 'Lobaro API request latency', registers: r,
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
@@ -83,6 +85,8 @@ export function createMetrics(events: EventBus, sources: MetricSources): Registr
   events.on('duplicate', () => dedup.inc());
   events.on('jobFinished', (e) => jobs.inc({ status: e.status, code: e.code ?? '' }));
   events.on('jobRetry', (e) => retries.inc({ code: e.code }));
+  events.on('jobFenced', (e) => fenced.inc({ outcome: e.outcome }));
+  events.on('jobDeferred', (e) => deferred.inc({ code: e.code }));
   events.on('lobaroRequest', (e) => {
     lobaroStatus.inc({ status: String(e.status) });
     if (typeof e.status === 'number') lobaroLatency.observe(e.durationMs / 1_000);

@@ -37,7 +37,9 @@ export type ParseErrorCode =
   | 'lobaro_timeout'
   | 'lobaro_unavailable'
   | 'lobaro_bad_request'
-  | 'parse_failed';
+  | 'parse_failed'
+  /** Not the parser's: the telegram was claimed JOB_MAX_CLAIMS times without an outcome (the process died each time). */
+  | 'claim_limit';
 
 /**
  * A parse failure. `retryable` = another attempt may succeed; `consumesAttempt`

@@ -74,6 +74,7 @@ export function buildPipeline({ config, store, vault, mappings, events, log }: P
   }
   const processor = new JobProcessor(store, new KeyResolver(store, vault, config.keyPolicy), parser, mappings, topics, events, log.child({ stage: 'worker' }), {
     maxAttempts: config.lobaroMaxAttempts,
+    maxClaims: config.jobMaxClaims,
     backoff: { baseMs: config.retryBaseMs, capMs: config.retryMaxMs },
     qos: config.mqttQos,
     retainReadings: config.mqttRetain,

@@ -35,7 +35,15 @@ export interface Job {
   attempts: number;
   keyHex: string | null;
   replay: boolean;
+  /** Who holds the lease and its fence token: a later claim of the same job gets a higher `leaseSeq`. */
+  lockedBy: string;
+  leaseSeq: number;
+  /** Claims since the last orderly outcome (retry or finish); counts the process deaths a telegram caused. */
+  claims: number;
 }
+
+/** What a worker must still hold for its outcome to count. */
+export type JobLease = Pick<Job, 'ingestId' | 'lockedBy' | 'leaseSeq'>;
 
 export interface OutboxMessage {
   ingestId: string | null;
@@ -189,10 +197,13 @@ export interface TelegramStore {
   /** Claims up to `limit` runnable jobs (queued and due, or with an expired lease). */
   claimJobs(limit: number, now: number, lockedBy: string, leaseMs: number): Promise<Job[]>;
   renewLeases(ingestIds: string[], lockedBy: string, until: number): Promise<void>;
-  /** Puts a claimed job back to queued (retry later, or unfinished at shutdown). */
-  retryJob(ingestId: string, retry: RetryJob): Promise<void>;
-  /** Final state + parse result + outgoing messages, one transaction. */
-  finishJob(ingestId: string, finish: FinishJob): Promise<void>;
+  /**
+   * Puts a claimed job back to queued (retry later, or unfinished at shutdown).
+   * Fenced: false, and nothing written, when the caller no longer holds this lease.
+   */
+  retryJob(lease: JobLease, retry: RetryJob): Promise<boolean>;
+  /** Final state + parse result + outgoing messages, one transaction. Fenced like retryJob. */
+  finishJob(lease: JobLease, finish: FinishJob): Promise<boolean>;
   /** Earliest next_attempt_at of a queued job, for the dispatcher's sleep. */
   nextDueAt(): Promise<number | null>;
   depths(): Promise<Depths>;

@@ -90,6 +90,7 @@ export function storeContract(name: string, makeEnv: () => Promise<StoreEnv>): v
       expect(jobs[0]).toEqual({
         ingestId: t0.ingestId, gatewayId: t0.gatewayId, rxTime: t0.rxTime, rssiDbm: t0.rssiDbm, mode: t0.mode, rawHex: t0.rawHex,
         meterId: t0.meterId, manufacturer: t0.manufacturer, attempts: 0, keyHex: t0.keyHex, replay: false,
+        lockedBy: 'A', leaseSeq: 1, claims: 1,
       });
       expect(await store.claimJobs(10, now, 'B', 1_000)).toEqual([]);
       expect((await store.getTelegram(t0.ingestId))?.status).toBe('processing');
@@ -106,6 +107,43 @@ export function storeContract(name: string, makeEnv: () => Promise<StoreEnv>): v
       expect((await store.depths()).queue).toBe(3);
     });
 
+    it('fences outcomes by lease: a late retry of a lost lease cannot requeue a finished job', async () => {
+      const t = await add(store, { keyHex: '00112233445566778899aabbccddeeff' });
+      const [a] = await store.claimJobs(1, T0 + 10_000, 'A', 1_000);
+      // A stalls past its lease; B takes the job over and finishes it.
+      const [b] = await store.claimJobs(1, T0 + 11_001, 'B', 30_000);
+      expect(b).toMatchObject({ ingestId: t.ingestId, lockedBy: 'B', leaseSeq: a!.leaseSeq + 1, claims: 2 });
+      const reading = { ingestId: t.ingestId, kind: 'reading', topic: 'r', payload: '{"good":1}', qos: 1, retain: false } as const;
+      expect(await store.finishJob(b!, { status: 'done', attempts: 1, errorCode: null, lastError: null, parsedJson: '{"good":1}', messages: [reading], now: T0 + 11_002 })).toBe(true);
+      // A comes back: its retry and its finish are dropped.
+      expect(await store.retryJob(a!, { attempts: 1, nextAttemptAt: T0, errorCode: 'lobaro_timeout', lastError: 'late' })).toBe(false);
+      expect(await store.finishJob(a!, { status: 'error', attempts: 1, errorCode: 'decrypt_key_missing', lastError: 'late', parsedJson: '{"bad":1}', messages: [{ ...reading, kind: 'error', payload: '{"bad":1}' }], now: T0 + 11_003 })).toBe(false);
+      expect(await store.getTelegram(t.ingestId)).toMatchObject({ status: 'done', parsed: { good: 1 }, errorCode: null });
+      expect(await store.claimJobs(10, T0 + 100_000, 'C', 1_000)).toEqual([]);
+      expect((await store.depths()).outbox).toBe(2); // raw + B's reading, nothing from A
+      // Even the same worker name cannot act on an older lease of the same job.
+      const u = await add(store);
+      const [first] = await store.claimJobs(1, T0 + 200_000, 'A', 1_000);
+      const [second] = await store.claimJobs(1, T0 + 201_001, 'A', 30_000);
+      expect(second?.ingestId).toBe(u.ingestId);
+      expect(await store.retryJob(first!, { attempts: 0, nextAttemptAt: T0, errorCode: null, lastError: null })).toBe(false);
+      expect(await store.retryJob(second!, { attempts: 0, nextAttemptAt: T0, errorCode: null, lastError: null })).toBe(true);
+      expect(await store.retryJob(second!, { attempts: 0, nextAttemptAt: T0, errorCode: null, lastError: null })).toBe(false); // not processing any more
+    });
+
+    it('counts claims without an outcome; an orderly retry resets the count', async () => {
+      const t = await add(store);
+      let now = T0 + 10_000;
+      for (let i = 1; i <= 3; i++) {
+        const [j] = await store.claimJobs(1, now, 'A', 1_000);
+        expect(j).toMatchObject({ ingestId: t.ingestId, claims: i });
+        now += 1_001; // the lease runs out, as when the process died
+      }
+      const [j] = await store.claimJobs(1, now, 'A', 1_000);
+      expect(await store.retryJob(j!, { attempts: 0, nextAttemptAt: now, errorCode: null, lastError: null })).toBe(true);
+      expect((await store.claimJobs(1, now, 'A', 1_000))[0]).toMatchObject({ claims: 1, leaseSeq: 5 });
+    });
+
     it('respects the claim limit', async () => {
       const ts = [await add(store, { createdAt: T0 + 30 }), await add(store, { createdAt: T0 + 10 }), await add(store, { createdAt: T0 + 20 })];
       const first = await store.claimJobs(2, T0 + 1_000, 'A', 1_000);
@@ -118,9 +156,9 @@ export function storeContract(name: string, makeEnv: () => Promise<StoreEnv>): v
       const t = await add(store);
       const now = T0 + 10_000;
       expect(await store.nextDueAt()).toBe(t.createdAt);
-      await store.claimJobs(1, now, 'A', 30_000);
+      const [claimed] = await store.claimJobs(1, now, 'A', 30_000);
       expect(await store.nextDueAt()).toBeNull();
-      await store.retryJob(t.ingestId, { attempts: 1, nextAttemptAt: now + 1_000, errorCode: 'lobaro_unavailable', lastError: 'HTTP 503' });
+      await store.retryJob(claimed!, { attempts: 1, nextAttemptAt: now + 1_000, errorCode: 'lobaro_unavailable', lastError: 'HTTP 503' });
       expect(await store.nextDueAt()).toBe(now + 1_000);
       expect(await store.claimJobs(1, now + 999, 'A', 30_000)).toEqual([]);
       expect(await store.getTelegram(t.ingestId)).toMatchObject({
@@ -133,10 +171,10 @@ export function storeContract(name: string, makeEnv: () => Promise<StoreEnv>): v
     it('finishJob writes the final state, the parse result and the messages together; markPublished stamps it', async () => {
       const t = await add(store, { keyHex: '00112233445566778899aabbccddeeff' });
       const now = T0 + 10_000;
-      await store.claimJobs(1, now, 'A', 30_000);
+      const [job] = await store.claimJobs(1, now, 'A', 30_000);
       const reading = { ingestId: t.ingestId, kind: 'reading', topic: 'oms/v1/meter/12345678/reading', payload: '{"v":1}', qos: 1, retain: true } as const;
       const status = { ingestId: null, kind: 'status', topic: 'oms/v1/status', payload: '{"s":1}', qos: 0, retain: false } as const;
-      await store.finishJob(t.ingestId, {
+      await store.finishJob(job!, {
         status: 'done', attempts: 1, errorCode: null, lastError: null, parsedJson: '{"values":[1]}', messages: [reading, status], now,
       });
       expect(await store.getTelegram(t.ingestId)).toMatchObject({
@@ -160,9 +198,9 @@ export function storeContract(name: string, makeEnv: () => Promise<StoreEnv>): v
 
     it('finishJob with status error records the error and its message', async () => {
       const t = await add(store);
-      await store.claimJobs(1, T0 + 10_000, 'A', 30_000);
+      const [job] = await store.claimJobs(1, T0 + 10_000, 'A', 30_000);
       const error = { ingestId: t.ingestId, kind: 'error', topic: 'oms/v1/error', payload: '{"e":1}', qos: 1, retain: false } as const;
-      await store.finishJob(t.ingestId, {
+      await store.finishJob(job!, {
         status: 'error', attempts: 5, errorCode: 'decrypt_failed', lastError: 'bad key', parsedJson: '{"error":"decrypt_failed"}',
         messages: [error], now: T0 + 11_000,
       });
@@ -268,7 +306,7 @@ export function storeContract(name: string, makeEnv: () => Promise<StoreEnv>): v
       await store.replayTelegrams({ since: T0 + 1_000 }, T0 + 6_000);
       const failed = await store.claimJobs(2, T0 + 6_000, 'w', 60_000);
       for (const j of failed) {
-        await store.finishJob(j.ingestId, { status: 'error', attempts: 1, errorCode: 'decode_failed', lastError: 'x', parsedJson: '{}', messages: [], now: T0 + 6_001 });
+        await store.finishJob(j, { status: 'error', attempts: 1, errorCode: 'decode_failed', lastError: 'x', parsedJson: '{}', messages: [], now: T0 + 6_001 });
       }
 
       const all = await walk((c) => store.listTelegrams({}, 4, c));
@@ -315,7 +353,7 @@ export function storeContract(name: string, makeEnv: () => Promise<StoreEnv>): v
       const jobs = await store.claimJobs(10, T0 + 2_000, 'A', 1_000);
       expect(jobs.map((j) => [j.ingestId, j.replay, j.attempts])).toEqual([[a.ingestId, true, 0], [c.ingestId, false, 0]]);
       for (const j of jobs) {
-        await store.finishJob(j.ingestId, { status: 'done', attempts: 1, errorCode: null, lastError: null, parsedJson: '{"again":true}', messages: [], now: T0 + 3_000 });
+        await store.finishJob(j, { status: 'done', attempts: 1, errorCode: null, lastError: null, parsedJson: '{"again":true}', messages: [], now: T0 + 3_000 });
       }
       expect(await store.getTelegram(a.ingestId)).toMatchObject({ status: 'done', parsed: { again: true } });
       expect(await store.replayTelegrams({ errorCode: 'lobaro_rejected' }, T0 + 4_000)).toBe(1);

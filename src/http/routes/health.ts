@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 
 export interface HealthSnapshot {
-  database: { ok: boolean; error?: string };
+  /** ok: the database answers; writable: a write went through (a full disk answers reads). */
+  database: { ok: boolean; writable: boolean; error?: string };
   mqtt: {
     connected: boolean;
     /** Reason of the current TLS failure (`unknown_ca`, `hostname_mismatch`, …); present only while one lasts. */
@@ -41,7 +42,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = asyn
     schema: { summary: 'Readiness to accept telegrams', tags: ['operations'], response: { 200: HealthBody, 503: HealthBody } },
   }, async (_req, reply) => {
     const s = await opts.snapshot();
-    const ready = s.database.ok && s.queue.depth < s.queue.max && s.outbox.depth < s.outbox.max;
+    const ready = s.database.ok && s.database.writable && s.queue.depth < s.queue.max && s.outbox.depth < s.outbox.max;
     return reply.code(ready ? 200 : 503).send({ status: ready ? (s.mqtt.connected ? 'ready' : 'degraded') : 'not_ready', ...s });
   });
 };

@@ -4,6 +4,7 @@ import type { IngestService } from '../../ingest/ingest-service.js';
 import type { RateLimiter } from '../../ingest/rate-limiter.js';
 import type { ResultWaiter } from '../../ingest/result-waiter.js';
 import type { GatewayAuth } from '../gateway-auth.js';
+import { BridgeError } from '../../lib/errors.js';
 import { HttpError } from '../http-error.js';
 import { AcceptedBody, ErrorBody, TelegramBody } from '../schemas.js';
 import { telegramProblems } from '../validate-telegram.js';
@@ -17,6 +18,14 @@ export interface TelegramRoutesOptions {
   retryAfterS: number;
   /** INGEST_RATE_LIMIT per gateway, when set. */
   rateLimiter?: RateLimiter | undefined;
+}
+
+/** The database could not take the telegram: nothing was stored, the gateway should send it again later. */
+function storeRefusal(err: unknown, retryAfterS: number): HttpError | undefined {
+  if (!(err instanceof BridgeError) || !err.retryable) return undefined;
+  const headers = { 'retry-after': String(retryAfterS) };
+  if (err.code === 'storage_full') return new HttpError(503, 'storage_full', 'the database is full; nothing was stored, retry later', undefined, headers);
+  return new HttpError(503, 'store_unavailable', 'the database is busy or unavailable; nothing was stored, retry later', undefined, headers);
 }
 
 declare module 'fastify' {
@@ -76,6 +85,8 @@ export const telegramRoutes: FastifyPluginAsyncTypebox<TelegramRoutesOptions> = 
       rawHex: body.raw_hex,
       meterHint: body.meter_hint,
       keyHex: body.key_hex,
+    }).catch((err: unknown) => {
+      throw storeRefusal(err, opts.retryAfterS) ?? err;
     });
     if (wait) {
       const payload = await opts.waiter.wait(result.ingestId, opts.syncTimeoutMs);

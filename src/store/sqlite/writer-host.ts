@@ -28,9 +28,12 @@ export class WriterHost {
     private readonly path: string,
     private readonly events: WriterHostEvents,
     private readonly restartDelayMs = 500,
+    private readonly maxSizeMb?: number,
   ) {}
 
   async start(): Promise<void> {
+    if (this.lock) return;
+    this.stopping = false;
     this.lock = new ProcessLock(this.path);
     this.lock.acquire();
     try {
@@ -77,7 +80,7 @@ export class WriterHost {
   }
 
   private spawn(first: boolean): Promise<void> {
-    const worker = spawnThread(import.meta.url, 'writer-thread', { workerData: { path: this.path, recover: first } });
+    const worker = spawnThread(import.meta.url, 'writer-thread', { workerData: { path: this.path, recover: first, maxSizeMb: this.maxSizeMb } });
     this.worker = worker;
     const ready = new Promise<void>((resolve, reject) => {
       const onStart = (m: FromWriter): void => {
