@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.js';
+import { certificateWarnings, clientCertificate, clientCertStatus, tlsStartWarnings } from './config/tls-settings.js';
 import { GatewayAuth } from './http/gateway-auth.js';
 import { buildHttpServer } from './http/server.js';
 import type { HealthSnapshot } from './http/routes/health.js';
@@ -82,7 +83,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     }
     return {
       database,
-      mqtt: { connected: p.mqttConnected },
+      mqtt: { connected: p.mqttConnected, tls_failure: p.mqttTlsFailure ?? undefined, client_cert: clientCertStatus(config.mqttTls) },
       queue: { depth: depths.queue, max: config.queueMax, in_flight: p.inFlight },
       outbox: { depth: depths.outbox, max: config.outboxMax },
       lobaro: p.circuit
@@ -93,9 +94,11 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     };
   };
 
+  const clientCert = clientCertificate(config.mqttTls);
   const registry = createMetrics(events, {
     depths: async () => ingest.currentDepths,
     mqttConnected: () => pipeline.status().mqttConnected,
+    clientCertExpiresAt: clientCert && (() => clientCert.notAfter),
     circuitState: () => pipeline.status().circuit,
     keyMissingMeters: () => store.countKeyMissing(),
   });
@@ -121,6 +124,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
   const retention = new Retention(store, {
     retentionDays: config.retentionDays, keyMissingMax: config.keyMissingMax, keyMissingMaxAgeDays: config.keyMissingMaxAgeDays,
   }, log.child({ stage: 'retention' }));
+  let certCheck: NodeJS.Timeout | undefined;
   let started = false;
   let stopping: Promise<void> | undefined;
   let url = '';
@@ -137,6 +141,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
       const resealed = await keys.sealAtRest();
       if (resealed > 0) log.info({ resealed }, 'stored keys sealed in the current format');
       await mappings.start();
+      for (const warning of tlsStartWarnings(config.mqttTls, 'MQTT')) log.warn(warning);
       if (embedded) {
         await embedded.start();
         mqttUrl = embedded.url;
@@ -145,6 +150,11 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
       await pipeline.start(mqttUrl);
       await ingest.start();
       retention.start();
+      // A bridge that runs for months would otherwise warn about an ending certificate only at its last start.
+      certCheck = setInterval(() => {
+        for (const warning of certificateWarnings(config.mqttTls)) log.warn(warning);
+      }, 86_400_000);
+      certCheck.unref();
       url = await http.listen({ host: config.host, port: config.port });
       started = true;
       log.info({ listen: url, parser: config.parser, database: config.databaseUrl.split('://')[0], mqtt: embedded ? 'embedded' : 'external' }, 'bridge started');
@@ -155,6 +165,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
         // Order: stop accepting → drain workers → flush outbox → disconnect → close DB.
         await http.close().catch((err: unknown) => log.error({ err }, 'closing HTTP failed'));
         await retention.stop();
+        if (certCheck) clearInterval(certCheck);
         await ingest.stop();
         await pipeline.stop();
         await embedded?.stop();

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { parseGatewayKeys, type GatewayKeys } from './gateway-keys.js';
+import { loadTlsSettings, type TlsSettings } from './tls-settings.js';
 
 export type ParserKind = 'lobaro' | 'local' | 'auto';
 
@@ -24,6 +25,8 @@ export interface Config {
   embeddedMqttPort: number;
   mqttUsername: string | undefined;
   mqttPassword: string | undefined;
+  /** MQTT_CA_FILE … MQTT_TLS_INSECURE, files already read and checked; undefined = defaults. */
+  mqttTls: TlsSettings | undefined;
   mqttClientId: string;
   mqttTopicTemplate: string;
   mqttQos: 0 | 1 | 2;
@@ -114,6 +117,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     embeddedMqttPort: read.int('EMBEDDED_MQTT_PORT', 1883, 0, 65535),
     mqttUsername: read.string('MQTT_USERNAME'),
     mqttPassword: read.string('MQTT_PASSWORD'),
+    mqttTls: loadTlsSettings(read, 'MQTT', problems),
     mqttClientId: '',
     mqttTopicTemplate: read.topicTemplate('MQTT_TOPIC_TEMPLATE', 'oms/v1/gw/{gateway_id}/meter/{meter_id}'),
     mqttQos: read.int('MQTT_QOS', 1, 0, 2) as 0 | 1 | 2,
@@ -166,6 +170,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   if (parser !== 'local' && lobaroToken === undefined && appEnv !== 'prod') {
     problems.push(`LOBARO_TOKEN: required when PARSER=${parser}`);
   }
+  if (cfg.mqttTls && !/^(mqtts|wss):/.test(cfg.mqttUrl ?? '')) problems.push('MQTT_URL: must be mqtts://… or wss://… when MQTT_CA_FILE, MQTT_CERT_FILE or another MQTT TLS setting is set');
   if (cfg.mqttUsername === undefined && cfg.mqttPassword !== undefined) problems.push('MQTT_USERNAME: required when MQTT_PASSWORD is set');
   // Two instances never knock each other off the broker: the id is unique per process.
   cfg.mqttClientId = read.string('MQTT_CLIENT_ID') ?? `oms-bridge-${cfg.instanceId}`;

@@ -4,6 +4,8 @@ import type { EventBus } from './events.js';
 export interface MetricSources {
   depths(): Promise<{ queue: number; outbox: number; oldestOutboxAt: number | null }>;
   mqttConnected(): boolean;
+  /** Epoch ms; absent without MQTT_CERT_FILE (so is the gauge: a 0 would read as "expired"). */
+  clientCertExpiresAt?: (() => number) | undefined;
   circuitState(): 'closed' | 'open' | 'half_open' | null;
   keyMissingMeters(): Promise<number>;
 }
@@ -56,6 +58,13 @@ export function createMetrics(events: EventBus, sources: MetricSources): Registr
     name: 'oms_bridge_mqtt_connected', help: '1 while connected to the broker', registers: r,
     collect() { this.set(sources.mqttConnected() ? 1 : 0); },
   });
+  const certExpiresAt = sources.clientCertExpiresAt;
+  if (certExpiresAt) {
+    new Gauge({
+      name: 'oms_bridge_mqtt_client_cert_expiry_seconds', help: 'Seconds until the MQTT client certificate expires', registers: r,
+      collect() { this.set((certExpiresAt() - Date.now()) / 1_000); },
+    });
+  }
   new Gauge({
     name: 'oms_bridge_lobaro_circuit_state', help: 'Lobaro circuit: 0 closed, 1 half-open, 2 open (absent without Lobaro)', registers: r,
     collect() {

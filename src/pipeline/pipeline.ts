@@ -20,6 +20,8 @@ import { WorkerPool } from '../worker/worker-pool.js';
 
 export interface PipelineStatus {
   mqttConnected: boolean;
+  /** Why TLS to the broker fails in the current outage (e.g. `unknown_ca`); null when connected or not a TLS problem. */
+  mqttTlsFailure: string | null;
   /** null without a Lobaro parser. */
   circuit: CircuitState | null;
   lastLobaroSuccessAt: number | null;
@@ -91,6 +93,7 @@ export function buildPipeline({ config, store, vault, mappings, events, log }: P
       await shared?.start();
       mqtt = new MqttConnection({
         url: mqttUrl, clientId: config.mqttClientId, username: config.mqttUsername, password: config.mqttPassword,
+        tls: config.mqttTls,
         statusTopic: statusTopic(config.databaseUrl, config.instanceId),
       }, events, log.child({ stage: 'mqtt' }));
       relay = new OutboxRelay(store, mqtt, events, log.child({ stage: 'outbox' }), {
@@ -124,6 +127,7 @@ export function buildPipeline({ config, store, vault, mappings, events, log }: P
     status() {
       return {
         mqttConnected: mqtt?.connected ?? false,
+        mqttTlsFailure: mqtt?.lastTlsFailure?.reason ?? null,
         circuit: breaker?.current ?? null,
         lastLobaroSuccessAt: lobaro?.lastSuccessAt ?? null,
         inFlight: pool.busy,

@@ -4,7 +4,13 @@ import { Type } from '@sinclair/typebox';
 export interface HealthSnapshot {
   /** ok: the database answers; writable: a write went through (a full disk answers reads). */
   database: { ok: boolean; writable: boolean; error?: string };
-  mqtt: { connected: boolean };
+  mqtt: {
+    connected: boolean;
+    /** Reason of the current TLS failure (`unknown_ca`, `hostname_mismatch`, …); present only while one lasts. */
+    tls_failure?: string | undefined;
+    /** Present when MQTT_CERT_FILE is set. */
+    client_cert?: { subject: string; expires_at: string; expires_in_s: number; expiring_soon: boolean } | undefined;
+  };
   queue: { depth: number; max: number; in_flight: number };
   outbox: { depth: number; max: number };
   lobaro: { circuit: string; last_success_at: string | null } | null;
