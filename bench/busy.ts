@@ -1,6 +1,7 @@
 /**
  * ACK latency while the pipeline is saturated: the situation after an outage,
  * when a backlog drains and gateways keep sending. For each parser path:
+ * 0. warm start: 1,000 req/s for the first 3 s after /healthz first answers;
  * 1. a backlog of BENCH_BACKLOG telegrams is posted as fast as the bridge takes them;
  * 2. while it drains (queue depth > 0, checked before and after each step), open-loop
  *    load at BENCH_RATES hits the bridge, and the same load hits a bare Fastify route
@@ -14,15 +15,17 @@
  * Run: npx tsx bench/busy.ts
  * Env: BENCH_BACKLOG=30000  BENCH_RATES=2000,5000  BENCH_STEP_S=5  BENCH_LOBARO_MS=5
  *      BENCH_PATHS=lobaro,local  BENCH_MQTT=system|private|embedded  BENCH_SKIP_BUILD=1
+ *      BENCH_CPU_PROF=1 (a V8 profile per bridge thread; top self time printed)
  */
 import { join } from 'node:path';
 import { FakeLobaro, okDomainModel } from '../test/helpers/fake-lobaro.js';
 import { API_KEY, BridgeProcess, buildBridge } from './lib/bridge.js';
 import { chooseBroker } from './lib/broker.js';
 import {
-  banner, BENCH_DIR, cpuMs, CpuMeter, envNum, envNums, freePort, onCleanup, portOpen, runBench, sleep, spawnTracked, stopChild, systemInfo, waitUntil,
+  banner, BENCH_DIR, RESULTS_DIR, cpuMs, CpuMeter, envNum, envNums, freePort, onCleanup, portOpen, runBench, sleep, spawnTracked, stopChild, systemInfo, waitUntil,
 } from './lib/common.js';
 import { LoadTarget, runFixedRate, runSaturation, type LoadResult } from './lib/load.js';
+import { printProfile, summarizeProfile } from './lib/profile.js';
 import { ms, pct, rate, ratio, table, writeResults } from './lib/stats.js';
 import { TelegramSource } from './lib/telegram.js';
 
@@ -32,6 +35,7 @@ const STEP_S = envNum('BENCH_STEP_S', 5);
 const LOBARO_MS = envNum('BENCH_LOBARO_MS', 5);
 const PATHS = (process.env.BENCH_PATHS ?? 'lobaro,local').split(',').filter((p): p is 'lobaro' | 'local' => p === 'lobaro' || p === 'local');
 const CONNECTIONS = 64;
+const PROFILE = process.env.BENCH_CPU_PROF === '1';
 
 interface Step {
   path: string;
@@ -41,6 +45,8 @@ interface Step {
   queueAfter: number;
   result: Omit<LoadResult, 'ids'>;
   cpuPct: number | null;
+  /** The warm-start step right after start (no baseline pairing). */
+  warm?: boolean;
 }
 
 interface Drain {
@@ -84,7 +90,8 @@ runBench('busy', async () => {
     const env: Record<string, string> = path === 'lobaro'
       ? { PARSER: 'lobaro', LOBARO_TOKEN: 'bench', LOBARO_BASE_URL: lobaroUrl, N_WORKERS: '32', ...broker.bridgeEnv }
       : { PARSER: 'local', ...broker.bridgeEnv };
-    const bridge = await BridgeProcess.start({ label: path, env });
+    const profDir = PROFILE ? join(RESULTS_DIR, `prof-busy-${path}-${Date.now()}`) : undefined;
+    const bridge = await BridgeProcess.start({ label: path, env, cpuProfDir: profDir });
     const target = new LoadTarget([bridge.url], API_KEY, CONNECTIONS);
     const telegrams = new TelegramSource();
     const gatewayId = `bench-busy-${path}`;
@@ -95,8 +102,14 @@ runBench('busy', async () => {
       peakRssKb = Math.max(peakRssKb, bridge.rssKb() ?? 0);
     }, 200);
     const t0 = performance.now();
+    const warm = await runFixedRate(target, 1000, { durationS: 3, makeBody });
+    {
+      const { ids: _ids, ...rest } = warm;
+      steps.push({ path, rate: 1000, server: 'bridge', queueBefore: 0, queueAfter: (await bridge.health()).queue.depth, result: rest, cpuPct: null, warm: true });
+    }
+    console.log(`  ${path.padEnd(6)} first 3 s after start, 1000/s: p50 ${ms(warm.latency.p50)}  p99 ${ms(warm.latency.p99)}  max ${ms(warm.latency.max)} ms  202: ${warm.accepted}/${warm.sent}`);
+    let backlog = warm.accepted;
     // The backlog: as fast as the bridge accepts.
-    let backlog = 0;
     while (backlog < BACKLOG) {
       const r = await runSaturation(target, CONNECTIONS, { durationS: 1, makeBody });
       backlog += r.accepted;
@@ -128,19 +141,22 @@ runBench('busy', async () => {
     console.log(`${path}: ${backlog} telegrams accepted and published in ${seconds.toFixed(1)} s (${rate(d.perS)}/s end to end, idle ${idleMs === null ? 'not reached' : 'reached'}); CPU ${d.cpuMsPerTelegram?.toFixed(3) ?? '-'} ms/telegram; peak RSS ${d.peakRssMb.toFixed(0)} MB`);
     await target.close();
     await bridge.stop();
+    for (const p of bridge.profiles()) printProfile(summarizeProfile(p, 30), 15);
     await sleep(500);
   }
 
   console.log('\nACK latency while the backlog drains (latency from hand-over to the pool to the end of the answer):\n');
   console.log(table(
     ['path', 'offered/s', 'bridge p50', 'bridge p99', 'bridge max', 'answered', '202', 'queue before → after', 'bare p99', 'p99 ratio'],
-    steps.filter((s) => s.server === 'bridge').map((b) => {
+    steps.filter((s) => s.server === 'bridge' && !s.warm).map((b) => {
       const base = steps.find((s) => s.server === 'baseline' && s.path === b.path && s.rate === b.rate)!;
       return [b.path, rate(b.rate), ms(b.result.latency.p50), ms(b.result.latency.p99), ms(b.result.latency.max),
         `${b.result.sent - b.result.failed}/${b.result.sent}`, String(b.result.accepted), `${b.queueBefore} → ${b.queueAfter}`,
         ms(base.result.latency.p99), ratio(b.result.latency.p99, base.result.latency.p99)];
     }),
   ));
+  console.log('\nWarm start (first 3 s after /healthz answers, 1,000 req/s):\n');
+  console.log(table(['path', 'p50', 'p99', 'max', '202'], steps.filter((s) => s.warm).map((s) => [s.path, ms(s.result.latency.p50), ms(s.result.latency.p99), ms(s.result.latency.max), `${s.result.accepted}/${s.result.sent}`])));
   console.log('\nWhole run per path (backlog + steps, until queue and outbox are empty):\n');
   console.log(table(['path', 'telegrams', 'seconds', 'end-to-end /s', 'CPU ms/telegram', 'peak RSS MB'],
     drains.map((d) => [d.path, String(d.telegrams), d.seconds.toFixed(1), rate(d.perS), d.cpuMsPerTelegram?.toFixed(3) ?? '-', d.peakRssMb.toFixed(0)])));
