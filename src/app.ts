@@ -138,7 +138,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     async start() {
       await store.start();
       vault.adopt(await openVault(store, config.keyEncryptionSecret));
-      const resealed = await keys.sealAtRest();
+      const resealed = await keys.sealAtRest(log);
       if (resealed > 0) log.info({ resealed }, 'stored keys sealed in the current format');
       await mappings.start();
       for (const warning of tlsStartWarnings(config.mqttTls, 'MQTT')) log.warn(warning);

@@ -69,7 +69,7 @@ export class MeterKeyService {
    * in the v1 format (no meter binding), are sealed again in the current format.
    * Returns how many.
    */
-  async sealAtRest(): Promise<number> {
+  async sealAtRest(log: Pick<Logger, 'warn'>): Promise<number> {
     if (!this.vault.encrypting) return 0;
     let cursor: string | null = null;
     let sealed = 0;
@@ -77,7 +77,14 @@ export class MeterKeyService {
       const page = await this.store.listMeterKeys(1000, cursor);
       for (const k of page.items) {
         if (KeyVault.isCurrent(k.keyHex)) continue;
-        const plain = this.vault.open(k.keyHex, k.meterId);
+        let plain: string;
+        try {
+          plain = this.vault.open(k.keyHex, k.meterId);
+        } catch (err) {
+          // One damaged value must not keep the bridge from starting; jobs of that meter report it.
+          log.warn({ err, meterId: k.meterId }, 'a stored key does not open; left as it is');
+          continue;
+        }
         await this.store.putMeterKey(k.meterId, this.vault.seal(plain, k.meterId), k.manufacturer, k.updatedAt);
         sealed += 1;
       }

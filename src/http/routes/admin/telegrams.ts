@@ -9,9 +9,10 @@ import type { AdminContext } from './context.js';
 
 const Filter = Type.Object({
   status: Type.Optional(Type.Union([Type.Literal('queued'), Type.Literal('processing'), Type.Literal('done'), Type.Literal('error')])),
-  error_code: Type.Optional(Type.String({ maxLength: 64 })),
-  meter_id: Type.Optional(Type.String({ maxLength: 64 })),
-  gateway_id: Type.Optional(Type.String({ maxLength: 64 })),
+  // Patterns keep control characters (and PostgreSQL's NUL error) out of every query.
+  error_code: Type.Optional(Type.String({ pattern: '^[a-z0-9_]{1,64}$' })),
+  meter_id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' })),
+  gateway_id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' })),
   since: Type.Optional(Type.String({ description: 'RFC 3339; telegrams accepted at or after.' })),
   until: Type.Optional(Type.String({ description: 'RFC 3339; telegrams accepted before.' })),
 });
@@ -54,7 +55,7 @@ const view = (t: TelegramRecord) => ({
 /** Look into processing and re-run telegrams (e.g. all decrypt_key_missing of a meter after its key was added). */
 export const telegramAdminRoutes: FastifyPluginAsyncTypebox<AdminContext> = async (app, ctx) => {
   app.get('/telegrams/:ingest_id', {
-    schema: { summary: 'One telegram: status, attempts, last error, result, publish time', tags: ['admin: telegrams'], params: Type.Object({ ingest_id: Type.String({ maxLength: 64 }) }), response: { 200: TelegramView, 404: ErrorBody } },
+    schema: { summary: 'One telegram: status, attempts, last error, result, publish time', tags: ['admin: telegrams'], params: Type.Object({ ingest_id: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' }) }), response: { 200: TelegramView, 404: ErrorBody } },
   }, async (req) => {
     const t = await ctx.store.getTelegram(req.params.ingest_id);
     if (!t) throw new HttpError('not_found', `no telegram ${req.params.ingest_id}`);
