@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** `oms-bridge` command line: a thin dispatcher; each subcommand lives in its own module. */
 import { runDecode } from './decode.js';
+import { runDrivers } from './drivers.js';
 
 export interface CliIo {
   stdin: NodeJS.ReadableStream;
@@ -8,10 +9,14 @@ export interface CliIo {
   stderr: NodeJS.WritableStream;
 }
 
-const USAGE = 'usage: oms-bridge decode [--accept-predecrypted] [--key HEX] HEX | oms-bridge decode [--accept-predecrypted] --jsonl < lines.jsonl';
+const USAGE = [
+  'usage: oms-bridge decode [--accept-predecrypted] [--key HEX] [--driver FILE]… HEX | oms-bridge decode [--accept-predecrypted] [--driver FILE]… --jsonl < lines.jsonl',
+  '       oms-bridge drivers list [--dir DIR] [--json] | oms-bridge drivers check FILE…',
+].join('\n');
 
 const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
   decode: runDecode,
+  drivers: runDrivers,
 };
 
 export async function main(argv: string[], io: CliIo): Promise<number> {

@@ -1,5 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { loadDriverRegistry } from '../drivers/load.js';
+import { errorMessage } from '../lib/errors.js';
 import { parseGatewayKeys, type GatewayKeys } from './gateway-keys.js';
 import { loadTlsSettings, type TlsSettings } from './tls-settings.js';
 
@@ -41,6 +43,8 @@ export interface Config {
   /** Take a plaintext body under an encryption header as already decrypted (lab data); readings then say authenticated:false. */
   acceptPredecrypted: boolean;
   mappingsFile: string;
+  /** Folder of user meter drivers (JSON files, schemas/driver.schema.json); undefined = built-in drivers only. */
+  driversDir: string | undefined;
   logLevel: string;
   syncTimeoutS: number;
   instanceId: string;
@@ -131,6 +135,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     keyPolicy: read.oneOf('KEY_POLICY', ['strict', 'lenient'] as const, 'strict'),
     acceptPredecrypted: read.bool('ACCEPT_PREDECRYPTED', false),
     mappingsFile: read.string('MAPPINGS_FILE') ?? './domainMappings.json',
+    driversDir: read.string('DRIVERS_DIR'),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     syncTimeoutS: read.number('SYNC_TIMEOUT_S', 15, 0.1, 120),
     instanceId: read.instanceId('INSTANCE_ID') ?? `${hostname().replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 48)}-${randomBytes(3).toString('hex')}`,
@@ -171,6 +176,14 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     problems.push(`LOBARO_TOKEN: required when PARSER=${parser}`);
   }
   if (cfg.mqttTls && !/^(mqtts|wss):/.test(cfg.mqttUrl ?? '')) problems.push('MQTT_URL: must be mqtts://… or wss://… when MQTT_CA_FILE, MQTT_CERT_FILE or another MQTT TLS setting is set');
+  // Every driver file is checked now, so a broken one stops the start with its file, JSON path and problem.
+  if (cfg.driversDir !== undefined) {
+    try {
+      loadDriverRegistry({ dir: cfg.driversDir });
+    } catch (e) {
+      problems.push(`DRIVERS_DIR: ${errorMessage(e)}`);
+    }
+  }
   if (cfg.mqttUsername === undefined && cfg.mqttPassword !== undefined) problems.push('MQTT_USERNAME: required when MQTT_PASSWORD is set');
   // Two instances never knock each other off the broker: the id is unique per process.
   cfg.mqttClientId = read.string('MQTT_CLIENT_ID') ?? `oms-bridge-${cfg.instanceId}`;

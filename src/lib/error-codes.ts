@@ -18,7 +18,7 @@ export type StoreCode =
 export type VaultCode = 'key_vault_locked' | 'key_vault_mismatch';
 
 /** Boot and thread lifecycle. */
-export type LifecycleCode = 'pipeline_start_failed' | 'embedded_broker_port_in_use';
+export type LifecycleCode = 'pipeline_start_failed' | 'embedded_broker_port_in_use' | 'driver_invalid';
 
 /** Every code a BridgeError can carry: a closed union, so a typo or a new code does not compile until it is in HTTP_STATUS. */
 export type ErrorCode = HttpCode | StoreCode | VaultCode | LifecycleCode | ParseErrorCode;
@@ -37,7 +37,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   rate_limited: 429, login_throttled: 429,
   internal_error: 500, store_closed: 500, store_failed: 500, store_not_owner: 500, store_start_failed: 500,
   migration_failed: 500, unsupported_database: 500, invalid_database_url: 500, database_locked: 500,
-  key_vault_locked: 500, key_vault_mismatch: 500, pipeline_start_failed: 500, embedded_broker_port_in_use: 500,
+  key_vault_locked: 500, key_vault_mismatch: 500, pipeline_start_failed: 500, embedded_broker_port_in_use: 500, driver_invalid: 500,
   backpressure: 503, storage_full: 503, store_unavailable: 503, store_busy: 503, dedup_conflict: 503,
   decrypt_key_missing: 422, decrypt_failed: 422, parse_failed: 422, lobaro_bad_request: 422,
   lobaro_auth: 502, lobaro_rate_limited: 503, lobaro_timeout: 504, lobaro_unavailable: 503, claim_limit: 500,

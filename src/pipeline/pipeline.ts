@@ -7,6 +7,7 @@ import { CircuitBreaker, type CircuitState } from '../parser/lobaro/circuit-brea
 import { LobaroClient } from '../parser/lobaro/lobaro-client.js';
 import { LobaroParser } from '../parser/lobaro/lobaro-parser.js';
 import { SharedCircuit } from '../parser/lobaro/shared-circuit.js';
+import { loadDriverRegistry } from '../drivers/load.js';
 import { LocalParser } from '../parser/local/local-parser.js';
 import type { Parser } from '../parser/parser.js';
 import { MqttConnection } from '../publish/mqtt-connection.js';
@@ -61,7 +62,9 @@ export function buildPipeline({ config, store, vault, mappings, events, log }: P
   let lobaroClient: LobaroClient | undefined;
   let breaker: CircuitBreaker | undefined;
   let shared: SharedCircuit | undefined;
-  let parser: Parser = new LocalParser();
+  // Loaded again in this thread (config.ts already validated the files at boot): drivers are data, cheap to read.
+  const drivers = loadDriverRegistry({ dir: config.driversDir });
+  let parser: Parser = new LocalParser(drivers);
   if (config.parser !== 'local' && config.lobaroToken) {
     lobaroClient = new LobaroClient({
       baseUrl: config.lobaroBaseUrl, token: config.lobaroToken, api: config.lobaroApi,
@@ -70,7 +73,7 @@ export function buildPipeline({ config, store, vault, mappings, events, log }: P
     breaker = new CircuitBreaker(config.lobaroAuthPauseS * 1_000, (state) => events.emit('circuit', { state }));
     shared = new SharedCircuit(store, breaker, log.child({ stage: 'lobaro' }));
     lobaro = new LobaroParser(lobaroClient, breaker, config.lobaroApi, events, log.child({ stage: 'lobaro' }), config.retryBaseMs);
-    parser = config.parser === 'auto' ? new FallbackParser(lobaro, new LocalParser(), log) : lobaro;
+    parser = config.parser === 'auto' ? new FallbackParser(lobaro, new LocalParser(drivers), log) : lobaro;
   }
   const processor = new JobProcessor(store, new KeyResolver(store, vault, { policy: config.keyPolicy, acceptPredecrypted: config.acceptPredecrypted }), parser, mappings, topics, events, log.child({ stage: 'worker' }), {
     maxAttempts: config.lobaroMaxAttempts,

@@ -20,6 +20,8 @@ export function formatSignature(signatureBytes: readonly number[]): number {
 export class FormatCache {
   private readonly maxEntries: number;
   private readonly map = new Map<string, Uint8Array>();
+  /** Formats from a trusted file (a driver's published formats) whose full-frame CRC is not enforced. */
+  private readonly unchecked = new Set<string>();
 
   /** @param maxEntries upper bound on stored formats (default 1024, at least 1). */
   constructor(maxEntries = 1024) {
@@ -41,18 +43,29 @@ export class FormatCache {
     return v;
   }
 
-  set(meter: string, signature: number, headerBytes: Uint8Array): void {
+  set(meter: string, signature: number, headerBytes: Uint8Array, opts: { fullFrameCrc?: boolean } = {}): void {
     const k = cacheKey(meter, signature);
     if (this.map.has(k)) this.map.delete(k);
     else if (this.map.size >= this.maxEntries) {
       const oldest = this.map.keys().next();
-      if (oldest.done !== true) this.map.delete(oldest.value);
+      if (oldest.done !== true) {
+        this.map.delete(oldest.value);
+        this.unchecked.delete(oldest.value);
+      }
     }
     this.map.set(k, headerBytes);
+    if (opts.fullFrameCrc === false) this.unchecked.add(k);
+    else this.unchecked.delete(k);
+  }
+
+  /** False only for a format set with `fullFrameCrc: false`. */
+  checksFullFrameCrc(meter: string, signature: number): boolean {
+    return !this.unchecked.has(cacheKey(meter, signature));
   }
 
   clear(): void {
     this.map.clear();
+    this.unchecked.clear();
   }
 }
 

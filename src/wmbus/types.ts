@@ -33,6 +33,8 @@ export interface WmbusRecord {
   Data: string;
   /** Extension: the data bytes were not a valid value (non-decimal BCD, NaN, record error VIFE). */
   ValueInvalid?: boolean;
+  /** Extension: the field name a meter driver gave this value (src/drivers). */
+  Name?: string;
 }
 
 /** TPL header (EN 13757-7 §7.5); long-header identity is empty/0 for a short header. */
@@ -156,4 +158,10 @@ export interface WmbusResult {
   TplIdString?: string;
   /** Extension: notes on lenient decoding (L-field mismatch, added L-field, …). */
   Warnings?: string[];
+  /** Extension: the meter driver that interpreted the payload (driver id), or "oms" for standard decoding only. */
+  Driver?: string;
+  /** Extension: decrypted with the manufacturer's published default key (no key was configured). */
+  DefaultKeyUsed?: boolean;
+  /** Extension: why the telegram did not decrypt (src/wmbus/key-diagnosis.ts); absent when it did. */
+  KeyDiagnosis?: { problem: 'key_missing' | 'wrong_key' | 'truncated' | 'unsupported_mode'; detail: string };
 }

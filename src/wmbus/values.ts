@@ -69,7 +69,7 @@ export function toValues(result: WmbusResult): DecodedValue[] {
     const isText = TEXT_QUANTITIES.has(r.VifQuantity) || r.VifQuantity === 'Date' || r.VifQuantity === 'Time & Date'
       || (r.ValueString !== '' && Number.isNaN(Number(r.ValueString)));
     const v: DecodedValue = {
-      name: quantityName(r.VifQuantity),
+      name: r.Name ?? quantityName(r.VifQuantity),
       value: isText ? r.ValueString : r.ValueScaled,
       unit: r.VifUnit,
     };

@@ -1,4 +1,5 @@
-import { applyMappings, decode, FormatCache, toValues, WmbusError, type WmbusResult } from '../../wmbus/index.js';
+import { applyMappings, FormatCache, toValues, WmbusError, type WmbusResult } from '../../wmbus/index.js';
+import { decodeWithDrivers, DriverRegistry } from '../../drivers/index.js';
 import { valuesFromDomainModel } from '../domain-values.js';
 import { meterFromHeader, ParseError, type ParseRequest, type ParseResult, type Parser } from '../parser.js';
 
@@ -7,10 +8,13 @@ export class LocalParser implements Parser {
   readonly name = 'local';
   private readonly formatCache = new FormatCache(10_000);
 
+  /** `drivers`: meter drivers tried on every decode; none = standard OMS decoding only. */
+  constructor(private readonly drivers: DriverRegistry = new DriverRegistry()) {}
+
   async parse(req: ParseRequest): Promise<ParseResult> {
     let wmbus: WmbusResult;
     try {
-      wmbus = decode(req.rawHex, { key: req.keyHex, formatCache: this.formatCache, acceptPredecrypted: req.predecrypted === true });
+      wmbus = decodeWithDrivers(req.rawHex, { key: req.keyHex, formatCache: this.formatCache, acceptPredecrypted: req.predecrypted === true }, this.drivers);
     } catch (err) {
       if (err instanceof WmbusError && err.code === 'unexpected_plaintext') {
         throw new ParseError('decrypt_failed', `${err.code}: ${err.message}`, { reason: 'unexpected_plaintext', cause: err });
@@ -19,8 +23,12 @@ export class LocalParser implements Parser {
       throw err;
     }
     if (wmbus.Body?.DecryptionFailed) {
-      throw new ParseError(req.keyHex ? 'decrypt_failed' : 'decrypt_key_missing',
-        req.keyHex ? 'the AES key does not decrypt this telegram' : 'the telegram is encrypted and no AES key is known');
+      // The stable code stays decrypt_key_missing / decrypt_failed; the message starts with the reason
+      // (key_missing, wrong_key, truncated), so an operator knows whether to ask for a key or fix one.
+      const d = wmbus.KeyDiagnosis;
+      const missing = d !== undefined ? d.problem === 'key_missing' : !req.keyHex;
+      throw new ParseError(missing ? 'decrypt_key_missing' : 'decrypt_failed',
+        d !== undefined ? `${d.problem}: ${d.detail}` : missing ? 'key_missing: the telegram is encrypted and no AES key is known' : 'wrong_key: the AES key does not decrypt this telegram');
     }
     const model = applyMappings(wmbus, req.mappings, new Date());
     const fallback = meterFromHeader(req.header, null);
@@ -34,7 +42,7 @@ export class LocalParser implements Parser {
         version: wmbus.Version ?? fallback.version,
       },
       values: model ? valuesFromDomainModel(model) : toValues(wmbus),
-      extra: { local: { wmbus, metering_domain_model: model } },
+      extra: { driver: wmbus.Driver, local: { wmbus, metering_domain_model: model } },
       authenticated: wmbus.Authenticated,
     };
   }

@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from './vector-match.js';
@@ -46,6 +48,7 @@ describe('oms-bridge CLI', () => {
     expect(out[0].Body.DataRecords.length).toBe(3);
     expect(out[1].error.code).toBe('invalid_json');
     expect(out[2].Body.DecryptionFailed).toBe(true);
+    expect(out[2].KeyDiagnosis).toEqual({ problem: 'key_missing', detail: expect.stringContaining('no AES key') });
     expect(out[3].error.code).toBe('format_unknown');
     expect(out[5].IsCompactFrame).toBe(true);
     expect(out[6].error.code).toBe('invalid_input');
@@ -80,6 +83,37 @@ describe('oms-bridge CLI', () => {
       const r = cli(args);
       expect(r.code).toBe(2);
       expect(r.stderr).toContain('usage: oms-bridge decode');
+    }
+  });
+
+  it('decode --driver FILE applies a driver under development; drivers check names file, path and problem', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cli-drivers-'));
+    try {
+      const file = path.join(dir, 'mine.json');
+      writeFileSync(file, JSON.stringify({
+        id: 'mine', description: 'test', match: [{ manufacturer: 'BFW' }],
+        fields: [{ name: 'firstWord', quantity: 'H.C.A.', unit: 'Units for H.C.A.', bytes: { area: 'apl', offset: 4, length: 2, encoding: 'uint-be' } }],
+      }));
+      const bfw = '3644D7084774700002087A80C000002F2F6F1F01440100147000000000000000000000000000000000000000000037009B4410AC260221';
+      const out = JSON.parse(cli(['decode', '--driver', file, bfw]).stdout);
+      expect(out.Driver).toBe('mine');
+      expect(out.Body.DataRecords.find((x: { Name?: string }) => x.Name === 'firstWord').ValueString).toBe('324');
+      expect(JSON.parse(cli(['decode', bfw]).stdout).Driver).toBe('bfw-240-radio');
+
+      expect(cli(['drivers', 'check', file])).toMatchObject({ code: 0, stdout: `${file}: ok (mine, 1 fields)\n` });
+      const bad = path.join(dir, 'bad.json');
+      writeFileSync(bad, JSON.stringify({ id: 'Bad Id', description: 'x', match: [{ manufacturer: 'BFW' }], fields: [] }));
+      expect(cli(['drivers', 'check', bad])).toMatchObject({ code: 1, stdout: `${bad}: /id: must match pattern "^[a-z0-9][a-z0-9-]{0,63}$"\n` });
+      const broken = cli(['decode', '--driver', bad, bfw]);
+      expect(broken.code).toBe(1);
+      expect(broken.stderr).toContain(`${bad}: /id:`);
+      const list = cli(['drivers', 'list', '--json']).stdout.trim().split('\n').map((l) => JSON.parse(l));
+      expect(list.map((d: { id: string }) => d.id)).toContain('bfw-240-radio');
+      // A default key is a fact the list states, never the key itself.
+      expect(list.find((d: { id: string }) => d.id === 'diehl-default-key').defaultKey).toBe(true);
+      expect(JSON.stringify(list)).not.toMatch(/51728910/i);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -111,7 +111,7 @@ export const SUFFIX_UNITS: Record<string, Record<string, number>> = {
   pct: { '%': 1 },
   bar: { bar: 1 },
   kg: { kg: 1 },
-  m3c: {},
+  m3c: { 'm^3·°C': 1 },
   ppm: { ppm: 1 },
   dbm: { dBm: 1 },
 };

@@ -1,0 +1,271 @@
+/**
+ * The one interpreter that runs every driver: adds the driver's named values to a decode result as
+ * Lobaro-shaped records. Pure (no I/O), like src/wmbus; a telegram no driver matches passes through
+ * with `Driver: "oms"`.
+ */
+import { decodeBcd, decodeDateG, decodeDateTimeF, decodeDateTimeI, decodeReal32, decodeSigned, decodeUnsigned } from '../wmbus/data-types.js';
+import { addDecimalText, float32ToString, parseDecimal, scaleDecimalText, scaleInt } from '../wmbus/decimal.js';
+import { hex0x } from '../wmbus/hex.js';
+import type { WmbusRecord, WmbusResult } from '../wmbus/types.js';
+import { priosPayload } from './diehl-prios.js';
+import type { DriverArea, DriverBytesSource, DriverField, DriverRecordSource, DriverTlv } from './types.js';
+import type { CompiledDriver, DriverRegistry } from './registry.js';
+
+export const STANDARD_DRIVER = 'oms';
+
+/** Hex text (with or without 0x) to bytes; the decoder wrote it, so it is well formed. */
+function hexBytes(h: string | undefined): Uint8Array {
+  if (h === undefined) return new Uint8Array(0);
+  const s = h.startsWith('0x') ? h.slice(2) : h;
+  return Uint8Array.from(Buffer.from(s, 'hex'));
+}
+
+/** Byte areas of one result, converted once and only when a field asks. */
+export class Areas {
+  private readonly cache = new Map<DriverArea, Uint8Array>();
+  private readonly records = new Map<DriverRecordSource, Uint8Array>();
+  private tlvValues: Map<number, Uint8Array> | undefined;
+  private tlv: DriverTlv | undefined;
+  constructor(private readonly r: WmbusResult) {}
+
+  /** The tag list of the driver about to run (match rules read no `tlv` area). */
+  useTlv(tlv: DriverTlv | undefined): void {
+    this.tlv = tlv;
+    this.tlvValues = undefined;
+  }
+
+  get(area: DriverArea, record?: DriverRecordSource, tag?: string): Uint8Array {
+    if (area === 'tlv') return this.tlvValue(tag);
+    if (area === 'record') {
+      if (record === undefined) return new Uint8Array(0);
+      let b = this.records.get(record);
+      if (b === undefined) {
+        b = hexBytes(this.r.Body.DataRecords.find((x) => matchesRecord(x, record))?.Data);
+        this.records.set(record, b);
+      }
+      return b;
+    }
+    let b = this.cache.get(area);
+    if (b === undefined) {
+      const body = this.r.Body;
+      b = area === 'prios' ? priosPayload(this.get('frame'))
+        : hexBytes(area === 'apl' ? body.Raw : area === 'mfct' ? (body.ManufacturerData ?? '') : this.r.Raw);
+      this.cache.set(area, b);
+    }
+    return b;
+  }
+
+  /** Walks the tag list once; the first element of each tag wins. */
+  private tlvValue(tag: string | undefined): Uint8Array {
+    if (this.tlv === undefined || tag === undefined) return new Uint8Array(0);
+    if (this.tlvValues === undefined) {
+      const t = this.tlv;
+      const b = this.get(t.area, t.record);
+      const values = new Map<number, Uint8Array>();
+      let pos = t.offset;
+      while (pos < b.length) {
+        const k = b[pos] ?? 0;
+        const len = t.lengths[k.toString(16).toUpperCase().padStart(2, '0')];
+        if (len === undefined || pos + 1 + len > b.length) break;
+        if (!values.has(k)) values.set(k, b.subarray(pos + 1, pos + 1 + len));
+        pos += 1 + len;
+      }
+      this.tlvValues = values;
+    }
+    return this.tlvValues.get(Number.parseInt(tag, 16)) ?? new Uint8Array(0);
+  }
+}
+
+/** The VIF…VIFE part of a record's `DifVif` (DIF and DIFEs stripped), upper-case hex. */
+export function vifPart(difVif: string): string {
+  const h = difVif.startsWith('0x') ? difVif.slice(2) : difVif;
+  let i = 0;
+  let b = Number.parseInt(h.slice(0, 2), 16);
+  i = 2;
+  while ((b & 0x80) !== 0 && i < h.length) {
+    b = Number.parseInt(h.slice(i, i + 2), 16);
+    i += 2;
+  }
+  return h.slice(i).toUpperCase();
+}
+
+/** `s.difVif` is upper-case hex (registry.ts normalises it); the decoder writes `0x` + lower case. */
+export function matchesRecord(rec: WmbusRecord, s: DriverRecordSource): boolean {
+  if (s.difVif !== undefined && (rec.DifVif.length !== s.difVif.length + 2 || rec.DifVif.slice(2).toUpperCase() !== s.difVif)) return false;
+  if (s.vif !== undefined && vifPart(rec.DifVif) !== s.vif) return false;
+  if (s.quantity !== undefined && rec.VifQuantity !== s.quantity) return false;
+  if (s.storage !== undefined && rec.StorageNo !== s.storage) return false;
+  if (s.tariff !== undefined && rec.Tariff !== s.tariff) return false;
+  if (s.subunit !== undefined && rec.DifSubunit !== s.subunit) return false;
+  return true;
+}
+
+interface Raw {
+  /** Exact integer or decimal text of the raw value, or the date text. */
+  text: string;
+  isDate: boolean;
+  numeric: number;
+  bytes: Uint8Array;
+}
+
+function readBytes(b: Uint8Array, src: DriverBytesSource, delta: number): Raw | null {
+  const start = (src.offset < 0 ? b.length + src.offset : src.offset) + delta;
+  if (start < 0) return null;
+  const enc = src.encoding;
+  if (enc === 'bits') {
+    let v = 0;
+    let hi = start;
+    for (const p of src.parts ?? []) {
+      const at = start + p.offset;
+      if (at < 0 || at >= b.length) return null;
+      hi = Math.max(hi, at);
+      v += (((b[at] ?? 0) >> (p.shift ?? 0)) & (p.mask ?? 0xff)) * 2 ** (p.place ?? 0);
+    }
+    return { text: String(v), isDate: false, numeric: v, bytes: b.subarray(start, hi + 1) };
+  }
+  const len = enc === 'date-g' ? 2 : enc === 'datetime-f' ? 4 : enc === 'datetime-i' ? 6 : enc === 'float32-le' ? 4 : (src.length ?? 1);
+  if (start + len > b.length) return null;
+  const bytes = b.subarray(start, start + len);
+  let text: string;
+  let isDate = false;
+  switch (enc) {
+    case 'uint-le': text = decodeUnsigned(b, start, len); break;
+    case 'int-le': text = decodeSigned(b, start, len); break;
+    case 'uint-be': text = decodeUnsigned(Uint8Array.from(bytes).reverse(), 0, len); break;
+    case 'int-be': text = decodeSigned(Uint8Array.from(bytes).reverse(), 0, len); break;
+    case 'bcd-le': {
+      const t = decodeBcd(b, start, len);
+      if (t === null) return null;
+      text = t;
+      break;
+    }
+    case 'bcd-be': {
+      const t = decodeBcd(Uint8Array.from(bytes).reverse(), 0, len);
+      if (t === null) return null;
+      text = t;
+      break;
+    }
+    case 'float32-le': text = float32ToString(decodeReal32(b, start)); break;
+    case 'date-g': text = decodeDateG(b, start); isDate = true; break;
+    case 'datetime-f': text = decodeDateTimeF(b, start); isDate = true; break;
+    case 'datetime-i': text = decodeDateTimeI(b, start); isDate = true; break;
+    default: text = Buffer.from(bytes).toString('hex').toUpperCase(); isDate = true;
+  }
+  return { text, isDate, numeric: isDate ? 0 : Number(text), bytes };
+}
+
+function scaleText(text: string, scale: number | undefined): string {
+  if (scale === undefined || scale === 1) return text;
+  const s = parseDecimal(String(scale));
+  const factor = Number(s.int);
+  return text.includes('.') || text.includes('e') ? scaleDecimalText(text, factor, s.exp10) : scaleInt(text, factor, s.exp10);
+}
+
+function toRecord(f: DriverField, name: string, raw: Raw, difVif: string): WmbusRecord | null {
+  const data = hex0x(raw.bytes);
+  if (f.absent?.includes(data.slice(2).toUpperCase())) return null;
+  let valueString: string;
+  if (raw.isDate) valueString = raw.text;
+  else if (f.lookup !== undefined) {
+    const v = f.lookup[raw.text] ?? f.lookup.default;
+    if (v === undefined) return null;
+    valueString = String(v);
+  } else valueString = scaleText(raw.text, f.scale);
+  // Some meters count in thirds of a unit; the quotient is not a finite decimal, so 12 digits are kept.
+  if (f.divide !== undefined && !raw.isDate) valueString = String(Number((Number(valueString) / f.divide).toPrecision(12)));
+  return {
+    DifDataLength: raw.bytes.length,
+    DifFunctionString: 'Current Value',
+    DifDataFormat: f.bytes?.encoding ?? 'record',
+    DifSubunit: f.subunit ?? 0,
+    VifUnit: f.unit,
+    VifQuantity: f.quantity,
+    VifExponent: f.scale ?? 1,
+    VifEDescription: '',
+    Value: raw.numeric,
+    ValueScaled: raw.isDate ? raw.numeric : Number(valueString),
+    ValueString: valueString,
+    Tariff: f.tariff ?? 0,
+    StorageNo: f.storage ?? 0,
+    DifVif: difVif,
+    Data: data,
+    Name: name,
+  };
+}
+
+function sumRecord(f: DriverField, names: string[], out: WmbusRecord[]): WmbusRecord | null {
+  let total = '0';
+  let bytes = 0;
+  for (const n of names) {
+    const part = out.find((x) => x.Name === n);
+    if (part === undefined) return null;
+    total = addDecimalText(total, part.ValueString);
+    bytes += part.DifDataLength;
+  }
+  const v = Number(total);
+  return {
+    DifDataLength: bytes, DifFunctionString: 'Current Value', DifDataFormat: 'sum', DifSubunit: f.subunit ?? 0, VifUnit: f.unit,
+    VifQuantity: f.quantity, VifExponent: 1, VifEDescription: '', Value: v, ValueScaled: v, ValueString: total,
+    Tariff: f.tariff ?? 0, StorageNo: f.storage ?? 0, DifVif: '0x', Data: '0x', Name: f.name,
+  };
+}
+
+function fieldRecords(f: DriverField, areas: Areas, records: WmbusRecord[], out: WmbusRecord[]): void {
+  if (f.sum !== undefined) {
+    const r = sumRecord(f, f.sum, out);
+    if (r !== null) out.push(r);
+    return;
+  }
+  if (f.record !== undefined) {
+    const src = f.record;
+    const rec = records.find((r) => matchesRecord(r, src));
+    if (rec === undefined || rec.ValueInvalid === true) return;
+    const text = src.use === 'raw' ? String(rec.Value) : rec.ValueString;
+    const raw: Raw = { text, isDate: Number.isNaN(Number(text)), numeric: rec.Value, bytes: hexBytes(rec.Data) };
+    const r = toRecord(f, f.name, raw, rec.DifVif);
+    if (r !== null) out.push(r);
+    return;
+  }
+  const src = f.bytes;
+  if (src === undefined) return;
+  const b = areas.get(src.area, src.record, src.tag);
+  const rep = f.repeat;
+  const count = rep?.count ?? 1;
+  for (let k = 0; k < count; k++) {
+    const raw = readBytes(b, src, rep !== undefined ? k * rep.stride : 0);
+    if (raw === null) continue;
+    const name = rep !== undefined ? f.name.replace('{n}', String((rep.first ?? 1) + k * (rep.step ?? 1))) : f.name;
+    const r = toRecord(f, name, raw, '0x');
+    if (r !== null) out.push(r);
+  }
+}
+
+/** Runs one driver over a decode result, in place. */
+export function runDriver(d: CompiledDriver, r: WmbusResult, areas: Areas = new Areas(r)): WmbusResult {
+  // A driver without fields (it offers a default key or formats) interprets nothing itself;
+  // decodeWithDrivers credits it when its key or format was used.
+  if (d.def.fields.length === 0 && d.hide.size === 0) {
+    r.Driver = STANDARD_DRIVER;
+    return r;
+  }
+  const records = r.Body.DataRecords;
+  const out: WmbusRecord[] = d.hide.size === 0 ? records.slice() : records.filter((x) => !d.hide.has(x.DifVif.slice(2).toUpperCase()));
+  areas.useTlv(d.def.tlv);
+  for (const f of d.def.fields) fieldRecords(f, areas, records, out);
+  // The result is the caller's fresh decode; changing it in place spares a copy of every field.
+  r.Body.DataRecords = out;
+  r.Driver = d.def.id;
+  return r;
+}
+
+/** The first matching driver's view of the result, or the result itself marked `"oms"`. */
+export function applyDrivers(r: WmbusResult, registry: DriverRegistry): WmbusResult {
+  // Most telegrams come from manufacturers without a driver: one Map lookup, no allocation.
+  const areas = registry.knows(r.MFieldCodeString) ? new Areas(r) : null;
+  const d = areas !== null ? registry.find(r, areas) : null;
+  if (d === null || areas === null) {
+    r.Driver = STANDARD_DRIVER;
+    return r;
+  }
+  return runDriver(d, r, areas);
+}
