@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { GLOBAL_KEY, startTestApp } from '../helpers/app.js';
+import { FakeLobaro, tokenBucket } from '../helpers/fake-lobaro.js';
+import { runLoad } from '../helpers/load.js';
+import { Collector, startTestBroker } from '../helpers/mqtt.js';
+
+const LIMIT = 100;
+
+/**
+ * Issue 10 § Parser rate limits: a parser that allows LIMIT requests/s and
+ * answers the rest with 429 (or 503) + Retry-After: 1. A rejection is the
+ * parser's state, not the telegram's fault: every telegram must become a
+ * reading, few calls may be rejected, and the limit must be used.
+ */
+async function runAgainstLimitedParser(count: number, status: 429 | 503, salt: number) {
+  const broker = await startTestBroker();
+  const lobaro = new FakeLobaro();
+  const bucket = tokenBucket(LIMIT, { status });
+  const calls: Array<{ at: number; status: number }> = [];
+  lobaro.behaviour = (req, n) => {
+    const reply = bucket(req, n);
+    calls.push({ at: Date.now(), status: reply.status });
+    return reply;
+  };
+  const t = await startTestApp({
+    MQTT_URL: broker.url, PARSER: 'lobaro', LOBARO_TOKEN: 'tok', LOBARO_BASE_URL: await lobaro.start(),
+    N_WORKERS: '32', LOG_LEVEL: 'info',
+  });
+  const mqtt = await Collector.connect(broker.url, [`oms/v1/gw/${t.gatewayId}/#`]);
+  try {
+    const load = await runLoad({ baseUrl: t.app.url, key: GLOBAL_KEY, gatewayId: t.gatewayId, concurrency: 8, count, salt });
+    expect(load.statuses.get(202)).toBe(count);
+    const done = (): number => mqtt.messages.filter((m) => m.topic.endsWith('/reading') || m.topic.includes('/errors/')).length;
+    await mqtt.waitFor(() => done() >= count, 120_000);
+    const readings = mqtt.messages.filter((m) => m.topic.endsWith('/reading'));
+    const errors = mqtt.messages.filter((m) => m.topic.includes('/errors/'));
+    const rejected = calls.filter((c) => c.status === status).length;
+    const first = calls[0]!.at;
+    const last = Math.max(...readings.map((m) => m.at));
+    const perS = readings.length / ((last - first) / 1_000);
+    const share = rejected / calls.length;
+    console.log(
+      `parser limited to ${LIMIT}/s (${status}): ${readings.length}/${count} readings, ${errors.length} errors, ` +
+        `${calls.length} calls, ${rejected} answered ${status} (${(share * 100).toFixed(1)} %), ${perS.toFixed(1)} telegrams/s ` +
+        `(${((perS / LIMIT) * 100).toFixed(1)} % of the limit)`,
+    );
+    expect(errors.map((m) => m.json.error)).toEqual([]);
+    expect(new Set(readings.map((m) => m.json.ingest_id)).size).toBe(count);
+    expect(share).toBeLessThanOrEqual(0.05);
+    expect(perS).toBeGreaterThanOrEqual(0.9 * LIMIT);
+    const metrics = await t.app.http.inject({ method: 'GET', url: '/metrics' });
+    const allowed = /^oms_bridge_lobaro_rate_limit (\S+)$/m.exec(metrics.body);
+    expect(allowed).not.toBeNull();
+    // The learned rate sits near the parser's limit.
+    expect(Number(allowed![1])).toBeGreaterThan(0.7 * LIMIT);
+    expect(Number(allowed![1])).toBeLessThan(1.3 * LIMIT);
+  } finally {
+    await mqtt.close();
+    await t.stop();
+    await lobaro.stop();
+    await broker.stop();
+  }
+}
+
+describe('parser rate limits', () => {
+  it('2,000 telegrams against a parser limited to 100 requests/s (429 + Retry-After): all readings, ≤ 5 % rejected, ≥ 90 % of the limit used', async () => {
+    await runAgainstLimitedParser(2_000, 429, 41);
+  }, 150_000);
+
+  it('1,000 telegrams against a parser limited to 100 requests/s (503 + Retry-After): the same', async () => {
+    await runAgainstLimitedParser(1_000, 503, 42);
+  }, 150_000);
+});
