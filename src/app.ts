@@ -88,6 +88,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     depths: async () => ingest.currentDepths,
     mqttConnected: () => pipeline.status().mqttConnected,
     circuitState: () => pipeline.status().circuit,
+    lobaroRateLimit: () => pipeline.status().lobaroRateLimit,
     keyMissingMeters: () => store.countKeyMissing(),
   });
   const gateways = new GatewayTracker(events, store);
