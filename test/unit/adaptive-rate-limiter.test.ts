@@ -119,8 +119,8 @@ describe('AdaptiveRateLimiter', () => {
     expect(trickle.rejectedShare).toBeLessThanOrEqual(0.05);
   });
 
-  it('a slow parser (300 ms a call) with a 20/s limit and a 2-call bucket: still ≥ 90 % used, ≤ 5 % rejected', async () => {
-    const r = await simulate({ jobs: 1_000, limit: 20, burst: 2, workers: 32, latencyMs: 300 });
+  it('a slow parser (300 ms a call) with a 20/s limit and a 4-call bucket: still ≥ 90 % used, ≤ 5 % rejected', async () => {
+    const r = await simulate({ jobs: 2_000, limit: 20, burst: 4, workers: 32, latencyMs: 300 });
     console.log(`limiter, 20/s parser at 300 ms: ${(r.used * 100).toFixed(1)} % used, ${r.rejected}/${r.calls} rejected`);
     expect(r.used).toBeGreaterThanOrEqual(0.9);
     expect(r.rejectedShare).toBeLessThanOrEqual(0.05);

@@ -33,17 +33,15 @@ export type ThrottleOutcome = 'slowed' | 'stale' | 'stalled';
 /**
  * Paces calls to a rate-limited parser. AIMD as in TCP congestion control
  * (and the AWS SDKs' "adaptive" retry mode): a rejection cuts the allowed rate
- * to `decrease` × the rate the parser actually accepted over the last window;
- * every accepted call adds `increase` requests/s, so the rate probes upwards
- * by about 5 % a second. The accepted rate, not the current allowance, is the
- * base of the cut, so a rejection lands near the parser's limit at once
- * instead of halving its way down.
+ * to `decrease` × itself; every accepted call adds `increase` requests/s, so
+ * the rate probes upwards by about 5 % a second.
  *
- * Until a rejection comes while the allowance was really in use (the parser,
- * not the pipeline, was the bottleneck), the limiter is in "slow start": each
- * accepted call adds 1 request/s, so the rate doubles every second. The first
- * cut is often measured on a start-up burst or on a pipeline still busy with
- * ingest and can land far below the parser's limit.
+ * It starts unpaced and in "slow start": a rejection cuts to `decrease` × the
+ * rate the parser actually accepted over the last window (so the first one
+ * lands near the limit instead of halving its way down), and each accepted
+ * call adds 1 request/s, so the rate doubles every second. That first measure
+ * is often taken on a start-up burst or on a pipeline still busy with ingest
+ * and can land far below the limit; doubling finds the limit again quickly.
  *
  * Calls wait for evenly spaced slots; an idle pacer earns no burst credit.
  */
@@ -104,9 +102,9 @@ export class AdaptiveRateLimiter {
     const now = this.now();
     this.accepted.push(now);
     this.trim(now);
-    // Grow only while the allowance is being used; an idle bridge must not
-    // drift to a rate it never tried.
-    if (Number.isFinite(this.rate) && this.acceptedRate(now) >= this.rate / 2) {
+    // Grow only while the allowance is being used (calls wait for slots, or at
+    // least half of it goes out); an idle bridge must not drift to a rate it never tried.
+    if (Number.isFinite(this.rate) && (this.waiting.length > 0 || this.acceptedRate(now) >= this.rate / 2)) {
       this.rate = Math.min(this.opts.maxRate, this.rate + (this.slowStart ? 1 : this.increase));
     }
   }
@@ -117,13 +115,17 @@ export class AdaptiveRateLimiter {
     this.trim(now);
     const measured = this.acceptedRate(now);
     if (measured === 0) return 'stalled';
-    // Calls queue for slots: the pacer, not the pipeline, set the pace, so what
-    // got through is what the parser allows. Otherwise (a pipeline still busy
-    // with ingest, a burst after an event-loop stall) the measure says little
-    // about the parser: cut one step and keep probing fast.
-    const paced = Number.isFinite(this.rate) && this.waiting.length > 0;
-    const base = paced ? Math.min(this.rate, measured) : Number.isFinite(this.rate) ? this.rate : measured;
-    if (paced && now - (this.firstCallAt ?? now) >= this.windowMs) this.slowStart = false;
+    let base = this.rate;
+    if (this.slowStart) {
+      // Cut to what got through: after doubling past the limit that is the
+      // limit. Leave slow start once that measure is sound (a full window, and
+      // the pace, not a pipeline still busy with ingest, held calls back).
+      base = Math.min(this.rate, measured);
+      if (now - (this.firstCallAt ?? now) >= this.windowMs && measured >= 0.5 * this.rate) this.slowStart = false;
+    }
+    // Past slow start a rejection is one step down, whatever got through: a
+    // burst after an event-loop stall, or a pipeline slower than the pace, must
+    // not drag the rate to the pipeline's worst second.
     this.rate = Math.min(this.opts.maxRate, Math.max(this.minRate, base * this.decrease));
     this.lastCutAt = now;
     return 'slowed';
