@@ -102,9 +102,9 @@ export class AdaptiveRateLimiter {
     const now = this.now();
     this.accepted.push(now);
     this.trim(now);
-    // Grow only while the allowance is being used (calls wait for slots, or at
-    // least half of it goes out); an idle bridge must not drift to a rate it never tried.
-    if (Number.isFinite(this.rate) && (this.waiting.length > 0 || this.acceptedRate(now) >= this.rate / 2)) {
+    // Grow only while at least half the allowance is used; an idle (or
+    // CPU-bound) bridge must not drift to a rate it never tried.
+    if (Number.isFinite(this.rate) && this.acceptedRate(now) >= this.rate / 2) {
       this.rate = Math.min(this.opts.maxRate, this.rate + (this.slowStart ? 1 : this.increase));
     }
   }
