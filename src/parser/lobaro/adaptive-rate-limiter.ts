@@ -102,9 +102,9 @@ export class AdaptiveRateLimiter {
     const now = this.now();
     this.accepted.push(now);
     this.trim(now);
-    // Grow only while at least half the allowance is used; an idle (or
-    // CPU-bound) bridge must not drift to a rate it never tried.
-    if (Number.isFinite(this.rate) && this.acceptedRate(now) >= this.rate / 2) {
+    // Grow only while most of the allowance is used; an idle (or CPU-bound)
+    // bridge must not drift to a rate it never tried.
+    if (Number.isFinite(this.rate) && this.acceptedRate(now) >= 0.8 * this.rate) {
       this.rate = Math.min(this.opts.maxRate, this.rate + (this.slowStart ? 1 : this.increase));
     }
   }
