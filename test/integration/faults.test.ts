@@ -50,8 +50,9 @@ describe('faults', () => {
     const broker = await startTestBroker();
     const lobaro = new FakeLobaro();
     const calls: Array<{ at: number; status: number }> = [];
-    const stormUntil = Date.now() + 2_500;
+    let stormUntil: number | undefined;
     lobaro.behaviour = (req, n) => {
+      stormUntil ??= Date.now() + 2_500;
       const status = Date.now() < stormUntil ? stormStatus : 200;
       calls.push({ at: Date.now(), status });
       return status === stormStatus ? { status, headers: { 'retry-after': '1' } } : okDomainModel(req, n);
