@@ -119,6 +119,13 @@ describe('AdaptiveRateLimiter', () => {
     expect(trickle.rejectedShare).toBeLessThanOrEqual(0.05);
   });
 
+  it('a 5/s parser: found and used, though a second holds fewer than 10 calls', async () => {
+    const r = await simulate({ jobs: 200, limit: 5, burst: 1, workers: 32, latencyMs: 50 });
+    console.log(`limiter, 5/s parser: ${(r.used * 100).toFixed(1)} % used, ${r.rejected}/${r.calls} rejected`);
+    expect(r.used).toBeGreaterThanOrEqual(0.8);
+    expect(r.rejected - 31).toBeLessThanOrEqual(0.1 * r.calls);
+  });
+
   it('a slow parser (300 ms a call) with a 20/s limit and a 4-call bucket: still ≥ 90 % used, ≤ 5 % rejected', async () => {
     const r = await simulate({ jobs: 2_000, limit: 20, burst: 4, workers: 32, latencyMs: 300 });
     console.log(`limiter, 20/s parser at 300 ms: ${(r.used * 100).toFixed(1)} % used, ${r.rejected}/${r.calls} rejected`);
@@ -140,6 +147,17 @@ describe('AdaptiveRateLimiter', () => {
     now += 1;
     expect(limiter.onRejected(early)).toBe('stale');
     expect(limiter.allowedRate).toBe(cut);
+  });
+
+  it('a rejection among a handful of calls (a trickle of telegrams) leaves the rate alone', () => {
+    let now = 0;
+    const limiter = new AdaptiveRateLimiter({ maxRate: Number.POSITIVE_INFINITY, now: () => now });
+    for (let i = 0; i < 3; i++) {
+      now += 300;
+      limiter.onAccepted();
+    }
+    expect(limiter.onRejected({ takenAt: now })).toBe('sparse');
+    expect(limiter.allowedRate).toBe(Number.POSITIVE_INFINITY);
   });
 
   it('nothing accepted in the window: stalled (pause for Retry-After), rate kept', () => {

@@ -26,9 +26,12 @@ export interface RateTicket {
  * What a rejection (429, or 503 with Retry-After) meant: `slowed` = the rate
  * was cut; `stale` = the call's slot was handed out before the last cut, so the cut already
  * answers it; `stalled` = nothing got through in the window, pacing cannot
- * help and the caller pauses all calls for the Retry-After.
+ * help and the caller pauses all calls for the Retry-After; `sparse` = no
+ * call waits for a slot and too few went out in the window to tell the
+ * parser's limit from the bridge's own trickle, so only this job waits (a cut
+ * would pin the rate to the trickle).
  */
-export type ThrottleOutcome = 'slowed' | 'stale' | 'stalled';
+export type ThrottleOutcome = 'slowed' | 'stale' | 'stalled' | 'sparse';
 
 /**
  * Paces calls to a rate-limited parser. AIMD as in TCP congestion control
@@ -52,6 +55,7 @@ export class AdaptiveRateLimiter {
   private lastCutAt = Number.NEGATIVE_INFINITY;
   private firstCallAt: number | undefined;
   private readonly accepted: number[] = [];
+  private readonly rejected: number[] = [];
   private readonly waiting: Array<{ resolve: (t: RateTicket) => void; reject: (err: Error) => void }> = [];
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -113,8 +117,10 @@ export class AdaptiveRateLimiter {
     const now = this.now();
     if (ticket.takenAt <= this.lastCutAt) return 'stale';
     this.trim(now);
+    this.rejected.push(now);
     const measured = this.acceptedRate(now);
     if (measured === 0) return 'stalled';
+    if (this.waiting.length === 0 && this.accepted.length + this.rejected.length < MIN_SAMPLE) return 'sparse';
     let base = this.rate;
     if (this.slowStart) {
       // Cut to what got through: after doubling past the limit that is the
@@ -171,11 +177,18 @@ export class AdaptiveRateLimiter {
   }
 
   private trim(now: number): void {
-    const from = now - this.windowMs;
-    let drop = 0;
-    while (drop < this.accepted.length && this.accepted[drop]! < from) drop += 1;
-    if (drop > 0) this.accepted.splice(0, drop);
+    dropBefore(this.accepted, now - this.windowMs);
+    dropBefore(this.rejected, now - this.windowMs);
   }
+}
+
+/** Calls (accepted + rejected) in the window below which a rejection says nothing about the limit. */
+const MIN_SAMPLE = 10;
+
+function dropBefore(times: number[], from: number): void {
+  let drop = 0;
+  while (drop < times.length && times[drop]! < from) drop += 1;
+  if (drop > 0) times.splice(0, drop);
 }
 
 function pacedError(retryAfterMs: number): ParseError {
