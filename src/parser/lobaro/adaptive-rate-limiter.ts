@@ -5,7 +5,7 @@ export interface AdaptiveRateOptions {
   maxRate: number;
   /** Lower bound of the allowed rate, requests/s. Default 1. */
   minRate?: number;
-  /** Factor applied to the accepted rate on a rejection (0–1). Default 0.9. */
+  /** Factor a rejection applies to the rate (in slow start: to the rate accepted over the window), 0–1. Default 0.9. */
   decrease?: number;
   /** Requests/s added per accepted call while the allowance is in use, so the rate grows by this share per second. Default 0.05. */
   increase?: number;
