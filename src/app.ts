@@ -100,6 +100,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     mqttConnected: () => pipeline.status().mqttConnected,
     clientCertExpiresAt: clientCert && (() => clientCert.notAfter),
     circuitState: () => pipeline.status().circuit,
+    lobaroRateLimit: () => pipeline.status().lobaroRateLimit,
     keyMissingMeters: () => store.countKeyMissing(),
   });
   const gateways = new GatewayTracker(events, store);

@@ -23,6 +23,8 @@ export interface Config {
   lobaroTimeoutS: number;
   lobaroMaxAttempts: number;
   lobaroAuthPauseS: number;
+  /** Upper bound of Lobaro calls/s per instance; undefined = learned from 429s only. */
+  lobaroRateLimit: number | undefined;
   mqttUrl: string | undefined;
   embeddedMqttPort: number;
   mqttUsername: string | undefined;
@@ -117,6 +119,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     lobaroTimeoutS: read.number('LOBARO_TIMEOUT_S', 10, 0.01, 600),
     lobaroMaxAttempts: read.int('LOBARO_MAX_ATTEMPTS', 3, 1, 100),
     lobaroAuthPauseS: read.number('LOBARO_AUTH_PAUSE_S', 60, 0.01, 86_400),
+    lobaroRateLimit: read.string('LOBARO_RATE_LIMIT') === undefined ? undefined : read.number('LOBARO_RATE_LIMIT', 0, 0.1, 1_000_000),
     mqttUrl: read.optionalUrl('MQTT_URL', ['mqtt:', 'mqtts:', 'ws:', 'wss:']),
     embeddedMqttPort: read.int('EMBEDDED_MQTT_PORT', 1883, 0, 65535),
     mqttUsername: read.string('MQTT_USERNAME'),

@@ -7,6 +7,8 @@ export interface MetricSources {
   /** Epoch ms; absent without MQTT_CERT_FILE (so is the gauge: a 0 would read as "expired"). */
   clientCertExpiresAt?: (() => number) | undefined;
   circuitState(): 'closed' | 'open' | 'half_open' | null;
+  /** Lobaro calls/s allowed now (Infinity = no limit learned); null without Lobaro. */
+  lobaroRateLimit(): number | null;
   keyMissingMeters(): Promise<number>;
 }
 
@@ -70,6 +72,13 @@ export function createMetrics(events: EventBus, sources: MetricSources): Registr
     collect() {
       const s = sources.circuitState();
       if (s !== null) this.set(CIRCUIT[s]);
+    },
+  });
+  new Gauge({
+    name: 'oms_bridge_lobaro_rate_limit', help: 'Lobaro calls/s this instance allows itself now, learned from 429s (+Inf until the first; absent without Lobaro)', registers: r,
+    collect() {
+      const rate = sources.lobaroRateLimit();
+      if (rate !== null) this.set(rate);
     },
   });
   new Gauge({

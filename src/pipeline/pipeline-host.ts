@@ -9,7 +9,7 @@ import type { TelegramStore } from '../store/store.js';
 import type { Pipeline, PipelineStatus } from './pipeline.js';
 import type { FromPipeline, PipelineWorkerData, ToPipeline } from './protocol.js';
 
-const IDLE: PipelineStatus = { mqttConnected: false, mqttTlsFailure: null, circuit: null, lastLobaroSuccessAt: null, inFlight: 0, running: false };
+const IDLE: PipelineStatus = { mqttConnected: false, mqttTlsFailure: null, circuit: null, lastLobaroSuccessAt: null, lobaroRateLimit: null, inFlight: 0, running: false };
 
 export interface PipelineHostDeps {
   config: Readonly<Config>;

@@ -3,6 +3,7 @@ import type { EventBus } from '../observability/events.js';
 import type { Logger } from '../observability/logger.js';
 import { FallbackParser } from '../parser/fallback-parser.js';
 import { KeyResolver } from '../parser/key-resolver.js';
+import { AdaptiveRateLimiter } from '../parser/lobaro/adaptive-rate-limiter.js';
 import { CircuitBreaker, type CircuitState } from '../parser/lobaro/circuit-breaker.js';
 import { LobaroClient } from '../parser/lobaro/lobaro-client.js';
 import { LobaroParser } from '../parser/lobaro/lobaro-parser.js';
@@ -26,6 +27,8 @@ export interface PipelineStatus {
   /** null without a Lobaro parser. */
   circuit: CircuitState | null;
   lastLobaroSuccessAt: number | null;
+  /** Lobaro calls/s the rate limiter allows now (Infinity = no limit learned yet); null without a Lobaro parser. */
+  lobaroRateLimit: number | null;
   inFlight: number;
   /** False while a pipeline thread is down (it is restarted). */
   running: boolean;
@@ -61,6 +64,7 @@ export function buildPipeline({ config, store, vault, mappings, events, log }: P
   let lobaro: LobaroParser | undefined;
   let lobaroClient: LobaroClient | undefined;
   let breaker: CircuitBreaker | undefined;
+  let limiter: AdaptiveRateLimiter | undefined;
   let shared: SharedCircuit | undefined;
   // Loaded again in this thread (config.ts already validated the files at boot): drivers are data, cheap to read.
   const drivers = loadDriverRegistry({ dir: config.driversDir });
@@ -72,7 +76,8 @@ export function buildPipeline({ config, store, vault, mappings, events, log }: P
     });
     breaker = new CircuitBreaker(config.lobaroAuthPauseS * 1_000, (state) => events.emit('circuit', { state }));
     shared = new SharedCircuit(store, breaker, log.child({ stage: 'lobaro' }));
-    lobaro = new LobaroParser(lobaroClient, breaker, config.lobaroApi, events, log.child({ stage: 'lobaro' }), config.retryBaseMs);
+    limiter = new AdaptiveRateLimiter({ maxRate: config.lobaroRateLimit ?? Number.POSITIVE_INFINITY });
+    lobaro = new LobaroParser(lobaroClient, breaker, limiter, config.lobaroApi, events, log.child({ stage: 'lobaro' }), config.retryBaseMs);
     parser = config.parser === 'auto' ? new FallbackParser(lobaro, new LocalParser(drivers), log) : lobaro;
   }
   const processor = new JobProcessor(store, new KeyResolver(store, vault, { policy: config.keyPolicy, acceptPredecrypted: config.acceptPredecrypted }), parser, mappings, topics, events, log.child({ stage: 'worker' }), {
@@ -116,6 +121,8 @@ export function buildPipeline({ config, store, vault, mappings, events, log }: P
       offFinished();
       offMappings();
       await shared?.stop();
+      // Calls waiting for a rate slot go back to the queue instead of holding up the drain.
+      limiter?.close();
       await pool.stop(10_000);
       await relay?.stop(5_000);
       await mqtt?.stop();
@@ -133,6 +140,7 @@ export function buildPipeline({ config, store, vault, mappings, events, log }: P
         mqttTlsFailure: mqtt?.lastTlsFailure?.reason ?? null,
         circuit: breaker?.current ?? null,
         lastLobaroSuccessAt: lobaro?.lastSuccessAt ?? null,
+        lobaroRateLimit: limiter?.allowedRate ?? null,
         inFlight: pool.busy,
         running: true,
       };
