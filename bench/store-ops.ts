@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import type { NewTelegram, OutboxMessage } from '../src/store/store.js';
+import type { Job, NewTelegram, OutboxMessage } from '../src/store/store.js';
 import { envNum, runBench, systemInfo } from './lib/common.js';
 import { table, writeResults } from './lib/stats.js';
 import { telegramHex } from './lib/telegram.js';
@@ -50,16 +50,18 @@ runBench('store-ops', async () => {
         ids.push(t.ingestId);
       }
     }, 'one transaction: dedup claim + telegram + raw outbox row');
+    const claimed: Job[] = [];
     await time('claimJobs(64), 1 job due', N, async () => {
       // The worker pool claims as soon as it is woken, i.e. about once per accepted telegram.
-      for (let i = 0; i < N; i++) await store.claimJobs(1, Date.now(), 'bench', 30_000);
+      for (let i = 0; i < N; i++) claimed.push(...(await store.claimJobs(1, Date.now(), 'bench', 30_000)));
     }, 'autocommit UPDATE … RETURNING');
     await time('claimJobs(64), nothing due', N, async () => {
       for (let i = 0; i < N; i++) await store.claimJobs(64, Date.now(), 'bench', 30_000);
     });
     await time('finishJob (done + reading)', N, async () => {
-      for (const id of ids) {
-        await store.finishJob(id, {
+      for (const job of claimed) {
+        const id = job.ingestId;
+        await store.finishJob(job, {
           status: 'done', attempts: 1, errorCode: null, lastError: null, parsedJson: reading, now: Date.now(),
           messages: [{ ingestId: id, kind: 'reading', topic: 'oms/v1/gw/gw/meter/33225544/reading', payload: reading, qos: 1, retain: false }],
         });

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.js';
+import { certificateWarnings, clientCertificate, clientCertStatus, tlsStartWarnings } from './config/tls-settings.js';
 import { GatewayAuth } from './http/gateway-auth.js';
 import { buildHttpServer } from './http/server.js';
 import type { HealthSnapshot } from './http/routes/health.js';
@@ -15,11 +16,14 @@ import { RateLimiter } from './ingest/rate-limiter.js';
 import { createMetrics } from './observability/metrics.js';
 import { EmbeddedBroker } from './publish/embedded-broker.js';
 import { KeyVault, openVault } from './security/key-vault.js';
+import { MeterKeyService } from './security/meter-key-service.js';
 import { Topics } from './publish/topics.js';
 import { buildPipeline, type Pipeline } from './pipeline/pipeline.js';
 import { PipelineHost } from './pipeline/pipeline-host.js';
+import { WriteProbe } from './store/write-probe.js';
 import { MappingStore } from './store/mapping-store.js';
 import { createStore } from './store/create-store.js';
+import { Retention } from './store/retention.js';
 import type { TelegramStore } from './store/store.js';
 
 export interface App {
@@ -47,9 +51,10 @@ export interface AppOptions {
  */
 export async function createApp(config: Readonly<Config>, log: Logger, opts: AppOptions = {}): Promise<App> {
   const events = new EventBus(log);
-  const store = createStore(config.databaseUrl, { log: log.child({ stage: 'store' }) });
+  const store = createStore(config.databaseUrl, { log: log.child({ stage: 'store' }), sqliteMaxSizeMb: config.sqliteMaxSizeMb });
   const mappings = new MappingStore(config.mappingsFile, store, log.child({ stage: 'mappings' }), { onChange: () => events.emit('mappingsChanged', {}) });
   const vault = new KeyVault();
+  const keys = new MeterKeyService(store, vault);
   const topics = new Topics(config.mqttTopicTemplate);
   const embedded = config.mqttUrl === undefined ? new EmbeddedBroker(config.embeddedMqttPort) : undefined;
 
@@ -59,21 +64,26 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
   const ingest = new IngestService(store, topics, events, log.child({ stage: 'ingest' }), {
     dedupWindowMs: config.enableDedup ? config.dedupWindowS * 1_000 : null,
     queueMax: config.queueMax, outboxMax: config.outboxMax, qos: config.mqttQos, depthRefreshMs: 500,
-  }, vault, () => pipeline.wake());
+  }, keys, () => pipeline.wake());
 
+  const writeProbe = new WriteProbe(store);
   const snapshot = async (): Promise<HealthSnapshot> => {
     const p = pipeline.status();
-    let database: HealthSnapshot['database'] = { ok: true };
+    let database: HealthSnapshot['database'] = { ok: true, writable: true };
     // Depths as of the last background refresh (≤ 500 ms old): a probe every second must not count rows.
     const depths = ingest.currentDepths;
     try {
       await store.ping();
+      const write = await writeProbe.check();
+      // Reads still work on a full disk: alive, but not ready to accept.
+      if (!write.ok) database = { ok: true, writable: false, error: `database cannot be written: ${write.error}` };
+      else if (ingest.storageFullRecently()) database = { ok: true, writable: false, error: 'database is full: inserts failed within the last 5 s' };
     } catch (err) {
-      database = { ok: false, error: (err as Error).message };
+      database = { ok: false, writable: false, error: (err as Error).message };
     }
     return {
       database,
-      mqtt: { connected: p.mqttConnected },
+      mqtt: { connected: p.mqttConnected, tls_failure: p.mqttTlsFailure ?? undefined, client_cert: clientCertStatus(config.mqttTls) },
       queue: { depth: depths.queue, max: config.queueMax, in_flight: p.inFlight },
       outbox: { depth: depths.outbox, max: config.outboxMax },
       lobaro: p.circuit
@@ -84,28 +94,38 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     };
   };
 
+  const clientCert = clientCertificate(config.mqttTls);
   const registry = createMetrics(events, {
     depths: async () => ingest.currentDepths,
     mqttConnected: () => pipeline.status().mqttConnected,
+    clientCertExpiresAt: clientCert && (() => clientCert.notAfter),
     circuitState: () => pipeline.status().circuit,
+    lobaroRateLimit: () => pipeline.status().lobaroRateLimit,
     keyMissingMeters: () => store.countKeyMissing(),
   });
   const gateways = new GatewayTracker(events, store);
+  const adminAuth = new AdminAuth(config.adminToken);
   const http = await buildHttpServer({
     log, events,
     telegrams: {
       ingest, auth: new GatewayAuth(config.ingestApiKeys), waiter: new ResultWaiter(events, store),
-      syncTimeoutMs: config.syncTimeoutS * 1_000, retryAfterS: 5,
+      syncTimeoutMs: config.syncTimeoutS * 1_000, retryAfterS: 5, allowSync: config.allowSync,
       rateLimiter: config.ingestRateLimit === undefined ? undefined : new RateLimiter(config.ingestRateLimit),
     },
-    health: { snapshot },
+    health: { snapshot, isAdmin: (authorization) => adminAuth.check(authorization) !== undefined },
     plugins: [
-      adminPlugin(new AdminAuth(config.adminToken), { store, vault, mappings, gateways, wakeWorkers: () => pipeline.wake() }),
+      adminPlugin(adminAuth, {
+        store, keys, mappings, gateways, wakeWorkers: () => pipeline.wake(), replayMax: config.replayMax,
+        queueRoom: async () => config.queueMax - (await store.depths()).queue,
+      }),
       metricsPlugin(registry, config.metricsToken),
     ],
   });
 
-  let housekeeping: NodeJS.Timeout | undefined;
+  const retention = new Retention(store, {
+    retentionDays: config.retentionDays, keyMissingMax: config.keyMissingMax, keyMissingMaxAgeDays: config.keyMissingMaxAgeDays,
+  }, log.child({ stage: 'retention' }));
+  let certCheck: NodeJS.Timeout | undefined;
   let started = false;
   let stopping: Promise<void> | undefined;
   let url = '';
@@ -119,8 +139,10 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     async start() {
       await store.start();
       vault.adopt(await openVault(store, config.keyEncryptionSecret));
-      await sealPlainKeys(store, vault);
+      const resealed = await keys.sealAtRest(log);
+      if (resealed > 0) log.info({ resealed }, 'stored keys sealed in the current format');
       await mappings.start();
+      for (const warning of tlsStartWarnings(config.mqttTls, 'MQTT')) log.warn(warning);
       if (embedded) {
         await embedded.start();
         mqttUrl = embedded.url;
@@ -128,8 +150,12 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
       }
       await pipeline.start(mqttUrl);
       await ingest.start();
-      housekeeping = setInterval(() => void housekeep(store, config.retentionDays, log), 60_000);
-      housekeeping.unref();
+      retention.start();
+      // A bridge that runs for months would otherwise warn about an ending certificate only at its last start.
+      certCheck = setInterval(() => {
+        for (const warning of certificateWarnings(config.mqttTls)) log.warn(warning);
+      }, 86_400_000);
+      certCheck.unref();
       url = await http.listen({ host: config.host, port: config.port });
       started = true;
       log.info({ listen: url, parser: config.parser, database: config.databaseUrl.split('://')[0], mqtt: embedded ? 'embedded' : 'external' }, 'bridge started');
@@ -139,7 +165,8 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
       stopping ??= (async () => {
         // Order: stop accepting → drain workers → flush outbox → disconnect → close DB.
         await http.close().catch((err: unknown) => log.error({ err }, 'closing HTTP failed'));
-        if (housekeeping) clearInterval(housekeeping);
+        await retention.stop();
+        if (certCheck) clearInterval(certCheck);
         await ingest.stop();
         await pipeline.stop();
         await embedded?.stop();
@@ -152,35 +179,4 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     },
   };
   return app;
-}
-
-/** After KEY_ENCRYPTION_SECRET is first set, keys stored before are encrypted in place. */
-async function sealPlainKeys(store: TelegramStore, vault: KeyVault): Promise<void> {
-  if (!vault.encrypting) return;
-  let cursor: string | null = null;
-  do {
-    const page = await store.listMeterKeys(1000, cursor);
-    for (const k of page.items) {
-      if (!KeyVault.isSealed(k.keyHex)) await store.putMeterKey(k.meterId, vault.seal(k.keyHex), k.manufacturer, k.updatedAt);
-    }
-    cursor = page.nextCursor;
-  } while (cursor);
-}
-
-/** Expired dedup entries and, past RETENTION_DAYS, finished telegrams; bounded work per run. */
-async function housekeep(store: TelegramStore, retentionDays: number, log: Logger): Promise<void> {
-  try {
-    const now = Date.now();
-    await store.purgeDedup(now);
-    if (retentionDays <= 0) return;
-    let deleted = 0;
-    for (let batch = 0; batch < 20; batch++) {
-      const n = await store.purgeFinished(now - retentionDays * 86_400_000, 5_000);
-      deleted += n;
-      if (n < 5_000) break;
-    }
-    if (deleted > 0) log.info({ deleted, retentionDays }, 'old finished telegrams deleted');
-  } catch (err) {
-    log.error({ err }, 'housekeeping failed');
-  }
 }

@@ -9,7 +9,7 @@ import { DriverFileError, loadDriverRegistry } from '../drivers/load.js';
 import { FormatCache, WmbusError } from '../wmbus/index.js';
 import type { CliIo } from './main.js';
 
-const USAGE = 'usage: oms-bridge decode [--key HEX] [--driver FILE]… HEX | oms-bridge decode [--driver FILE]… --jsonl < lines.jsonl';
+const USAGE = 'usage: oms-bridge decode [--accept-predecrypted] [--key HEX] [--driver FILE]… HEX | oms-bridge decode [--accept-predecrypted] [--driver FILE]… --jsonl < lines.jsonl';
 /** Formats kept across JSONL lines so compact frames (CI 79) decode after their full frame. */
 const CACHE_ENTRIES = 4096;
 /** A line longer than this cannot be a telegram (1024 bytes as hex plus JSON). */
@@ -19,11 +19,13 @@ interface Parsed {
   key: string | null;
   jsonl: boolean;
   hex: string | null;
+  /** Lab data: take a plaintext body under an encryption header as already decrypted (output says Authenticated: false). */
+  acceptPredecrypted: boolean;
   drivers: string[];
 }
 
 function parseArgs(args: string[]): Parsed | string {
-  const p: Parsed = { key: null, jsonl: false, hex: null, drivers: [] };
+  const p: Parsed = { key: null, jsonl: false, hex: null, acceptPredecrypted: false, drivers: [] };
   for (let i = 0; i < args.length; i++) {
     const a = args[i] ?? '';
     if (a === '--driver') {
@@ -40,6 +42,8 @@ function parseArgs(args: string[]): Parsed | string {
       p.key = a.slice('--key='.length);
     } else if (a === '--jsonl') {
       p.jsonl = true;
+    } else if (a === '--accept-predecrypted') {
+      p.acceptPredecrypted = true;
     } else if (a.startsWith('-') && a !== '-') {
       return `unknown option ${a}`;
     } else if (p.hex === null) {
@@ -67,11 +71,11 @@ function normalizeKey(key: string | null | undefined): string | null {
 }
 
 /** One decode to one JSON line; typed decoder errors become `{"error":{…}}`. */
-function decodeLine(hex: unknown, key: unknown, cache: FormatCache, drivers: DriverRegistry): string {
+function decodeLine(hex: unknown, key: unknown, cache: FormatCache, drivers: DriverRegistry, acceptPredecrypted: boolean): string {
   if (typeof hex !== 'string') return errorLine('invalid_input', 'field "hex" must be a string');
   if (key !== undefined && key !== null && typeof key !== 'string') return errorLine('invalid_input', 'field "key" must be a string or null');
   try {
-    return JSON.stringify(decodeWithDrivers(hex.replace(/[_|#]/g, ''), { key: normalizeKey(key), formatCache: cache }, drivers));
+    return JSON.stringify(decodeWithDrivers(hex.replace(/[_|#]/g, ''), { key: normalizeKey(key), formatCache: cache, acceptPredecrypted }, drivers));
   } catch (e) {
     if (e instanceof WmbusError) return errorLine(e.code, e.message);
     throw e;
@@ -94,7 +98,7 @@ export async function runDecode(args: string[], io: CliIo): Promise<number> {
   }
   const cache = new FormatCache(CACHE_ENTRIES);
   if (!p.jsonl) {
-    io.stdout.write(`${decodeLine(p.hex, p.key, cache, drivers)}\n`);
+    io.stdout.write(`${decodeLine(p.hex, p.key, cache, drivers, p.acceptPredecrypted)}\n`);
     return 0;
   }
   const rl = createInterface({ input: io.stdin, crlfDelay: Infinity });
@@ -116,7 +120,7 @@ export async function runDecode(args: string[], io: CliIo): Promise<number> {
         if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) out = errorLine('invalid_json', 'line is not a JSON object');
         else {
           const o = obj as Record<string, unknown>;
-          out = decodeLine(o.hex, o.key, cache, drivers);
+          out = decodeLine(o.hex, o.key, cache, drivers, p.acceptPredecrypted);
         }
       }
       if (!io.stdout.write(`${out}\n`)) await new Promise<void>((resolve) => io.stdout.once('drain', resolve));

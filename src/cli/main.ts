@@ -10,7 +10,7 @@ export interface CliIo {
 }
 
 const USAGE = [
-  'usage: oms-bridge decode [--key HEX] [--driver FILE]… HEX | oms-bridge decode [--driver FILE]… --jsonl < lines.jsonl',
+  'usage: oms-bridge decode [--accept-predecrypted] [--key HEX] [--driver FILE]… HEX | oms-bridge decode [--accept-predecrypted] [--driver FILE]… --jsonl < lines.jsonl',
   '       oms-bridge drivers list [--dir DIR] [--json] | oms-bridge drivers check FILE…',
 ].join('\n');
 

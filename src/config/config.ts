@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { loadDriverRegistry } from '../drivers/load.js';
 import { errorMessage } from '../lib/errors.js';
 import { parseGatewayKeys, type GatewayKeys } from './gateway-keys.js';
+import { loadTlsSettings, type TlsSettings } from './tls-settings.js';
 
 export type ParserKind = 'lobaro' | 'local' | 'auto';
 
@@ -22,10 +23,14 @@ export interface Config {
   lobaroTimeoutS: number;
   lobaroMaxAttempts: number;
   lobaroAuthPauseS: number;
+  /** Upper bound of Lobaro calls/s per instance; undefined = learned from 429s only. */
+  lobaroRateLimit: number | undefined;
   mqttUrl: string | undefined;
   embeddedMqttPort: number;
   mqttUsername: string | undefined;
   mqttPassword: string | undefined;
+  /** MQTT_CA_FILE … MQTT_TLS_INSECURE, files already read and checked; undefined = defaults. */
+  mqttTls: TlsSettings | undefined;
   mqttClientId: string;
   mqttTopicTemplate: string;
   mqttQos: 0 | 1 | 2;
@@ -37,6 +42,8 @@ export interface Config {
   queueMax: number;
   outboxMax: number;
   keyPolicy: 'strict' | 'lenient';
+  /** Take a plaintext body under an encryption header as already decrypted (lab data); readings then say authenticated:false. */
+  acceptPredecrypted: boolean;
   mappingsFile: string;
   /** Folder of user meter drivers (JSON files, schemas/driver.schema.json); undefined = built-in drivers only. */
   driversDir: string | undefined;
@@ -48,12 +55,22 @@ export interface Config {
   /** Requests/s per gateway; undefined = no limit. */
   ingestRateLimit: number | undefined;
   jobLeaseS: number;
+  jobMaxClaims: number;
+  sqliteMaxSizeMb: number | undefined;
   /** Run the pipeline (parsing, publishing) in a worker thread, apart from the event loop that answers gateways. */
   pipelineThread: boolean;
   /** Finished telegrams older than this are deleted; 0 keeps them forever. */
   retentionDays: number;
   retryBaseMs: number;
   retryMaxMs: number;
+  /** `?sync=true` is served; false by default in prod. */
+  allowSync: boolean;
+  /** Most telegrams one replay request re-queues. */
+  replayMax: number;
+  /** Most meters on the "keys needed" list; the longest unseen leave first. */
+  keyMissingMax: number;
+  /** Entries of the "keys needed" list unseen for this many days are dropped. */
+  keyMissingMaxAgeDays: number;
 }
 
 export class ConfigError extends Error {
@@ -102,10 +119,12 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     lobaroTimeoutS: read.number('LOBARO_TIMEOUT_S', 10, 0.01, 600),
     lobaroMaxAttempts: read.int('LOBARO_MAX_ATTEMPTS', 3, 1, 100),
     lobaroAuthPauseS: read.number('LOBARO_AUTH_PAUSE_S', 60, 0.01, 86_400),
+    lobaroRateLimit: read.string('LOBARO_RATE_LIMIT') === undefined ? undefined : read.number('LOBARO_RATE_LIMIT', 0, 0.1, 1_000_000),
     mqttUrl: read.optionalUrl('MQTT_URL', ['mqtt:', 'mqtts:', 'ws:', 'wss:']),
     embeddedMqttPort: read.int('EMBEDDED_MQTT_PORT', 1883, 0, 65535),
     mqttUsername: read.string('MQTT_USERNAME'),
     mqttPassword: read.string('MQTT_PASSWORD'),
+    mqttTls: loadTlsSettings(read, 'MQTT', problems),
     mqttClientId: '',
     mqttTopicTemplate: read.topicTemplate('MQTT_TOPIC_TEMPLATE', 'oms/v1/gw/{gateway_id}/meter/{meter_id}'),
     mqttQos: read.int('MQTT_QOS', 1, 0, 2) as 0 | 1 | 2,
@@ -117,6 +136,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     queueMax: read.int('QUEUE_MAX', 5000, 1, 10_000_000),
     outboxMax: read.int('OUTBOX_MAX', 100_000, 1, 100_000_000),
     keyPolicy: read.oneOf('KEY_POLICY', ['strict', 'lenient'] as const, 'strict'),
+    acceptPredecrypted: read.bool('ACCEPT_PREDECRYPTED', false),
     mappingsFile: read.string('MAPPINGS_FILE') ?? './domainMappings.json',
     driversDir: read.string('DRIVERS_DIR'),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
@@ -126,11 +146,17 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     metricsToken: read.string('METRICS_TOKEN'),
     ingestRateLimit: read.string('INGEST_RATE_LIMIT') === undefined ? undefined : read.number('INGEST_RATE_LIMIT', 0, 0.01, 1_000_000),
     jobLeaseS: read.number('JOB_LEASE_S', 30, 1, 3_600),
+    jobMaxClaims: read.int('JOB_MAX_CLAIMS', 5, 1, 1_000),
+    sqliteMaxSizeMb: read.optionalInt('SQLITE_MAX_SIZE_MB', 1, 10_000_000),
     retentionDays: read.number('RETENTION_DAYS', 30, 0, 36_500),
     // An in-memory SQLite database is one connection that another thread cannot open.
     pipelineThread: read.bool('PIPELINE_THREAD', !databaseUrl.endsWith(':memory:')),
     retryBaseMs: read.int('RETRY_BASE_MS', 1_000, 1, 3_600_000),
     retryMaxMs: read.int('RETRY_MAX_MS', 60_000, 1, 86_400_000),
+    allowSync: read.bool('ALLOW_SYNC', appEnv !== 'prod'),
+    replayMax: read.int('REPLAY_MAX', 10_000, 1, 1_000_000),
+    keyMissingMax: read.int('KEY_MISSING_MAX', 10_000, 1, 10_000_000),
+    keyMissingMaxAgeDays: read.number('KEY_MISSING_MAX_AGE_DAYS', 30, 0.001, 36_500),
   };
 
   if (appEnv === 'prod') {
@@ -138,6 +164,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     if (cfg.adminToken === undefined) problems.push('ADMIN_TOKEN: required when APP_ENV=prod');
     if (parser !== 'local' && lobaroToken === undefined) problems.push(`LOBARO_TOKEN: required when APP_ENV=prod and PARSER=${parser}`);
     if (cfg.keyEncryptionSecret === undefined) problems.push('KEY_ENCRYPTION_SECRET: required when APP_ENV=prod (AES keys are encrypted at rest)');
+    // Short secrets fall to guessing; lengths as in README § Security.
+    if (cfg.adminToken !== undefined && cfg.adminToken.length < 24) problems.push('ADMIN_TOKEN: must have at least 24 characters when APP_ENV=prod');
+    const shortKeys = [...ingestApiKeys].filter(([key]) => key.length < 16).map(([, gw]) => gw);
+    if (shortKeys.length > 0) problems.push(`INGEST_API_KEYS: keys must have at least 16 characters when APP_ENV=prod (gateway ${shortKeys.join(', ')})`);
     // The placeholders of docker/.env.example must never reach production.
     for (const name of ['INGEST_API_KEYS', 'ADMIN_TOKEN', 'KEY_ENCRYPTION_SECRET', 'LOBARO_TOKEN']) {
       if (env[name]?.toLowerCase().includes('changeme')) problems.push(`${name}: still holds the "changeme" placeholder`);
@@ -148,6 +178,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   if (parser !== 'local' && lobaroToken === undefined && appEnv !== 'prod') {
     problems.push(`LOBARO_TOKEN: required when PARSER=${parser}`);
   }
+  if (cfg.mqttTls && !/^(mqtts|wss):/.test(cfg.mqttUrl ?? '')) problems.push('MQTT_URL: must be mqtts://… or wss://… when MQTT_CA_FILE, MQTT_CERT_FILE or another MQTT TLS setting is set');
   // Every driver file is checked now, so a broken one stops the start with its file, JSON path and problem.
   if (cfg.driversDir !== undefined) {
     try {
@@ -204,6 +235,10 @@ class Reader {
     return n;
   }
 
+  optionalInt(name: string, min: number, max: number): number | undefined {
+    return this.string(name) === undefined ? undefined : this.int(name, min, min, max);
+  }
+
   bool(name: string, fallback: boolean): boolean {
     const v = this.string(name)?.toLowerCase();
     if (v === undefined) return fallback;
@@ -232,8 +267,9 @@ class Reader {
 
   topicTemplate(name: string, fallback: string): string {
     const v = this.string(name) ?? fallback;
-    if (!v.includes('{meter_id}') || /[+#]/.test(v) || v.startsWith('/') || v.endsWith('/')) {
-      this.problems.push(`${name}: must contain {meter_id}, no + or #, and no leading or trailing /`);
+    // Without both placeholders one gateway could overwrite another gateway's or meter's readings.
+    if (!v.includes('{meter_id}') || !v.includes('{gateway_id}') || /[+#]/.test(v) || v.startsWith('/') || v.endsWith('/')) {
+      this.problems.push(`${name}: must contain {gateway_id} and {meter_id}, no + or #, and no leading or trailing /`);
       return fallback;
     }
     return v;

@@ -56,14 +56,16 @@ export function decodeWithDrivers(input: string | Uint8Array, opts: DecodeOption
  */
 function learnDriverFormat(input: string | Uint8Array, e: WmbusError, opts: DecodeOptions, drivers: DriverRegistry): { cache: FormatCache; driver: string } | undefined {
   const sig = e.details?.formatSignature;
-  if (typeof sig !== 'number') return undefined;
+  const owner = e.details?.formatOwner;
+  if (typeof sig !== 'number' || typeof owner !== 'string') return undefined;
   const h = parseHeader(input);
   for (const d of drivers.findByHeader(h.manufacturer, h.version, h.deviceType)) {
     for (const f of d.def.formats ?? []) {
       const bytes = Uint8Array.from(Buffer.from(f, 'hex'));
       if (formatSignature(Array.from(bytes)) !== sig) continue;
       const cache = opts.formatCache ?? new FormatCache(1);
-      cache.set(sig, bytes);
+      // A driver's formats are shipped data, not learnt from the air; Kamstrup's published compact frames do not match the full-frame CRC.
+      cache.set(owner, sig, bytes, { fullFrameCrc: false });
       return { cache, driver: d.def.id };
     }
   }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { GatewayKeys } from '../config/gateway-keys.js';
 
 /**
@@ -27,4 +27,11 @@ export function bearer(authorization: string | undefined): string | undefined {
 
 function hash(s: string): string {
   return createHash('sha256').update(s).digest('base64');
+}
+
+/** Compares a presented secret with the expected one in constant time (over their SHA-256, so lengths leak nothing either). */
+export function sameSecret(presented: string | undefined, expected: string): boolean {
+  if (presented === undefined) return false;
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(presented), digest(expected));
 }

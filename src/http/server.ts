@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { Logger } from '../observability/logger.js';
 import type { EventBus } from '../observability/events.js';
 import { registerDocsUi, registerOpenApi } from './docs.js';
+import { HTTP_STATUS, type HttpCode } from '../lib/error-codes.js';
 import { BridgeError } from '../lib/errors.js';
 import { HttpError } from './http-error.js';
 import { validatorCompiler } from './validators.js';
@@ -47,9 +48,10 @@ export async function buildHttpServer(opts: HttpServerOptions): Promise<FastifyI
   });
   app.addHook('onResponse', async (req, reply) => {
     if (req.routeOptions.url !== '/v1/telegrams' || req.method !== 'POST') return;
-    const body = req.body as { gateway_id?: unknown } | undefined;
+    // Only a gateway id the request proved (key scope, or a valid body under a global key) becomes a
+    // label: ids from rejected bodies would grow the metrics and the gateway view without bound.
     opts.events.emit('ingestResponse', {
-      gatewayId: typeof body?.gateway_id === 'string' ? body.gateway_id : undefined,
+      gatewayId: req.authenticatedGateway,
       status: reply.statusCode,
       ...(reply.errorCode ? { code: reply.errorCode } : {}),
       durationMs: reply.elapsedTime,
@@ -67,29 +69,49 @@ export async function buildHttpServer(opts: HttpServerOptions): Promise<FastifyI
   return app;
 }
 
-function toHttpError(err: FastifyError): HttpError {
+/** Fastify's own error codes, in our vocabulary. */
+const FASTIFY_CODES: Readonly<Record<string, HttpCode>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'body_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_content_length',
+};
+
+const PUBLIC_MESSAGE: Partial<Record<HttpCode, string>> = {
+  body_too_large: `body exceeds ${BODY_LIMIT} bytes`,
+  unsupported_media_type: 'body must be application/json',
+  invalid_json: 'body is not valid JSON',
+  invalid_content_length: 'Content-Length does not match the body',
+};
+
+/** Seconds a client should wait after a 503 that carries no Retry-After of its own. */
+const RETRY_AFTER_S = '5';
+
+/**
+ * Every error becomes an HttpError whose status comes from HTTP_STATUS. A 5xx
+ * never carries internal text (database messages, stack details) to the client.
+ */
+export function toHttpError(err: FastifyError | BridgeError | Error): HttpError {
   if (err instanceof HttpError) return err;
-  if (err instanceof BridgeError && err.code === 'invalid_cursor') return new HttpError(400, 'invalid_cursor', 'cursor is not one this server gave out');
-  if (err.validation) {
-    const details = err.validation.map((v) => ({
+  if (err instanceof BridgeError) {
+    const status = HTTP_STATUS[err.code];
+    if (status < 500) return new HttpError(err.code, err.message);
+    if (status === 503) return new HttpError(err.code, 'temporarily unavailable; retry later', { headers: { 'retry-after': RETRY_AFTER_S } });
+    return new HttpError('internal_error', 'internal error');
+  }
+  const f = err as FastifyError;
+  if (f.validation) {
+    const details = f.validation.map((v) => ({
       field: (v.instancePath || '').replace(/^\//, '').replaceAll('/', '.') || String(v.params?.missingProperty ?? ''),
       problem: v.message ?? 'invalid',
     }));
-    return new HttpError(400, 'validation_failed', 'request is invalid', details);
+    return new HttpError('validation_failed', 'request is invalid', { details });
   }
-  switch (err.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new HttpError(413, 'body_too_large', `body exceeds ${BODY_LIMIT} bytes`);
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new HttpError(415, 'unsupported_media_type', 'body must be application/json');
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return new HttpError(400, 'invalid_json', 'body is not valid JSON');
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return new HttpError(400, 'invalid_content_length', 'Content-Length does not match the body');
-  }
-  if (err instanceof SyntaxError) return new HttpError(400, 'invalid_json', 'body is not valid JSON');
-  const status = err.statusCode ?? 500;
-  if (status >= 400 && status < 500) return new HttpError(status, 'bad_request', err.message);
-  return new HttpError(500, 'internal_error', 'internal error');
+  const mapped = f.code === undefined ? undefined : FASTIFY_CODES[f.code];
+  if (mapped) return new HttpError(mapped, PUBLIC_MESSAGE[mapped] ?? mapped);
+  if (err instanceof SyntaxError) return new HttpError('invalid_json', 'body is not valid JSON');
+  const status = f.statusCode ?? 500;
+  if (status >= 400 && status < 500) return new HttpError('bad_request', err.message);
+  return new HttpError('internal_error', 'internal error');
 }

@@ -8,6 +8,8 @@ export interface FieldProblem {
 const GATEWAY_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const HEX = /^[0-9a-fA-F]*$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+/** wM-Bus modes of EN 13757-4 as gateways name them. */
+export const WMBUS_MODES: readonly string[] = ['S1', 'S1-m', 'S2', 'T1', 'T2', 'C1', 'C2', 'N', 'F'];
 export const MIN_TELEGRAM_BYTES = 11;
 export const MAX_TELEGRAM_BYTES = 512;
 
@@ -30,5 +32,10 @@ export function telegramProblems(b: TelegramBody): FieldProblem[] {
   if (b.key_hex !== undefined && !/^[0-9a-fA-F]{32}$/.test(b.key_hex)) p.push({ field: 'key_hex', problem: 'must be exactly 32 hex digits' });
   const hintId = b.meter_hint?.meter_id;
   if (hintId !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(hintId)) p.push({ field: 'meter_hint.meter_id', problem: 'must match [A-Za-z0-9._-]{1,64}' });
+  if (b.mode !== undefined && !WMBUS_MODES.includes(b.mode)) p.push({ field: 'mode', problem: `must be one of ${WMBUS_MODES.join(', ')}` });
+  const manufacturer = b.meter_hint?.manufacturer;
+  if (manufacturer !== undefined && !/^[A-Za-z]{3}$/.test(manufacturer)) p.push({ field: 'meter_hint.manufacturer', problem: 'must be 3 letters, e.g. ELS' });
+  // Every string field above is matched against a pattern without control characters, so
+  // none reaches the database (PostgreSQL refuses NUL with an error a gateway would retry forever).
   return p;
 }

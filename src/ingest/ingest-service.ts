@@ -3,7 +3,7 @@ import { uuid7 } from '../lib/uuid7.js';
 import type { EventBus } from '../observability/events.js';
 import type { Logger } from '../observability/logger.js';
 import { rawPayload } from '../publish/payloads.js';
-import type { KeyVault } from '../security/key-vault.js';
+import type { MeterKeyService } from '../security/meter-key-service.js';
 import type { Topics } from '../publish/topics.js';
 import type { Depths, TelegramStore } from '../store/store.js';
 import { parseHeader } from '../wmbus/index.js';
@@ -40,6 +40,7 @@ export class IngestService {
   private depths: Depths = { queue: 0, outbox: 0, oldestOutboxAt: null };
   /** Inserts on their way to the writer: they count against the limits before they land. */
   private pending = 0;
+  private storageFullAt = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -48,7 +49,7 @@ export class IngestService {
     private readonly events: EventBus,
     private readonly log: Logger,
     private readonly opts: IngestOptions,
-    private readonly vault: KeyVault,
+    private readonly keys: MeterKeyService,
     private readonly onAccepted: () => void,
   ) {}
 
@@ -65,6 +66,11 @@ export class IngestService {
 
   get currentDepths(): Depths {
     return this.depths;
+  }
+
+  /** An insert failed on a full database within the last `windowMs`: not ready, whatever a small probe write says. */
+  storageFullRecently(windowMs = 5_000, now = Date.now()): boolean {
+    return now - this.storageFullAt < windowMs;
   }
 
   /** Which limit is reached, if any. */
@@ -86,7 +92,7 @@ export class IngestService {
       mode: input.mode ?? null,
       rawHex,
       meterId: input.meterHint?.meter_id ?? header?.meterId ?? null,
-      manufacturer: input.meterHint?.manufacturer ?? header?.manufacturer ?? null,
+      manufacturer: input.meterHint?.manufacturer?.toUpperCase() ?? header?.manufacturer ?? null,
       replay: false,
     };
     const raw = {
@@ -98,12 +104,15 @@ export class IngestService {
       {
         ...job,
         dedupHash: dedupHash(job.gatewayId, rawHex),
-        keyHex: input.keyHex ? this.vault.seal(input.keyHex.toUpperCase()) : null,
+        keyHex: input.keyHex ? this.keys.sealInline(job.ingestId, input.keyHex) : null,
         createdAt: Date.now(),
       },
       raw,
       this.opts.dedupWindowMs,
-    ).finally(() => this.pending--);
+    ).catch((err: unknown) => {
+      if ((err as { code?: unknown }).code === 'storage_full') this.storageFullAt = Date.now();
+      throw err;
+    }).finally(() => this.pending--);
     if (result.duplicate) {
       this.events.emit('duplicate', { ingestId: result.ingestId, gatewayId: job.gatewayId });
       return result;

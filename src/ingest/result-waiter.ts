@@ -12,9 +12,19 @@ export class ResultWaiter {
     events.on('jobFinished', ({ ingestId, payload }) => {
       const set = this.waiting.get(ingestId);
       if (!set) return;
-      this.waiting.delete(ingestId);
-      for (const resolve of set) resolve(payload);
+      if (payload) return this.settle(ingestId, payload);
+      void this.store.getTelegram(ingestId).then(
+        (t) => this.settle(ingestId, t?.parsed as Record<string, unknown> | undefined),
+        () => undefined, // the waiter's timeout answers
+      );
     });
+  }
+
+  private settle(ingestId: string, payload: Record<string, unknown> | undefined): void {
+    const set = this.waiting.get(ingestId);
+    if (!set || !payload) return;
+    this.waiting.delete(ingestId);
+    for (const resolve of set) resolve(payload);
   }
 
   /** The final payload, or undefined after `timeoutMs`. */

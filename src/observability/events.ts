@@ -7,8 +7,13 @@ export interface BridgeEvents {
   duplicate: { ingestId: string; gatewayId: string };
   /** Every answer of POST /v1/telegrams, accepted or not. */
   ingestResponse: { gatewayId: string | undefined; status: number; code?: string; durationMs: number; rssiDbm?: number };
-  jobFinished: { ingestId: string; status: 'done' | 'error'; code?: string; attempts: number; payload: Record<string, unknown> };
+  /** `payload` is the published object in the thread that built it; it does not cross threads (listeners read it from the store). */
+  jobFinished: { ingestId: string; status: 'done' | 'error'; code?: string; attempts: number; payload?: Record<string, unknown> };
   jobRetry: { ingestId: string; attempt: number; delayMs: number; code: string };
+  /** A late outcome from a worker whose lease was taken over; nothing was written. */
+  jobFenced: { ingestId: string; outcome: 'finish' | 'retry' };
+  /** The store failed under a job; it was queued again without using an attempt. */
+  jobDeferred: { ingestId: string; code: string };
   lobaroRequest: { status: number | 'timeout' | 'network'; durationMs: number };
   circuit: { state: 'closed' | 'open' | 'half_open' };
   published: { topicKind: 'raw' | 'reading' | 'error'; count: number };

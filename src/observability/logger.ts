@@ -9,7 +9,7 @@ export type { Logger };
 export const REDACT_PATHS = [
   'key', 'key_hex', 'keyHex', '*.key', '*.key_hex', '*.keyHex',
   'token', '*.token', 'authorization', '*.authorization', 'headers.authorization', '*.headers.authorization',
-  'password', '*.password', 'lobaroToken', 'adminToken', 'mqttPassword', 'url', '*.url',
+  'password', '*.password', 'passphrase', '*.passphrase', 'mqttTls', '*.mqttTls', 'lobaroToken', 'adminToken', 'mqttPassword', 'url', '*.url',
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {

@@ -4,7 +4,11 @@ import type { EventBus } from './events.js';
 export interface MetricSources {
   depths(): Promise<{ queue: number; outbox: number; oldestOutboxAt: number | null }>;
   mqttConnected(): boolean;
+  /** Epoch ms; absent without MQTT_CERT_FILE (so is the gauge: a 0 would read as "expired"). */
+  clientCertExpiresAt?: (() => number) | undefined;
   circuitState(): 'closed' | 'open' | 'half_open' | null;
+  /** Lobaro calls/s allowed now (Infinity = no limit learned); null without Lobaro. */
+  lobaroRateLimit(): number | null;
   keyMissingMeters(): Promise<number>;
 }
 
@@ -28,6 +32,8 @@ export function createMetrics(events: EventBus, sources: MetricSources): Registr
   const dedup = new Counter({ name: 'oms_bridge_ingest_dedup_hits_total', help: 'Telegrams answered as duplicates', registers: r });
   const jobs = new Counter({ name: 'oms_bridge_worker_jobs_total', help: 'Jobs by final status and error code', labelNames: ['status', 'code'], registers: r });
   const retries = new Counter({ name: 'oms_bridge_worker_retries_total', help: 'Parse attempts scheduled again', labelNames: ['code'], registers: r });
+  const fenced = new Counter({ name: 'oms_bridge_jobs_fenced_total', help: 'Late job outcomes dropped because another worker held the lease', labelNames: ['outcome'], registers: r });
+  const deferred = new Counter({ name: 'oms_bridge_jobs_deferred_total', help: 'Jobs queued again because the store failed under them (no attempt used)', labelNames: ['code'], registers: r });
   const lobaroLatency = new Histogram({
     name: 'oms_bridge_lobaro_request_seconds', help: 'Lobaro API request latency', registers: r,
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
@@ -54,11 +60,25 @@ export function createMetrics(events: EventBus, sources: MetricSources): Registr
     name: 'oms_bridge_mqtt_connected', help: '1 while connected to the broker', registers: r,
     collect() { this.set(sources.mqttConnected() ? 1 : 0); },
   });
+  const certExpiresAt = sources.clientCertExpiresAt;
+  if (certExpiresAt) {
+    new Gauge({
+      name: 'oms_bridge_mqtt_client_cert_expiry_seconds', help: 'Seconds until the MQTT client certificate expires', registers: r,
+      collect() { this.set((certExpiresAt() - Date.now()) / 1_000); },
+    });
+  }
   new Gauge({
     name: 'oms_bridge_lobaro_circuit_state', help: 'Lobaro circuit: 0 closed, 1 half-open, 2 open (absent without Lobaro)', registers: r,
     collect() {
       const s = sources.circuitState();
       if (s !== null) this.set(CIRCUIT[s]);
+    },
+  });
+  new Gauge({
+    name: 'oms_bridge_lobaro_rate_limit', help: 'Lobaro calls/s this instance allows itself now, learned from 429s (+Inf until the first; absent without Lobaro)', registers: r,
+    collect() {
+      const rate = sources.lobaroRateLimit();
+      if (rate !== null) this.set(rate);
     },
   });
   new Gauge({
@@ -74,6 +94,8 @@ export function createMetrics(events: EventBus, sources: MetricSources): Registr
   events.on('duplicate', () => dedup.inc());
   events.on('jobFinished', (e) => jobs.inc({ status: e.status, code: e.code ?? '' }));
   events.on('jobRetry', (e) => retries.inc({ code: e.code }));
+  events.on('jobFenced', (e) => fenced.inc({ outcome: e.outcome }));
+  events.on('jobDeferred', (e) => deferred.inc({ code: e.code }));
   events.on('lobaroRequest', (e) => {
     lobaroStatus.inc({ status: String(e.status) });
     if (typeof e.status === 'number') lobaroLatency.observe(e.durationMs / 1_000);

@@ -1,35 +1,96 @@
 import type { KeyVault } from '../security/key-vault.js';
 import type { Job, TelegramStore } from '../store/store.js';
-import type { TelegramHeader } from '../wmbus/index.js';
+import { decode, type TelegramHeader, WmbusError } from '../wmbus/index.js';
 import { ParseError } from './parser.js';
 
 export type KeyPolicy = 'strict' | 'lenient';
+
+/** What the parser gets for a job. */
+export interface KeyDecision {
+  /** The AES key, 32 hex digits; null = decode without a key. */
+  keyHex: string | null;
+  /** ACCEPT_PREDECRYPTED took a plaintext body under an encryption header: decode it as it is, unauthenticated. */
+  predecrypted: boolean;
+}
+
+export interface KeyResolverOptions {
+  policy: KeyPolicy;
+  /** ACCEPT_PREDECRYPTED: take a plaintext body under an encryption header as lab data. Default false. */
+  acceptPredecrypted?: boolean;
+}
+
+const NO_KEY: KeyDecision = Object.freeze({ keyHex: null, predecrypted: false });
 
 /**
  * Finds the AES key for a job: the key sent with the telegram, else the key
  * store by meter id. Without one, `strict` fails the job with
  * decrypt_key_missing before any network call; `lenient` goes on without a key.
  * Telegrams whose header says they are not encrypted never need a key.
+ *
+ * A body that the header calls encrypted but that is visibly plain (2F2F, an
+ * ELL CRC that checks) proves nothing — anyone can write it — so it needs a
+ * key that decrypts it, under either policy, unless ACCEPT_PREDECRYPTED is set
+ * (issue 10: a forged frame was published as a real reading).
  */
 export class KeyResolver {
+  private readonly policy: KeyPolicy;
+  private readonly acceptPredecrypted: boolean;
+
   constructor(
     private readonly store: Pick<TelegramStore, 'getMeterKey' | 'recordKeyMissing'>,
     private readonly vault: KeyVault,
-    private readonly policy: KeyPolicy,
-  ) {}
+    opts: KeyResolverOptions | KeyPolicy,
+  ) {
+    const o = typeof opts === 'string' ? { policy: opts } : opts;
+    this.policy = o.policy;
+    this.acceptPredecrypted = o.acceptPredecrypted === true;
+  }
 
-  async resolve(job: Job, header: TelegramHeader | null): Promise<string | null> {
-    if (header && !header.needsKey) return null;
-    if (job.keyHex) return this.vault.open(job.keyHex);
+  async resolve(job: Job, header: TelegramHeader | null): Promise<KeyDecision> {
+    if (header && !header.encrypted) return NO_KEY;
     const meterId = job.meterId ?? header?.meterId ?? null;
-    const stored = meterId ? await this.store.getMeterKey(meterId) : undefined;
-    if (stored) return this.vault.open(stored);
-    // Feeds GET /v1/admin/meters?status=key_missing.
-    if (meterId && header) await this.store.recordKeyMissing(meterId, job.manufacturer ?? header.manufacturer, job.gatewayId, Date.now());
+    const keyHex = await this.findKey(job, meterId);
+    if (header?.alreadyDecrypted) return this.plainBody(job, header, meterId, keyHex);
+    if (keyHex !== null) return { keyHex, predecrypted: false };
+    await this.noteMissing(job, header, meterId);
     // An unreadable header gives no proof that a key is needed; let the parser decide.
-    if (this.policy === 'strict' && header) {
-      throw new ParseError('decrypt_key_missing', `no AES key for meter ${meterId ?? 'unknown'}; the telegram is encrypted (security mode ${header.ellEncrypted ? 'ELL' : header.securityMode})`);
+    if (this.policy === 'strict' && header) throw keyMissing(meterId, header);
+    return NO_KEY;
+  }
+
+  private async findKey(job: Job, meterId: string | null): Promise<string | null> {
+    if (job.keyHex) return this.vault.open(job.keyHex, job.ingestId);
+    const stored = meterId ? await this.store.getMeterKey(meterId) : undefined;
+    return stored && meterId ? this.vault.open(stored, meterId) : null;
+  }
+
+  private async plainBody(job: Job, header: TelegramHeader, meterId: string | null, keyHex: string | null): Promise<KeyDecision> {
+    // Real ciphertext starts with 2F2F by chance once in 65,536 telegrams: the key settles it.
+    if (keyHex !== null && decryptsWith(job.rawHex, keyHex)) return { keyHex, predecrypted: false };
+    if (this.acceptPredecrypted) return { keyHex: null, predecrypted: true };
+    if (keyHex !== null) {
+      throw new ParseError('decrypt_failed', 'unexpected_plaintext: the header says encrypted, the body is plaintext the meter\'s key did not produce; refused as possibly forged (ACCEPT_PREDECRYPTED is off)', { reason: 'unexpected_plaintext' });
     }
-    return null;
+    await this.noteMissing(job, header, meterId);
+    throw keyMissing(meterId, header);
+  }
+
+  /** Feeds GET /v1/admin/meters?status=key_missing. */
+  private async noteMissing(job: Job, header: TelegramHeader | null, meterId: string | null): Promise<void> {
+    if (meterId && header) await this.store.recordKeyMissing(meterId, job.manufacturer ?? header.manufacturer, job.gatewayId, Date.now());
+  }
+}
+
+function keyMissing(meterId: string | null, header: TelegramHeader): ParseError {
+  return new ParseError('decrypt_key_missing', `no AES key for meter ${meterId ?? 'unknown'}; the telegram is encrypted (security mode ${header.ellEncrypted ? 'ELL' : header.securityMode})`);
+}
+
+/** True when the key turns the body into a payload that checks (the built-in decoder, whatever parser runs). */
+function decryptsWith(rawHex: string, keyHex: string): boolean {
+  try {
+    return decode(rawHex, { key: keyHex }).Authenticated;
+  } catch (err) {
+    if (err instanceof WmbusError) return false;
+    throw err;
   }
 }

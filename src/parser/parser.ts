@@ -12,6 +12,8 @@ export interface ParseRequest {
   mappings: MappingConfig;
   /** True when a retryable failure of this attempt ends the job (PARSER=auto falls back then). */
   finalAttempt: boolean;
+  /** The key resolver took a plaintext body under an encryption header (ACCEPT_PREDECRYPTED): decode it as it is. */
+  predecrypted?: boolean;
 }
 
 export interface ParseResult {
@@ -20,6 +22,8 @@ export interface ParseResult {
   values: NormalizedValue[];
   /** Parser-specific payload part, e.g. `{ lobaro: { metering_domain_model } }` or `{ local: { wmbus, metering_domain_model } }`. */
   extra: Record<string, unknown>;
+  /** The payload was encrypted and the key decrypted it into one that checked; unset = the caller judges from the key decision. */
+  authenticated?: boolean;
 }
 
 /** One interface for every way of turning a telegram into values (Lobaro cloud, built-in decoder, fallback). */
@@ -37,7 +41,12 @@ export type ParseErrorCode =
   | 'lobaro_timeout'
   | 'lobaro_unavailable'
   | 'lobaro_bad_request'
-  | 'parse_failed';
+  | 'parse_failed'
+  /** Not the parser's: the telegram was claimed JOB_MAX_CLAIMS times without an outcome (the process died each time). */
+  | 'claim_limit';
+
+/** Finer cause within a code, published as `error.reason` (README § Error codes). */
+export type ParseErrorReason = 'unexpected_plaintext';
 
 /**
  * A parse failure. `retryable` = another attempt may succeed; `consumesAttempt`
@@ -49,16 +58,18 @@ export class ParseError extends BridgeError {
   readonly consumesAttempt: boolean;
   readonly retryAfterMs: number | undefined;
   readonly httpStatus: number | undefined;
+  readonly reason: ParseErrorReason | undefined;
 
   constructor(
     code: ParseErrorCode,
     message: string,
-    opts: { retryable?: boolean; consumesAttempt?: boolean; retryAfterMs?: number; httpStatus?: number; cause?: unknown } = {},
+    opts: { retryable?: boolean; consumesAttempt?: boolean; retryAfterMs?: number; httpStatus?: number; reason?: ParseErrorReason; cause?: unknown } = {},
   ) {
     super(code, message, { retryable: opts.retryable ?? false, cause: opts.cause });
     this.consumesAttempt = opts.consumesAttempt ?? true;
     this.retryAfterMs = opts.retryAfterMs;
     this.httpStatus = opts.httpStatus;
+    this.reason = opts.reason;
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import type { Config } from '../config/config.js';
+import { toErrorCode } from '../lib/error-codes.js';
 import { BridgeError } from '../lib/errors.js';
 import { spawnThread } from '../lib/spawn-thread.js';
 import type { EventBus } from '../observability/events.js';
@@ -8,7 +9,7 @@ import type { TelegramStore } from '../store/store.js';
 import type { Pipeline, PipelineStatus } from './pipeline.js';
 import type { FromPipeline, PipelineWorkerData, ToPipeline } from './protocol.js';
 
-const IDLE: PipelineStatus = { mqttConnected: false, circuit: null, lastLobaroSuccessAt: null, inFlight: 0, running: false };
+const IDLE: PipelineStatus = { mqttConnected: false, mqttTlsFailure: null, circuit: null, lastLobaroSuccessAt: null, lobaroRateLimit: null, inFlight: 0, running: false };
 
 export interface PipelineHostDeps {
   config: Readonly<Config>;
@@ -140,7 +141,7 @@ function started(worker: Worker): Promise<void> {
         resolve();
       } else if (m.t === 'failed') {
         worker.off('message', onMessage);
-        reject(new BridgeError(m.code, m.message));
+        reject(new BridgeError(toErrorCode(m.code, 'pipeline_start_failed'), m.message));
       }
     };
     worker.on('message', onMessage);

@@ -22,7 +22,11 @@ async function run(): Promise<void> {
   const log = createLogger(config.logLevel, { write: (line: string) => send({ t: 'log', line }) }).child({ thread: 'pipeline' });
   const events = new EventBus(log);
   for (const name of FORWARDED_EVENTS) {
-    events.on(name, (payload: BridgeEvents[typeof name]) => send({ t: 'event', name, payload } as FromPipeline));
+    events.on(name, (payload: BridgeEvents[typeof name]) => {
+      // The published payload stays here: copying every reading to the HTTP thread costs more than the rare ?sync=true read.
+      const slim = name === 'jobFinished' ? { ...payload, payload: undefined } : payload;
+      send({ t: 'event', name, payload: slim } as FromPipeline);
+    });
   }
   const store = createStore(config.databaseUrl, { log: log.child({ stage: 'store' }), link: data.link });
   const mappings = new MappingStore(config.mappingsFile, store, log.child({ stage: 'mappings' }), { importFile: false });

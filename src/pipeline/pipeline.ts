@@ -3,6 +3,7 @@ import type { EventBus } from '../observability/events.js';
 import type { Logger } from '../observability/logger.js';
 import { FallbackParser } from '../parser/fallback-parser.js';
 import { KeyResolver } from '../parser/key-resolver.js';
+import { AdaptiveRateLimiter } from '../parser/lobaro/adaptive-rate-limiter.js';
 import { CircuitBreaker, type CircuitState } from '../parser/lobaro/circuit-breaker.js';
 import { LobaroClient } from '../parser/lobaro/lobaro-client.js';
 import { LobaroParser } from '../parser/lobaro/lobaro-parser.js';
@@ -21,9 +22,13 @@ import { WorkerPool } from '../worker/worker-pool.js';
 
 export interface PipelineStatus {
   mqttConnected: boolean;
+  /** Why TLS to the broker fails in the current outage (e.g. `unknown_ca`); null when connected or not a TLS problem. */
+  mqttTlsFailure: string | null;
   /** null without a Lobaro parser. */
   circuit: CircuitState | null;
   lastLobaroSuccessAt: number | null;
+  /** Lobaro calls/s the rate limiter allows now (Infinity = no limit learned yet); null without a Lobaro parser. */
+  lobaroRateLimit: number | null;
   inFlight: number;
   /** False while a pipeline thread is down (it is restarted). */
   running: boolean;
@@ -59,6 +64,7 @@ export function buildPipeline({ config, store, vault, mappings, events, log }: P
   let lobaro: LobaroParser | undefined;
   let lobaroClient: LobaroClient | undefined;
   let breaker: CircuitBreaker | undefined;
+  let limiter: AdaptiveRateLimiter | undefined;
   let shared: SharedCircuit | undefined;
   // Loaded again in this thread (config.ts already validated the files at boot): drivers are data, cheap to read.
   const drivers = loadDriverRegistry({ dir: config.driversDir });
@@ -70,11 +76,13 @@ export function buildPipeline({ config, store, vault, mappings, events, log }: P
     });
     breaker = new CircuitBreaker(config.lobaroAuthPauseS * 1_000, (state) => events.emit('circuit', { state }));
     shared = new SharedCircuit(store, breaker, log.child({ stage: 'lobaro' }));
-    lobaro = new LobaroParser(lobaroClient, breaker, config.lobaroApi, events, log.child({ stage: 'lobaro' }), config.retryBaseMs);
+    limiter = new AdaptiveRateLimiter({ maxRate: config.lobaroRateLimit ?? Number.POSITIVE_INFINITY });
+    lobaro = new LobaroParser(lobaroClient, breaker, limiter, config.lobaroApi, events, log.child({ stage: 'lobaro' }), config.retryBaseMs);
     parser = config.parser === 'auto' ? new FallbackParser(lobaro, new LocalParser(drivers), log) : lobaro;
   }
-  const processor = new JobProcessor(store, new KeyResolver(store, vault, config.keyPolicy), parser, mappings, topics, events, log.child({ stage: 'worker' }), {
+  const processor = new JobProcessor(store, new KeyResolver(store, vault, { policy: config.keyPolicy, acceptPredecrypted: config.acceptPredecrypted }), parser, mappings, topics, events, log.child({ stage: 'worker' }), {
     maxAttempts: config.lobaroMaxAttempts,
+    maxClaims: config.jobMaxClaims,
     backoff: { baseMs: config.retryBaseMs, capMs: config.retryMaxMs },
     qos: config.mqttQos,
     retainReadings: config.mqttRetain,
@@ -93,6 +101,7 @@ export function buildPipeline({ config, store, vault, mappings, events, log }: P
       await shared?.start();
       mqtt = new MqttConnection({
         url: mqttUrl, clientId: config.mqttClientId, username: config.mqttUsername, password: config.mqttPassword,
+        tls: config.mqttTls,
         statusTopic: statusTopic(config.databaseUrl, config.instanceId),
       }, events, log.child({ stage: 'mqtt' }));
       relay = new OutboxRelay(store, mqtt, events, log.child({ stage: 'outbox' }), {
@@ -112,6 +121,8 @@ export function buildPipeline({ config, store, vault, mappings, events, log }: P
       offFinished();
       offMappings();
       await shared?.stop();
+      // Calls waiting for a rate slot go back to the queue instead of holding up the drain.
+      limiter?.close();
       await pool.stop(10_000);
       await relay?.stop(5_000);
       await mqtt?.stop();
@@ -126,8 +137,10 @@ export function buildPipeline({ config, store, vault, mappings, events, log }: P
     status() {
       return {
         mqttConnected: mqtt?.connected ?? false,
+        mqttTlsFailure: mqtt?.lastTlsFailure?.reason ?? null,
         circuit: breaker?.current ?? null,
         lastLobaroSuccessAt: lobaro?.lastSuccessAt ?? null,
+        lobaroRateLimit: limiter?.allowedRate ?? null,
         inFlight: pool.busy,
         running: true,
       };

@@ -14,7 +14,7 @@ export type FromPipeline =
   | { [K in keyof BridgeEvents]: { t: 'event'; name: K; payload: BridgeEvents[K] } }[keyof BridgeEvents];
 
 /** Events the pipeline emits that the HTTP side's metrics, sync waiter and health need. */
-export const FORWARDED_EVENTS = ['jobFinished', 'jobRetry', 'lobaroRequest', 'circuit', 'published', 'mqttConnection'] as const satisfies ReadonlyArray<keyof BridgeEvents>;
+export const FORWARDED_EVENTS = ['jobFinished', 'jobRetry', 'jobFenced', 'jobDeferred', 'lobaroRequest', 'circuit', 'published', 'mqttConnection'] as const satisfies ReadonlyArray<keyof BridgeEvents>;
 
 /** What the thread entry gets as workerData (the link's port is transferred). */
 export interface PipelineWorkerData {

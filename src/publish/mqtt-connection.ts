@@ -1,6 +1,9 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import type { EventBus } from '../observability/events.js';
 import type { Logger } from '../observability/logger.js';
+import { classifyTlsFailure, type TlsFailure } from './tls-failure.js';
+import { mqttTlsOptions } from './tls-options.js';
+import type { TlsSettings } from '../config/tls-settings.js';
 
 export interface MqttConnectionOptions {
   url: string;
@@ -8,6 +11,10 @@ export interface MqttConnectionOptions {
   username?: string | undefined;
   password?: string | undefined;
   statusTopic: string;
+  /** CA, client certificate, SNI; used for every reconnect. Only for mqtts:// and wss://. */
+  tls?: TlsSettings | undefined;
+  /** Variable prefix named in TLS failure hints (`MQTT`, `INGRESS_MQTT`). */
+  settingsPrefix?: string;
   /** Reconnect backoff bounds, ms. */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
@@ -18,11 +25,14 @@ export interface MqttConnectionOptions {
  * `online` on every connect, with last will `offline` (zigbee2mqtt
  * convention). Reconnects with doubling delay. Never queues messages in RAM
  * while offline: callers check `connected` and keep the backlog in the outbox.
+ * A TLS failure is logged once per outage (and again only if its reason
+ * changes), not once per retry.
  */
 export class MqttConnection {
   private client: MqttClient | undefined;
   private delay: number;
   private readonly connectWaiters = new Set<() => void>();
+  private tlsFailure: TlsFailure | undefined;
 
   constructor(
     private readonly opts: MqttConnectionOptions,
@@ -34,6 +44,11 @@ export class MqttConnection {
 
   get connected(): boolean {
     return this.client?.connected === true;
+  }
+
+  /** The TLS failure of the current outage; cleared on connect. */
+  get lastTlsFailure(): TlsFailure | undefined {
+    return this.tlsFailure;
   }
 
   start(): void {
@@ -50,9 +65,11 @@ export class MqttConnection {
       keepalive: 30,
       queueQoSZero: false,
       will: { topic: this.opts.statusTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
+      ...mqttTlsOptions(this.opts.tls, this.opts.url),
     });
     client.on('connect', () => {
       this.delay = min;
+      this.tlsFailure = undefined;
       client.options.reconnectPeriod = min;
       this.log.info({ clientId: this.opts.clientId }, 'MQTT connected');
       client.publish(this.opts.statusTopic, 'online', { qos: 1, retain: true }, (err) => {
@@ -70,8 +87,23 @@ export class MqttConnection {
       this.events.emit('mqttConnection', { connected: false });
     });
     client.on('offline', () => this.log.warn({ retryInMs: this.delay }, 'MQTT broker unreachable; messages wait in the outbox'));
-    client.on('error', (err) => this.log.warn({ err: err.message }, 'MQTT error'));
+    client.on('error', (err) => this.onError(err));
     this.client = client;
+  }
+
+  private onError(err: Error): void {
+    const failure = classifyTlsFailure(err, this.opts.settingsPrefix);
+    if (!failure) {
+      this.log.warn({ err: err.message }, 'MQTT error');
+      return;
+    }
+    // MQTT.js reports one handshake error up to twice per attempt, and retries for hours.
+    if (this.tlsFailure?.reason === failure.reason) {
+      this.log.debug({ reason: failure.reason, code: failure.code }, 'MQTT TLS handshake failed again');
+      return;
+    }
+    this.tlsFailure = failure;
+    this.log.error({ reason: failure.reason, code: failure.code, err: err.message }, `MQTT TLS handshake failed: ${failure.reason}; ${failure.hint}`);
   }
 
   /** Resolves on the next connect, or after `ms`. */

@@ -21,6 +21,8 @@ export interface JobError {
   message: string;
   attempts: number;
   http_status?: number;
+  /** Finer cause within `code`, e.g. `unexpected_plaintext` under `decrypt_failed`. */
+  reason?: string;
 }
 
 interface Envelope {
@@ -54,8 +56,12 @@ export function rawPayload(job: Pick<Job, 'ingestId' | 'gatewayId' | 'rxTime' | 
 }
 
 /** Payload on …/meter/{meter_id}/reading (schemas/reading.schema.json). */
-export function readingPayload(job: Job, parsed: { parser: string; meter: MeterInfo; values: NormalizedValue[]; extra: Record<string, unknown> }): Record<string, unknown> {
-  return { ...envelope(job), meter: parsed.meter, parser: parsed.parser, ...parsed.extra, values: parsed.values };
+export function readingPayload(
+  job: Job,
+  parsed: { parser: string; meter: MeterInfo; values: NormalizedValue[]; extra: Record<string, unknown> },
+  authenticated: boolean,
+): Record<string, unknown> {
+  return { ...envelope(job), meter: parsed.meter, parser: parsed.parser, authenticated, ...parsed.extra, values: parsed.values };
 }
 
 /** Payload on …/errors/{ingest_id} (schemas/error.schema.json). */

@@ -10,6 +10,8 @@ export interface CreateStoreOptions {
   log?: Logger;
   /** In another thread of this process: the link the first thread's store shared (shareWithThread()). */
   link?: StoreLink;
+  /** SQLITE_MAX_SIZE_MB. */
+  sqliteMaxSizeMb?: number | undefined;
 }
 
 /**
@@ -23,11 +25,11 @@ export function createStore(databaseUrl: string, opts: CreateStoreOptions = {}):
     const path = sqlitePath(databaseUrl);
     const onError = (message: string): void => opts.log?.error({ err: message }, 'SQLite background work failed');
     if (path === ':memory:') {
-      const store = new SqliteStore(path);
+      const store = new SqliteStore(path, { maxSizeMb: opts.sqliteMaxSizeMb });
       store.onBackgroundError = onError;
       return store;
     }
-    return new ThreadedSqliteStore(path, { onError, link: opts.link });
+    return new ThreadedSqliteStore(path, { onError, link: opts.link, maxSizeMb: opts.sqliteMaxSizeMb });
   }
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) return new PostgresStore(databaseUrl, { log: opts.log });
   throw new BridgeError('unsupported_database', 'DATABASE_URL must start with sqlite:/// or postgres://');

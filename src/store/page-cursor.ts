@@ -1,5 +1,8 @@
 import { BridgeError } from '../lib/errors.js';
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
 /** One cursor field: the sort key values of the last item of a page. */
 export type CursorValue = string | number;
 
@@ -25,7 +28,8 @@ export function decodeCursor<const S extends readonly ('string' | 'number')[]>(
   }
   const ok = Array.isArray(parsed)
     && parsed.length === shape.length
-    && parsed.every((v, i) => (shape[i] === 'number' ? Number.isSafeInteger(v) : typeof v === 'string'));
+    // No control characters: PostgreSQL refuses NUL in a text parameter with an error, not an empty page.
+    && parsed.every((v, i) => (shape[i] === 'number' ? Number.isSafeInteger(v) : typeof v === 'string' && !CONTROL.test(v)));
   if (!ok) throw new BridgeError('invalid_cursor', 'the paging cursor is not valid; start again without a cursor');
   return parsed as { [K in keyof S]: S[K] extends 'number' ? number : string };
 }

@@ -35,7 +35,15 @@ export interface Job {
   attempts: number;
   keyHex: string | null;
   replay: boolean;
+  /** Who holds the lease and its fence token: a later claim of the same job gets a higher `leaseSeq`. */
+  lockedBy: string;
+  leaseSeq: number;
+  /** Claims since the last orderly outcome (retry or finish); counts the process deaths a telegram caused. */
+  claims: number;
 }
+
+/** What a worker must still hold for its outcome to count. */
+export type JobLease = Pick<Job, 'ingestId' | 'lockedBy' | 'leaseSeq'>;
 
 export interface OutboxMessage {
   ingestId: string | null;
@@ -116,6 +124,17 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
+/** Gateways remembered per meter on the "keys needed" list. */
+export const KEY_MISSING_GATEWAYS_MAX = 16;
+
+export interface ReplayResult {
+  replayed: number;
+  /** Matching finished telegrams not re-queued because of the limit (replay again to continue). */
+  remaining: number;
+  /** Re-queued telegrams with neither an inline nor a stored key, with their raw hex (to tell encrypted ones apart). */
+  keyless: Array<{ ingestId: string; rawHex: string }>;
+}
+
 export interface MeterKeyRecord {
   meterId: string;
   manufacturer: string | null;
@@ -189,10 +208,13 @@ export interface TelegramStore {
   /** Claims up to `limit` runnable jobs (queued and due, or with an expired lease). */
   claimJobs(limit: number, now: number, lockedBy: string, leaseMs: number): Promise<Job[]>;
   renewLeases(ingestIds: string[], lockedBy: string, until: number): Promise<void>;
-  /** Puts a claimed job back to queued (retry later, or unfinished at shutdown). */
-  retryJob(ingestId: string, retry: RetryJob): Promise<void>;
-  /** Final state + parse result + outgoing messages, one transaction. */
-  finishJob(ingestId: string, finish: FinishJob): Promise<void>;
+  /**
+   * Puts a claimed job back to queued (retry later, or unfinished at shutdown).
+   * Fenced: false, and nothing written, when the caller no longer holds this lease.
+   */
+  retryJob(lease: JobLease, retry: RetryJob): Promise<boolean>;
+  /** Final state + parse result + outgoing messages, one transaction. Fenced like retryJob. */
+  finishJob(lease: JobLease, finish: FinishJob): Promise<boolean>;
   /** Earliest next_attempt_at of a queued job, for the dispatcher's sleep. */
   nextDueAt(): Promise<number | null>;
   depths(): Promise<Depths>;
@@ -235,8 +257,16 @@ export interface TelegramStore {
   getMeterKeyRecord(meterId: string): Promise<MeterKeyRecord | undefined>;
   /** Returns false when there was no such key. */
   deleteMeterKey(meterId: string): Promise<boolean>;
-  /** Upserts the "keys needed" list: an encrypted telegram of this meter arrived and no key was known. */
+  /**
+   * Upserts the "keys needed" list: an encrypted telegram of this meter arrived and no key was known.
+   * At most KEY_MISSING_GATEWAYS_MAX gateways are kept per meter (the first ones seen).
+   */
   recordKeyMissing(meterId: string, manufacturer: string | null, gatewayId: string, now: number): Promise<void>;
+  /**
+   * Bounds the "keys needed" list: drops entries last seen before `before`, then the longest unseen
+   * beyond `maxEntries`, with their gateways. Returns how many entries left.
+   */
+  pruneKeyMissing(before: number, maxEntries: number): Promise<number>;
   /** Newest last_seen first. A meter leaves the list when putMeterKey stores its key. */
   listKeyMissing(limit: number, cursor: string | null): Promise<Page<KeyMissingMeter>>;
   countKeyMissing(): Promise<number>;
@@ -252,8 +282,13 @@ export interface TelegramStore {
   // --- admin: telegrams ---
   /** Newest first. */
   listTelegrams(filter: TelegramFilter, limit: number, cursor: string | null): Promise<Page<TelegramRecord>>;
-  /** Re-queues matching finished telegrams (status done/error): attempts 0, due now, replay flag set. Returns how many. */
-  replayTelegrams(filter: TelegramFilter, now: number): Promise<number>;
+  /**
+   * Re-queues up to `limit` matching finished telegrams (status done/error), oldest first: attempts 0,
+   * due now, replay flag set. Says how many matched beyond the limit, and which re-queued ones have
+   * no key any more (the key sent with the telegram was deleted when it finished, and the key store
+   * has none for its meter).
+   */
+  replayTelegrams(filter: TelegramFilter, now: number, limit: number): Promise<ReplayResult>;
 
   // --- admin: audit, gateways, settings ---
   insertAudit(record: Omit<AuditRecord, 'id'>): Promise<void>;

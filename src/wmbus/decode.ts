@@ -6,7 +6,7 @@ import { type FormatCache, formatSignature } from './format-signature.js';
 import { addFormatACrcs, detectFrame, type Frame } from './frame.js';
 import { byteHex, hex0x, toBytes } from './hex.js';
 import { cFieldName, type Address } from './link-layer.js';
-import { parseCompact, parseRecords, type RecordsResult } from './records.js';
+import { parseCompact, parseFormat, parseRecords, type RecordsResult } from './records.js';
 import { encryptionModeName } from './transport.js';
 import type { WmbusAfl, WmbusBody, WmbusEll, WmbusHeader, WmbusResult } from './types.js';
 import { walk, type Walk } from './walk.js';
@@ -29,10 +29,11 @@ export interface TelegramHeader {
   /** TPL security mode (0, 5, 7, …); ELL encryption is reported by `ellEncrypted`. */
   securityMode: number;
   ellEncrypted: boolean;
-  /** The payload needs a key unless it is already plaintext. */
+  /** The header says the payload is encrypted (TPL security mode ≠ 0, or ELL AES-CTR). */
   encrypted: boolean;
-  /** Encrypted per header, but the payload is visibly plain (2F2F / ELL CRC ok). */
+  /** Encrypted per header, but the payload is visibly plain (2F2F / ELL CRC ok) — which proves nothing. */
   alreadyDecrypted: boolean;
+  /** Encrypted per header; false only for a visibly plain payload when pre-decrypted data is accepted. */
   needsKey: boolean;
   sourceType: 'WMBUS' | 'MBUS';
 }
@@ -42,6 +43,18 @@ export interface DecodeOptions {
   key?: string | Uint8Array | null;
   /** Learns formats from full frames and decodes compact frames (CI 79) with them. */
   formatCache?: FormatCache;
+  /**
+   * Take a plaintext payload under a header that says encrypted (2F2F, or an ELL CRC that checks)
+   * as already decrypted. Default false: such a payload needs the key (without one the result says
+   * DecryptionFailed; with a key that does not decrypt it, `unexpected_plaintext` is thrown),
+   * because anyone can write it. For lab data and published test vectors only.
+   */
+  acceptPredecrypted?: boolean;
+}
+
+export interface HeaderOptions {
+  /** As in DecodeOptions: a visibly plain payload then needs no key. Default false. */
+  acceptPredecrypted?: boolean;
 }
 
 function parseKey(key: string | Uint8Array | null | undefined): KeyContext | null {
@@ -67,11 +80,11 @@ function identity(w: Walk): Address | null {
   return w.tpl?.address ?? null;
 }
 
-export function parseHeader(input: string | Uint8Array): TelegramHeader {
-  const w = walkInput(input, null, false);
+export function parseHeader(input: string | Uint8Array, opts: HeaderOptions = {}): TelegramHeader {
+  const w = walkInput(input, null, false, true);
   const id = identity(w);
   const tpl = w.tpl;
-  const needsKey = w.encrypted && !w.alreadyDecrypted;
+  const needsKey = w.encrypted && !(w.alreadyDecrypted && opts.acceptPredecrypted === true);
   const h: TelegramHeader = {
     meterId: id?.idString ?? '',
     manufacturer: id?.manufacturer ?? '',
@@ -90,26 +103,30 @@ export function parseHeader(input: string | Uint8Array): TelegramHeader {
   return h;
 }
 
-function walkInput(input: string | Uint8Array, key: KeyContext | null, tryDecrypt: boolean): Walk {
+function walkInput(input: string | Uint8Array, key: KeyContext | null, tryDecrypt: boolean, acceptPlain: boolean): Walk {
   try {
     const frame = detectFrame(toBytes(input));
-    const w = walk(frame, key, tryDecrypt);
+    const w = walk(frame, key, tryDecrypt, acceptPlain);
     if (frame.layout === 'apl' && w.tpl === null) throw new WmbusError('unsupported_frame', 'no link layer and no known CI field');
     return w;
   } catch (e) {
-    if (e instanceof WmbusError) throw e;
-    throw new WmbusError('decode_failed', `internal decoder error: ${(e as Error)?.message ?? String(e)}`);
+    throw internalError(e);
   }
+}
+
+/** Anything but a WmbusError is a decoder bug, kept apart from telegram errors so tests can insist it never happens. */
+function internalError(e: unknown): WmbusError {
+  if (e instanceof WmbusError) return e;
+  return new WmbusError('internal_error', `internal decoder error: ${(e as Error)?.message ?? String(e)}`);
 }
 
 export function decode(input: string | Uint8Array, opts: DecodeOptions = {}): WmbusResult {
   try {
     const key = parseKey(opts.key);
-    const w = walkInput(input, key, true);
+    const w = walkInput(input, key, true, opts.acceptPredecrypted === true);
     return buildResult(w, key, opts.formatCache);
   } catch (e) {
-    if (e instanceof WmbusError) throw e;
-    throw new WmbusError('decode_failed', `internal decoder error: ${(e as Error)?.message ?? String(e)}`);
+    throw internalError(e);
   }
 }
 
@@ -201,19 +218,20 @@ function buildResult(w: Walk, key: KeyContext | null, cache: FormatCache | undef
     BlockCiField: w.ell !== null || w.afl !== null ? (w.tpl?.ci ?? 0) : 0,
   };
   let parsed: RecordsResult | null = null;
+  let formatSig: number[] = [];
   let compact = false;
   if (w.apl !== null && !w.decryptionFailed) {
     const apl = w.apl;
     if (w.payload === 'records') {
       parsed = parseRecords(apl, w.aplStart, w.aplEnd);
       if (cache !== undefined && parsed.error === undefined && parsed.records.length > 0) {
-        cache.set(formatSignature(parsed.signatureBytes), Uint8Array.from(parsed.headerBytes));
+        cache.set(formatOwner(w), formatSignature(parsed.signatureBytes), Uint8Array.from(parsed.headerBytes));
       }
     } else if (w.payload === 'compact') {
       compact = true;
       parsed = compactRecords(w, apl, cache);
     } else if (w.payload === 'format') {
-      learnFormatFrame(apl, w.aplStart, w.aplEnd, cache);
+      formatSig = learnFormatFrame(w, apl, cache);
     } else if (w.payload === 'mfct') {
       body.ManufacturerData = hex0x(apl, w.aplStart, w.aplEnd);
     }
@@ -228,7 +246,7 @@ function buildResult(w: Walk, key: KeyContext | null, cache: FormatCache | undef
   // A TPL without APL (CI 8A/8B, e.g. ACC-NR) has nothing to decode, which is fully understood too.
   const nothingToDecode = w.payload === 'none' && w.tpl !== null && !w.encrypted;
   body.PayloadKnown = (nothingToDecode || (parsed !== null && parsed.error === undefined)) && w.error === undefined;
-  const sig = parsed !== null ? parsed.signatureBytes : [];
+  const sig = parsed !== null ? parsed.signatureBytes : formatSig;
   const result: WmbusResult = {
     Raw: hex0x(f.data),
     RawWithCrc: hex0x(rawWithCrc(f)),
@@ -259,6 +277,7 @@ function buildResult(w: Walk, key: KeyContext | null, cache: FormatCache | undef
     Afl: aflObject(w),
     Body: body,
     AlreadyDecrypted: w.alreadyDecrypted,
+    Authenticated: isAuthenticated(w),
     CiChain: w.chain.map((c) => `0x${byteHex(c)}`),
   };
   if (key !== null) result.KeyIdentifier = keyIdentifier(key);
@@ -266,36 +285,80 @@ function buildResult(w: Walk, key: KeyContext | null, cache: FormatCache | undef
   const warnings: string[] = [];
   if (f.lengthMismatch) warnings.push(`L-field ${f.data[0] ?? 0} does not match ${f.data.length - 1} bytes`);
   if (f.lFieldAdded) warnings.push('telegram had no L-field; one was added');
+  if (w.plainRefused) warnings.push('payload is plaintext although the header says encrypted: not accepted without the key (acceptPredecrypted is off)');
   if (w.unsupportedSecurity) warnings.push(`security mode ${w.tpl?.mode ?? `ELL ${w.ell?.enc ?? 0}`} is not supported`);
   if (warnings.length > 0) result.Warnings = warnings;
   return result;
 }
 
-/** CI 79: format signature (2, LE) and full-frame CRC (2, LE), then data only (EN 13757-3 Annex G). */
+/**
+ * Whose formats a frame may teach and use: manufacturer, id, version and device type of the meter
+ * (the long TPL header behind a radio adapter, else the link layer; "" for bare application data),
+ * and whether the frame was decrypted with the key. The latter keeps a plaintext frame that anyone
+ * can send with the meter's address from teaching the format its encrypted compact frames are read with.
+ */
+function formatOwner(w: Walk): string {
+  const a = w.tpl?.address ?? w.dll?.address ?? null;
+  const trust = isAuthenticated(w) ? 'key' : 'plain';
+  return a === null ? trust : `${a.manufacturer}.${a.idString}.${a.version}.${a.deviceType}.${trust}`;
+}
+
+function isAuthenticated(w: Walk): boolean {
+  return w.decrypted && !w.alreadyDecrypted && !w.decryptionFailed && !w.unsupportedSecurity;
+}
+
+/**
+ * CI 79: format signature (2, LE) and full-frame CRC (2, LE), then data only (EN 13757-3 Annex G).
+ * Data that does not fit the learnt format, or a full-frame CRC that does not match, is an error:
+ * values read with the wrong format would be wrong values (issue 10: 10× the real reading).
+ */
 function compactRecords(w: Walk, apl: Uint8Array, cache: FormatCache | undefined): RecordsResult {
   const s = w.aplStart;
   if (s + 4 > w.aplEnd) throw new WmbusError('decode_failed', 'compact frame shorter than its signature');
   const sig = (apl[s] ?? 0) | ((apl[s + 1] ?? 0) << 8);
   const fullCrc = (apl[s + 2] ?? 0) | ((apl[s + 3] ?? 0) << 8);
-  const fmt = cache?.get(sig);
+  const fmt = cache?.get(formatOwner(w), sig);
   if (fmt === undefined) {
     const id = identity(w);
-    throw new WmbusError('format_unknown', `compact frame with format signature 0x${sig.toString(16).padStart(4, '0')} before its full frame was seen`, {
+    throw new WmbusError('format_unknown', `compact frame with format signature 0x${hex4(sig)} before its full frame was seen`, {
       formatSignature: sig, meterId: id?.idString ?? '', manufacturer: id?.manufacturer ?? '',
+      // Who may use a format learnt for this frame: lets a trusted source (a driver's published formats) fill it in.
+      formatOwner: formatOwner(w),
     });
   }
   const r = parseCompact(fmt, apl, s + 4, w.aplEnd);
-  if (r.error === undefined && r.expanded !== undefined && crc16(Uint8Array.from(r.expanded)) !== fullCrc) {
-    r.error = 'compact frame full-frame CRC mismatch';
+  if (r.error !== undefined) {
+    throw new WmbusError('crc_error', `compact frame does not fit the format with signature 0x${hex4(sig)}: ${r.error}`, { formatSignature: sig });
+  }
+  const checkCrc = cache?.checksFullFrameCrc(formatOwner(w), sig) !== false;
+  if (checkCrc && r.expanded !== undefined && crc16(Uint8Array.from(r.expanded)) !== fullCrc) {
+    throw new WmbusError('crc_error', `compact frame full-frame CRC mismatch under the format with signature 0x${hex4(sig)}`, { formatSignature: sig });
   }
   return r;
 }
 
-/** CI 69/6A/6B format frame: length, signature (2, LE), DIF/VIF bytes — learnt, no values. */
-function learnFormatFrame(apl: Uint8Array, start: number, end: number, cache: FormatCache | undefined): void {
-  if (cache === undefined || start + 3 > end) return;
+/**
+ * CI 69/6A/6B format frame: length, signature (2, LE), DIF/VIF bytes — no values. The signature is
+ * checked against the bytes before the format is learnt, so a frame cannot file a format under
+ * another format's signature. Returns the signature bytes (FormatFrame).
+ */
+function learnFormatFrame(w: Walk, apl: Uint8Array, cache: FormatCache | undefined): number[] {
+  const start = w.aplStart;
+  if (start + 3 > w.aplEnd) throw new WmbusError('decode_failed', 'format frame shorter than its header');
   const len = apl[start] ?? 0;
   const sig = (apl[start + 1] ?? 0) | ((apl[start + 2] ?? 0) << 8);
-  if (start + 3 + len > end) return;
-  cache.set(sig, apl.slice(start + 3, start + 3 + len));
+  if (start + 3 + len > w.aplEnd) throw new WmbusError('decode_failed', `format frame announces ${len} format bytes, has ${w.aplEnd - start - 3}`);
+  const format = apl.slice(start + 3, start + 3 + len);
+  const parsed = parseFormat(format);
+  if (typeof parsed === 'string') throw new WmbusError('decode_failed', `format frame: ${parsed}`);
+  // Plain-text VIF text is left out of the signature (wmbusmeters) or kept in it (lvogt): either matches.
+  if (formatSignature(parsed.signatureBytes) !== sig && crc16(format) !== sig) {
+    throw new WmbusError('crc_error', `format frame signature 0x${hex4(sig)} does not match its format bytes (0x${hex4(formatSignature(parsed.signatureBytes))})`, { formatSignature: sig });
+  }
+  cache?.set(formatOwner(w), sig, Uint8Array.from(parsed.headerBytes));
+  return parsed.signatureBytes;
+}
+
+function hex4(n: number): string {
+  return n.toString(16).padStart(4, '0');
 }

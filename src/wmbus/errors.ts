@@ -7,7 +7,11 @@ export type WmbusErrorCode =
   | 'length_mismatch'
   | 'unsupported_frame'
   | 'format_unknown'
-  | 'decode_failed';
+  /** The header says encrypted, the body is plaintext, and the caller did not accept pre-decrypted data. */
+  | 'unexpected_plaintext'
+  | 'decode_failed'
+  /** A bug in the decoder (an exception that is not a WmbusError); never the telegram's fault. */
+  | 'internal_error';
 
 /**
  * The only error the decoder throws. A telegram never gets better by retrying,

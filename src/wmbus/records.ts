@@ -303,6 +303,23 @@ export function parseRecords(b: Uint8Array, start: number, end: number): Records
   return out;
 }
 
+/**
+ * DIF/VIF bytes of a format frame (CI 69/6A/6B) split like a full frame's: the bytes the
+ * signature covers and the bytes needed to re-read compact frames. An error text when the
+ * bytes are not a sequence of record headers.
+ */
+export function parseFormat(format: Uint8Array): Pick<RecordsResult, 'signatureBytes' | 'headerBytes'> | string {
+  const out: RecordsResult = { records: [], signatureBytes: [], headerBytes: [], moreRecordsFollow: false };
+  let pos = 0;
+  while (pos < format.length) {
+    const v = readHeader(format, pos, format.length);
+    if (typeof v === 'string') return `${v} at offset ${pos}`;
+    pushHeader(out, format, v);
+    pos = v.hdrEnd;
+  }
+  return { signatureBytes: out.signatureBytes, headerBytes: out.headerBytes };
+}
+
 /** Compact frame (CI 79, Annex G): headers from the learnt format, data from b[start, end). */
 export function parseCompact(format: Uint8Array, b: Uint8Array, start: number, end: number): RecordsResult {
   const out: RecordsResult = { records: [], signatureBytes: [], headerBytes: [], expanded: [], moreRecordsFollow: false };

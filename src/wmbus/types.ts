@@ -146,6 +146,12 @@ export interface WmbusResult {
   KeyIdentifier?: string;
   /** Extension: encrypted per header, but the payload was already plaintext (2F2F / ELL CRC ok). */
   AlreadyDecrypted: boolean;
+  /**
+   * Extension: the payload was encrypted and a key decrypted it into a payload that checked
+   * (2F2F or ELL CRC; the AFL MAC too when sent). False for unencrypted telegrams and for
+   * plaintext taken as already decrypted: nothing proves who wrote those.
+   */
+  Authenticated: boolean;
   /** Extension: CI layers in order, e.g. ["0x8c", "0x90", "0x7a"]. */
   CiChain: string[];
   /** Extension: ID of a long TPL header (radio adapter: the meter behind it). */

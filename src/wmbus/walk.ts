@@ -31,7 +31,12 @@ export interface Walk {
   aplEnd: number;
   encrypted: boolean;
   ellEncrypted: boolean;
+  /** Header mode: the body is visibly plain under an encryption claim. Decode mode: such a body was accepted. */
   alreadyDecrypted: boolean;
+  /** A key turned ciphertext into a payload that checked (2F2F, ELL CRC; mode 7 MAC when sent). */
+  decrypted: boolean;
+  /** A plaintext body under an encryption claim was refused (no key, pre-decrypted data not accepted). */
+  plainRefused: boolean;
   decryptionFailed: boolean;
   /** Encrypted with a method this decoder does not implement. */
   unsupportedSecurity: boolean;
@@ -41,14 +46,17 @@ export interface Walk {
 
 const MAX_LAYERS = 8;
 
-/** `key` null: header mode (no decryption attempted, plaintext checks only). */
-export function walk(frame: Frame, key: KeyContext | null, tryDecrypt: boolean): Walk {
+/**
+ * `tryDecrypt` false: header mode (no decryption, a plain body is only noted). `acceptPlain`: take a
+ * plaintext body under an encryption claim as the payload (pre-decrypted lab data).
+ */
+export function walk(frame: Frame, key: KeyContext | null, tryDecrypt: boolean, acceptPlain = false): Walk {
   let d = frame.data;
   const end = d.length;
   const w: Walk = {
     frame, dll: null, mbusC: 0, mbusA: 0, chain: [], ell: null, afl: null, tpl: null, payload: 'none',
     apl: null, aplStart: 0, aplEnd: 0, encrypted: false, ellEncrypted: false, alreadyDecrypted: false,
-    decryptionFailed: false, unsupportedSecurity: false, headerKnown: true,
+    decrypted: false, plainRefused: false, decryptionFailed: false, unsupportedSecurity: false, headerKnown: true,
   };
   let pos: number;
   if (frame.layout === 'dll') {
@@ -77,15 +85,16 @@ export function walk(frame: Frame, key: KeyContext | null, tryDecrypt: boolean):
           if (ellCrcOk(dec, ell.crcPos, end)) {
             d = dec;
             w.ellCrcValid = true;
+            w.decrypted = true;
           } else if (plainOk) {
-            w.alreadyDecrypted = true;
+            if (!takePlain(w, key, tryDecrypt, acceptPlain)) return w;
             w.ellCrcValid = true;
           } else {
             w.decryptionFailed = true;
             return w;
           }
         } else if (plainOk) {
-          w.alreadyDecrypted = true;
+          if (!takePlain(w, key, tryDecrypt, acceptPlain)) return w;
           w.ellCrcValid = true;
         } else {
           w.decryptionFailed = tryDecrypt;
@@ -135,7 +144,7 @@ export function walk(frame: Frame, key: KeyContext | null, tryDecrypt: boolean):
     if (typeof tpl === 'string') return fail(w, tpl);
     w.tpl = tpl;
     w.payload = tpl.payload;
-    security(w, d, tpl, end, key, tryDecrypt);
+    security(w, d, tpl, end, key, tryDecrypt, acceptPlain);
     return w;
   }
   return w;
@@ -153,7 +162,26 @@ function setApl(w: Walk, buf: Uint8Array, start: number, end: number): void {
   w.aplEnd = end;
 }
 
-function security(w: Walk, d: Uint8Array, tpl: Tpl, end: number, key: KeyContext | null, tryDecrypt: boolean): void {
+/**
+ * The header claims encryption but the body is visibly plain (2F2F, or an ELL CRC that checks).
+ * Anyone can write such a body — it proves no key — so outside header mode it is taken only when
+ * the caller accepts pre-decrypted data; otherwise it needs the key like ciphertext, and with a key
+ * that did not produce it, it is refused (issue 10: a forged reading was published as real).
+ */
+function takePlain(w: Walk, key: KeyContext | null, tryDecrypt: boolean, acceptPlain: boolean): boolean {
+  if (!tryDecrypt || acceptPlain) {
+    w.alreadyDecrypted = true;
+    return true;
+  }
+  if (key !== null) {
+    throw new WmbusError('unexpected_plaintext', 'the header says encrypted, the key does not decrypt the body and the body is plaintext: refused as possibly forged');
+  }
+  w.plainRefused = true;
+  w.decryptionFailed = true;
+  return false;
+}
+
+function security(w: Walk, d: Uint8Array, tpl: Tpl, end: number, key: KeyContext | null, tryDecrypt: boolean, acceptPlain: boolean): void {
   const start = tpl.dataOffset;
   if (tpl.mode === 0 || tpl.headerType === 'none') {
     setApl(w, d, start, end);
@@ -163,18 +191,16 @@ function security(w: Walk, d: Uint8Array, tpl: Tpl, end: number, key: KeyContext
   const plain = startsWith2F2F(d, start, end);
   if (tpl.mode !== 5 && tpl.mode !== 7) {
     if (plain) {
-      w.alreadyDecrypted = true;
-      setApl(w, d, start, end);
+      if (takePlain(w, key, tryDecrypt, acceptPlain)) setApl(w, d, start, end);
     } else {
       w.unsupportedSecurity = true;
     }
     return;
   }
   if (key === null || !tryDecrypt) {
-    // Published test telegrams are often stored decrypted; wmbusmeters accepts 2F2F as plaintext.
+    // Published test telegrams are often stored decrypted (wmbusmeters takes 2F2F as plaintext); here only on request.
     if (plain) {
-      w.alreadyDecrypted = true;
-      setApl(w, d, start, end);
+      if (takePlain(w, key, tryDecrypt, acceptPlain)) setApl(w, d, start, end);
     } else {
       w.decryptionFailed = tryDecrypt;
     }
@@ -188,12 +214,12 @@ function security(w: Walk, d: Uint8Array, tpl: Tpl, end: number, key: KeyContext
       return;
     }
     setApl(w, dec, 0, dec.length);
+    w.decrypted = true;
     return;
   }
   if (plain) {
-    w.alreadyDecrypted = true;
     w.macValid = undefined;
-    setApl(w, d, start, end);
+    if (takePlain(w, key, tryDecrypt, acceptPlain)) setApl(w, d, start, end);
     return;
   }
   w.decryptionFailed = true;

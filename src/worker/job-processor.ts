@@ -6,21 +6,33 @@ import { meterFromHeader, ParseError, type Parser } from '../parser/parser.js';
 import { errorPayload, readingPayload, type JobError } from '../publish/payloads.js';
 import type { Topics } from '../publish/topics.js';
 import type { MappingStore } from '../store/mapping-store.js';
-import type { Job, TelegramStore } from '../store/store.js';
+import type { FinishJob, Job, TelegramStore } from '../store/store.js';
 import { parseHeader, type TelegramHeader } from '../wmbus/index.js';
 
 export interface JobProcessorOptions {
   maxAttempts: number;
+  /** Claims without an orderly outcome before the telegram is given up as `claim_limit` (JOB_MAX_CLAIMS). */
+  maxClaims: number;
   backoff: BackoffPolicy;
   qos: 0 | 1 | 2;
   retainReadings: boolean;
 }
 
+/** A store or key-store failure: the job waits for the database, it is not the telegram's fault. */
+class StoreFailure extends Error {
+  constructor(override readonly cause: unknown) {
+    super('store failure');
+  }
+}
+
+const STORE_RETRY_MS = 1_000;
+
 /**
  * Runs one job: header → key → parser → final state + outgoing MQTT message
- * in one transaction. Failures become data (attempts, last_error,
- * next_attempt_at); nothing here throws to the caller except a database error,
- * which leaves the job leased so it is picked up again.
+ * in one transaction. Parser failures become data (attempts, last_error,
+ * next_attempt_at). Store failures re-queue the job without using an attempt
+ * and never reach MQTT. Every outcome is fenced by the lease: a worker whose
+ * lease was taken over writes nothing.
  */
 export class JobProcessor {
   constructor(
@@ -38,7 +50,11 @@ export class JobProcessor {
     const header = readHeader(job.rawHex);
     const attempt = job.attempts + 1;
     try {
-      const keyHex = await this.keys.resolve(job, header);
+      if (job.claims > this.opts.maxClaims) {
+        const err = new ParseError('claim_limit', `the telegram was claimed ${job.claims - 1} times without an outcome; the process may have died while handling it`);
+        return await this.fail(job, header, job.attempts, err);
+      }
+      const { keyHex, predecrypted } = await this.keys.resolve(job, header).catch(storeFailure);
       const result = await this.parser.parse({
         ingestId: job.ingestId,
         rawHex: job.rawHex,
@@ -46,10 +62,13 @@ export class JobProcessor {
         header,
         mappings: this.mappings.get(),
         finalAttempt: attempt >= this.opts.maxAttempts,
+        predecrypted,
       });
-      const payload = readingPayload(job, result);
+      // A parser that cannot tell (Lobaro) decrypted with our key exactly when the header said encrypted and the body was not taken as plain.
+      const authenticated = result.authenticated ?? (keyHex !== null && header?.encrypted === true && !predecrypted);
+      const payload = readingPayload(job, result, authenticated);
       const text = JSON.stringify(payload);
-      await this.store.finishJob(job.ingestId, {
+      const done = await this.finish(job, {
         status: 'done', attempts: attempt, errorCode: null, lastError: null, parsedJson: text, now: Date.now(),
         messages: [{
           ingestId: job.ingestId, kind: 'reading', // The radio address (or the gateway's hint) keys the topic, so one device keeps one topic whichever parser ran.
@@ -57,38 +76,86 @@ export class JobProcessor {
           payload: text, qos: this.opts.qos, retain: this.opts.retainReadings,
         }],
       });
-      this.events.emit('jobFinished', { ingestId: job.ingestId, status: 'done', attempts: attempt, payload });
+      if (done) this.events.emit('jobFinished', { ingestId: job.ingestId, status: 'done', attempts: attempt, payload });
     } catch (err) {
-      await this.onFailure(job, header, attempt, toParseError(err, this.log, job.ingestId));
+      if (err instanceof StoreFailure) return this.deferForStore(job, err.cause);
+      await this.onFailure(job, header, attempt, toParseError(err, this.log, job.ingestId)).catch((e: unknown) => this.deferForStore(job, unwrap(e)));
     }
   }
 
   private async onFailure(job: Job, header: TelegramHeader | null, attempt: number, err: ParseError): Promise<void> {
     const now = Date.now();
     if (!err.consumesAttempt) {
-      await this.store.retryJob(job.ingestId, {
-        attempts: job.attempts, nextAttemptAt: now + (err.retryAfterMs ?? 1_000), errorCode: err.code, lastError: err.message,
-      });
+      await this.retry(job, { attempts: job.attempts, nextAttemptAt: now + (err.retryAfterMs ?? 1_000), errorCode: err.code, lastError: err.message });
       return;
     }
     if (err.retryable && attempt < this.opts.maxAttempts) {
       const delayMs = backoffDelayMs(attempt, { retryAfterMs: err.retryAfterMs, policy: this.opts.backoff });
-      await this.store.retryJob(job.ingestId, { attempts: attempt, nextAttemptAt: now + delayMs, errorCode: err.code, lastError: err.message });
-      this.events.emit('jobRetry', { ingestId: job.ingestId, attempt, delayMs, code: err.code });
-      this.log.warn({ ingestId: job.ingestId, code: err.code, attempt, delayMs }, 'parse failed; will retry');
+      if (await this.retry(job, { attempts: attempt, nextAttemptAt: now + delayMs, errorCode: err.code, lastError: err.message })) {
+        this.events.emit('jobRetry', { ingestId: job.ingestId, attempt, delayMs, code: err.code });
+        this.log.warn({ ingestId: job.ingestId, code: err.code, attempt, delayMs }, 'parse failed; will retry');
+      }
       return;
     }
-    const error: JobError = { code: err.code, message: err.message, attempts: attempt };
+    await this.fail(job, header, attempt, err);
+  }
+
+  private async fail(job: Job, header: TelegramHeader | null, attempts: number, err: ParseError): Promise<void> {
+    const error: JobError = { code: err.code, message: err.message, attempts };
     if (err.httpStatus !== undefined) error.http_status = err.httpStatus;
+    if (err.reason !== undefined) error.reason = err.reason;
     const payload = errorPayload(job, meterFromHeader(header, job.meterId), error);
     const text = JSON.stringify(payload);
-    await this.store.finishJob(job.ingestId, {
-      status: 'error', attempts: attempt, errorCode: err.code, lastError: err.message, parsedJson: text, now,
+    const now = Date.now();
+    const done = await this.finish(job, {
+      status: 'error', attempts, errorCode: err.code, lastError: err.message, parsedJson: text, now,
       messages: [{ ingestId: job.ingestId, kind: 'error', topic: this.topics.error(job.gatewayId, job.ingestId), payload: text, qos: this.opts.qos, retain: false }],
     });
-    this.events.emit('jobFinished', { ingestId: job.ingestId, status: 'error', code: err.code, attempts: attempt, payload });
-    this.log.warn({ ingestId: job.ingestId, code: err.code, attempts: attempt }, 'telegram failed; error published');
+    if (!done) return;
+    this.events.emit('jobFinished', { ingestId: job.ingestId, status: 'error', code: err.code, attempts, payload });
+    this.log.warn({ ingestId: job.ingestId, code: err.code, attempts }, 'telegram failed; error published');
   }
+
+  /** The database failed under this job: back to the queue as it was, no attempt used, nothing published. */
+  private async deferForStore(job: Job, cause: unknown): Promise<void> {
+    const code = storeErrorCode(cause);
+    this.log.warn({ ingestId: job.ingestId, code, err: cause }, 'store failed while handling the job; it is queued again');
+    this.events.emit('jobDeferred', { ingestId: job.ingestId, code });
+    // If this write fails too, the error reaches the pool and the lease expires: the job is claimed again later.
+    await this.retry(job, { attempts: job.attempts, nextAttemptAt: Date.now() + STORE_RETRY_MS, errorCode: code, lastError: 'the database was not available; retrying' });
+  }
+
+  private async finish(job: Job, f: FinishJob): Promise<boolean> {
+    const ok = await this.store.finishJob(job, f).catch(storeFailure);
+    if (!ok) this.fenced(job, 'finish');
+    return ok;
+  }
+
+  private async retry(job: Job, r: Parameters<TelegramStore['retryJob']>[1]): Promise<boolean> {
+    const ok = await this.store.retryJob(job, r);
+    if (!ok) this.fenced(job, 'retry');
+    return ok;
+  }
+
+  private fenced(job: Job, outcome: 'finish' | 'retry'): void {
+    this.events.emit('jobFenced', { ingestId: job.ingestId, outcome });
+    this.log.warn({ ingestId: job.ingestId, outcome, leaseSeq: job.leaseSeq }, 'lease was lost to another worker; outcome dropped');
+  }
+}
+
+function storeFailure(err: unknown): never {
+  // Key-policy decisions are the parser's kind of failure; anything else from the store is infrastructure.
+  if (err instanceof ParseError) throw err;
+  throw new StoreFailure(err);
+}
+
+function unwrap(err: unknown): unknown {
+  return err instanceof StoreFailure ? err.cause : err;
+}
+
+function storeErrorCode(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'storage_full' || code === 'SQLITE_FULL' ? 'storage_full' : 'store_unavailable';
 }
 
 function readHeader(rawHex: string): TelegramHeader | null {

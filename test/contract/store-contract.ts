@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { NewTelegram, TelegramStore } from '../../src/store/store.js';
+import { KEY_MISSING_GATEWAYS_MAX, type NewTelegram, type TelegramStore } from '../../src/store/store.js';
 import { add, finishAll, rawMessage, T0, telegram, walk, type StoreEnv } from './store-fixtures.js';
 
 export type { StoreEnv };
@@ -90,6 +90,7 @@ export function storeContract(name: string, makeEnv: () => Promise<StoreEnv>): v
       expect(jobs[0]).toEqual({
         ingestId: t0.ingestId, gatewayId: t0.gatewayId, rxTime: t0.rxTime, rssiDbm: t0.rssiDbm, mode: t0.mode, rawHex: t0.rawHex,
         meterId: t0.meterId, manufacturer: t0.manufacturer, attempts: 0, keyHex: t0.keyHex, replay: false,
+        lockedBy: 'A', leaseSeq: 1, claims: 1,
       });
       expect(await store.claimJobs(10, now, 'B', 1_000)).toEqual([]);
       expect((await store.getTelegram(t0.ingestId))?.status).toBe('processing');
@@ -106,6 +107,43 @@ export function storeContract(name: string, makeEnv: () => Promise<StoreEnv>): v
       expect((await store.depths()).queue).toBe(3);
     });
 
+    it('fences outcomes by lease: a late retry of a lost lease cannot requeue a finished job', async () => {
+      const t = await add(store, { keyHex: '00112233445566778899aabbccddeeff' });
+      const [a] = await store.claimJobs(1, T0 + 10_000, 'A', 1_000);
+      // A stalls past its lease; B takes the job over and finishes it.
+      const [b] = await store.claimJobs(1, T0 + 11_001, 'B', 30_000);
+      expect(b).toMatchObject({ ingestId: t.ingestId, lockedBy: 'B', leaseSeq: a!.leaseSeq + 1, claims: 2 });
+      const reading = { ingestId: t.ingestId, kind: 'reading', topic: 'r', payload: '{"good":1}', qos: 1, retain: false } as const;
+      expect(await store.finishJob(b!, { status: 'done', attempts: 1, errorCode: null, lastError: null, parsedJson: '{"good":1}', messages: [reading], now: T0 + 11_002 })).toBe(true);
+      // A comes back: its retry and its finish are dropped.
+      expect(await store.retryJob(a!, { attempts: 1, nextAttemptAt: T0, errorCode: 'lobaro_timeout', lastError: 'late' })).toBe(false);
+      expect(await store.finishJob(a!, { status: 'error', attempts: 1, errorCode: 'decrypt_key_missing', lastError: 'late', parsedJson: '{"bad":1}', messages: [{ ...reading, kind: 'error', payload: '{"bad":1}' }], now: T0 + 11_003 })).toBe(false);
+      expect(await store.getTelegram(t.ingestId)).toMatchObject({ status: 'done', parsed: { good: 1 }, errorCode: null });
+      expect(await store.claimJobs(10, T0 + 100_000, 'C', 1_000)).toEqual([]);
+      expect((await store.depths()).outbox).toBe(2); // raw + B's reading, nothing from A
+      // Even the same worker name cannot act on an older lease of the same job.
+      const u = await add(store);
+      const [first] = await store.claimJobs(1, T0 + 200_000, 'A', 1_000);
+      const [second] = await store.claimJobs(1, T0 + 201_001, 'A', 30_000);
+      expect(second?.ingestId).toBe(u.ingestId);
+      expect(await store.retryJob(first!, { attempts: 0, nextAttemptAt: T0, errorCode: null, lastError: null })).toBe(false);
+      expect(await store.retryJob(second!, { attempts: 0, nextAttemptAt: T0, errorCode: null, lastError: null })).toBe(true);
+      expect(await store.retryJob(second!, { attempts: 0, nextAttemptAt: T0, errorCode: null, lastError: null })).toBe(false); // not processing any more
+    });
+
+    it('counts claims without an outcome; an orderly retry resets the count', async () => {
+      const t = await add(store);
+      let now = T0 + 10_000;
+      for (let i = 1; i <= 3; i++) {
+        const [j] = await store.claimJobs(1, now, 'A', 1_000);
+        expect(j).toMatchObject({ ingestId: t.ingestId, claims: i });
+        now += 1_001; // the lease runs out, as when the process died
+      }
+      const [j] = await store.claimJobs(1, now, 'A', 1_000);
+      expect(await store.retryJob(j!, { attempts: 0, nextAttemptAt: now, errorCode: null, lastError: null })).toBe(true);
+      expect((await store.claimJobs(1, now, 'A', 1_000))[0]).toMatchObject({ claims: 1, leaseSeq: 5 });
+    });
+
     it('respects the claim limit', async () => {
       const ts = [await add(store, { createdAt: T0 + 30 }), await add(store, { createdAt: T0 + 10 }), await add(store, { createdAt: T0 + 20 })];
       const first = await store.claimJobs(2, T0 + 1_000, 'A', 1_000);
@@ -118,9 +156,9 @@ export function storeContract(name: string, makeEnv: () => Promise<StoreEnv>): v
       const t = await add(store);
       const now = T0 + 10_000;
       expect(await store.nextDueAt()).toBe(t.createdAt);
-      await store.claimJobs(1, now, 'A', 30_000);
+      const [claimed] = await store.claimJobs(1, now, 'A', 30_000);
       expect(await store.nextDueAt()).toBeNull();
-      await store.retryJob(t.ingestId, { attempts: 1, nextAttemptAt: now + 1_000, errorCode: 'lobaro_unavailable', lastError: 'HTTP 503' });
+      await store.retryJob(claimed!, { attempts: 1, nextAttemptAt: now + 1_000, errorCode: 'lobaro_unavailable', lastError: 'HTTP 503' });
       expect(await store.nextDueAt()).toBe(now + 1_000);
       expect(await store.claimJobs(1, now + 999, 'A', 30_000)).toEqual([]);
       expect(await store.getTelegram(t.ingestId)).toMatchObject({
@@ -133,10 +171,10 @@ export function storeContract(name: string, makeEnv: () => Promise<StoreEnv>): v
     it('finishJob writes the final state, the parse result and the messages together; markPublished stamps it', async () => {
       const t = await add(store, { keyHex: '00112233445566778899aabbccddeeff' });
       const now = T0 + 10_000;
-      await store.claimJobs(1, now, 'A', 30_000);
+      const [job] = await store.claimJobs(1, now, 'A', 30_000);
       const reading = { ingestId: t.ingestId, kind: 'reading', topic: 'oms/v1/meter/12345678/reading', payload: '{"v":1}', qos: 1, retain: true } as const;
       const status = { ingestId: null, kind: 'status', topic: 'oms/v1/status', payload: '{"s":1}', qos: 0, retain: false } as const;
-      await store.finishJob(t.ingestId, {
+      await store.finishJob(job!, {
         status: 'done', attempts: 1, errorCode: null, lastError: null, parsedJson: '{"values":[1]}', messages: [reading, status], now,
       });
       expect(await store.getTelegram(t.ingestId)).toMatchObject({
@@ -154,15 +192,15 @@ export function storeContract(name: string, makeEnv: () => Promise<StoreEnv>): v
       expect(await store.depths()).toEqual({ queue: 0, outbox: 0, oldestOutboxAt: null });
       await store.markPublished([], now);
       // The key sent with the telegram is gone once the job is final: a replay claims it without.
-      await store.replayTelegrams({}, now + 3);
+      await store.replayTelegrams({}, now + 3, 10);
       expect((await store.claimJobs(1, now + 3, 'A', 1_000))[0]).toMatchObject({ keyHex: null, replay: true });
     });
 
     it('finishJob with status error records the error and its message', async () => {
       const t = await add(store);
-      await store.claimJobs(1, T0 + 10_000, 'A', 30_000);
+      const [job] = await store.claimJobs(1, T0 + 10_000, 'A', 30_000);
       const error = { ingestId: t.ingestId, kind: 'error', topic: 'oms/v1/error', payload: '{"e":1}', qos: 1, retain: false } as const;
-      await store.finishJob(t.ingestId, {
+      await store.finishJob(job!, {
         status: 'error', attempts: 5, errorCode: 'decrypt_failed', lastError: 'bad key', parsedJson: '{"error":"decrypt_failed"}',
         messages: [error], now: T0 + 11_000,
       });
@@ -265,10 +303,10 @@ export function storeContract(name: string, makeEnv: () => Promise<StoreEnv>): v
       const done = await finishAll(store, T0 + 5_000);
       expect(done).toHaveLength(23);
       // Re-queue three, then fail two of them with a code and leave one queued.
-      await store.replayTelegrams({ since: T0 + 1_000 }, T0 + 6_000);
+      await store.replayTelegrams({ since: T0 + 1_000 }, T0 + 6_000, 100);
       const failed = await store.claimJobs(2, T0 + 6_000, 'w', 60_000);
       for (const j of failed) {
-        await store.finishJob(j.ingestId, { status: 'error', attempts: 1, errorCode: 'decode_failed', lastError: 'x', parsedJson: '{}', messages: [], now: T0 + 6_001 });
+        await store.finishJob(j, { status: 'error', attempts: 1, errorCode: 'decode_failed', lastError: 'x', parsedJson: '{}', messages: [], now: T0 + 6_001 });
       }
 
       const all = await walk((c) => store.listTelegrams({}, 4, c));
@@ -305,8 +343,8 @@ export function storeContract(name: string, makeEnv: () => Promise<StoreEnv>): v
       const b = await add(store, { gatewayId: 'gwB', createdAt: T0 + 20 });
       await finishAll(store, T0 + 1_000, 'error', 'lobaro_rejected');
       const c = await add(store, { gatewayId: 'gwA', createdAt: T0 + 1_500 }); // still queued: not replayed
-      expect(await store.replayTelegrams({ gatewayId: 'gwA', status: 'queued' }, T0 + 2_000)).toBe(0);
-      expect(await store.replayTelegrams({ gatewayId: 'gwA' }, T0 + 2_000)).toBe(1);
+      expect((await store.replayTelegrams({ gatewayId: 'gwA', status: 'queued' }, T0 + 2_000, 100)).replayed).toBe(0);
+      expect((await store.replayTelegrams({ gatewayId: 'gwA' }, T0 + 2_000, 100)).replayed).toBe(1);
       expect(await store.getTelegram(a.ingestId)).toMatchObject({
         status: 'queued', attempts: 0, nextAttemptAt: T0 + 2_000, finishedAt: null, parsed: null, errorCode: null,
       });
@@ -315,14 +353,51 @@ export function storeContract(name: string, makeEnv: () => Promise<StoreEnv>): v
       const jobs = await store.claimJobs(10, T0 + 2_000, 'A', 1_000);
       expect(jobs.map((j) => [j.ingestId, j.replay, j.attempts])).toEqual([[a.ingestId, true, 0], [c.ingestId, false, 0]]);
       for (const j of jobs) {
-        await store.finishJob(j.ingestId, { status: 'done', attempts: 1, errorCode: null, lastError: null, parsedJson: '{"again":true}', messages: [], now: T0 + 3_000 });
+        await store.finishJob(j, { status: 'done', attempts: 1, errorCode: null, lastError: null, parsedJson: '{"again":true}', messages: [], now: T0 + 3_000 });
       }
       expect(await store.getTelegram(a.ingestId)).toMatchObject({ status: 'done', parsed: { again: true } });
-      expect(await store.replayTelegrams({ errorCode: 'lobaro_rejected' }, T0 + 4_000)).toBe(1);
-      expect(await store.replayTelegrams({}, T0 + 4_000)).toBe(2); // a and c; b is queued already
+      expect((await store.replayTelegrams({ errorCode: 'lobaro_rejected' }, T0 + 4_000, 100)).replayed).toBe(1);
+      expect((await store.replayTelegrams({}, T0 + 4_000, 100)).replayed).toBe(2); // a and c; b is queued already
       const again = await store.claimJobs(10, T0 + 4_000, 'A', 1_000);
       expect(again.every((j) => j.replay)).toBe(true);
       expect(again).toHaveLength(3);
+    });
+
+    it('replays at most `limit` telegrams, oldest first, says how many remain and which have no key any more (issue 10)', async () => {
+      const withKey = await add(store, { meterId: 'KEYED', createdAt: T0 + 1 });
+      const inline = await add(store, { meterId: 'NOKEY', createdAt: T0 + 2, keyHex: 'sealed-inline' });
+      const keyless = await add(store, { meterId: 'NOKEY', createdAt: T0 + 3 });
+      const later = await add(store, { meterId: 'NOKEY', createdAt: T0 + 4 });
+      await store.putMeterKey('KEYED', 'aa'.repeat(16), null, T0);
+      await finishAll(store, T0 + 1_000);
+      // finishJob deleted the inline key: the second telegram is keyless now as well.
+      const first = await store.replayTelegrams({ since: T0 }, T0 + 2_000, 3);
+      expect(first.replayed).toBe(3);
+      expect(first.remaining).toBe(1);
+      expect(first.keyless.map((k) => k.ingestId).sort()).toEqual([inline.ingestId, keyless.ingestId].sort());
+      expect(first.keyless[0]!.rawHex).toBe(inline.rawHex);
+      expect((await store.getTelegram(withKey.ingestId))?.status).toBe('queued');
+      expect((await store.getTelegram(later.ingestId))?.status).toBe('done');
+      const second = await store.replayTelegrams({ since: T0 }, T0 + 2_000, 3);
+      expect(second).toEqual({ replayed: 1, remaining: 0, keyless: [{ ingestId: later.ingestId, rawHex: later.rawHex }] });
+      expect(await store.replayTelegrams({ since: T0 }, T0 + 2_000, 3)).toEqual({ replayed: 0, remaining: 0, keyless: [] });
+    });
+
+    it('bounds the keys-needed list: gateways per meter, age-out, and a cap on meters (issue 10)', async () => {
+      for (let g = 0; g < 40; g++) await store.recordKeyMissing('M-GW', null, `gw-${String(g).padStart(2, '0')}`, T0 + g);
+      const [entry] = (await store.listKeyMissing(10, null)).items;
+      expect(entry).toMatchObject({ meterId: 'M-GW', count: 40 });
+      expect(entry!.gateways).toHaveLength(KEY_MISSING_GATEWAYS_MAX);
+      for (let i = 0; i < 30; i++) await store.recordKeyMissing(`M-${String(i).padStart(2, '0')}`, null, 'gw', T0 + 1_000 + i);
+      expect(await store.countKeyMissing()).toBe(31);
+      // M-GW (last seen T0+39) ages out; of the 30 others the 10 seen last stay.
+      expect(await store.pruneKeyMissing(T0 + 100, 10)).toBe(21);
+      const left = (await store.listKeyMissing(100, null)).items.map((m) => m.meterId);
+      expect(left).toEqual(Array.from({ length: 10 }, (_, i) => `M-${29 - i}`));
+      expect(await store.pruneKeyMissing(T0 + 100, 10)).toBe(0);
+      // The gateways of pruned meters are gone too: a meter seen again starts with only its new gateway.
+      await store.recordKeyMissing('M-GW', null, 'gw-new', T0 + 5_000);
+      expect((await store.listKeyMissing(1, null)).items[0]).toMatchObject({ meterId: 'M-GW', count: 1, gateways: ['gw-new'] });
     });
 
     it('writes and pages the audit log newest first', async () => {

@@ -35,7 +35,7 @@ export async function add(store: TelegramStore, over: Partial<NewTelegram> = {})
 export async function finishAll(store: TelegramStore, now: number, status: 'done' | 'error' = 'done', errorCode: string | null = null): Promise<string[]> {
   const jobs = await store.claimJobs(1_000, now, 'finisher', 60_000);
   for (const j of jobs) {
-    await store.finishJob(j.ingestId, {
+    await store.finishJob(j, {
       status, attempts: j.attempts + 1, errorCode, lastError: errorCode ? `failed: ${errorCode}` : null,
       parsedJson: JSON.stringify({ ingestId: j.ingestId, status }), messages: [], now,
     });

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createStore } from '../../src/store/create-store.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { ThreadedSqliteStore } from '../../src/store/sqlite/threaded-sqlite-store.js';
 import type { TelegramStore } from '../../src/store/store.js';
 import { storeContract } from './store-contract.js';
 import { add, rawMessage, T0, telegram, type StoreEnv } from './store-fixtures.js';
@@ -35,6 +36,27 @@ async function sqliteEnv(): Promise<StoreEnv> {
 }
 
 storeContract('SQLite', sqliteEnv);
+
+// The default for a file database: writes through the writer thread, reads on this thread's connection.
+async function threadedEnv(): Promise<StoreEnv> {
+  const dir = mkdtempSync(join(tmpdir(), 'oms-store-'));
+  const file = join(dir, 'bridge.db');
+  const opened: TelegramStore[] = [];
+  return {
+    open: async () => {
+      const s = new ThreadedSqliteStore(file);
+      await s.start();
+      opened.push(s);
+      return s;
+    },
+    dispose: async () => {
+      for (const s of opened) await s.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+storeContract('SQLite with writer thread', threadedEnv);
 
 describe('SqliteStore', () => {
   it('refuses a second store on the same file with database_locked', async () => {
@@ -131,7 +153,7 @@ describe.skipIf(!pgUrl)('PostgreSQL', () => {
       const stores = await Promise.all([env.open(), env.open(), env.open(), env.open()]);
       // biome-ignore lint/complexity/useLiteralKeys: the test reads the private pool on purpose
       const [row] = (await (stores[0] as PostgresStore)['pool']().query('SELECT COUNT(*) AS n, MAX(version) AS v FROM schema_migrations')).rows;
-      expect(row).toEqual({ n: 2, v: 2 });
+      expect(row).toEqual({ n: 3, v: 3 });
     });
 
     it('never gives the same job to two instances claiming concurrently', async () => {
@@ -195,12 +217,13 @@ describe.skipIf(!pgUrl)('PostgreSQL', () => {
       await until(() => woken.b > 0);
       const [job] = await a.claimJobs(1, T0 + 10_000, 'A', 60_000);
       woken = { a: 0, b: 0 };
-      await a.retryJob(job!.ingestId, { attempts: 1, nextAttemptAt: T0, errorCode: null, lastError: null });
+      await a.retryJob(job!, { attempts: 1, nextAttemptAt: T0, errorCode: null, lastError: null });
       await until(() => woken.b > 0);
-      await a.claimJobs(1, T0 + 10_000, 'A', 60_000);
-      await a.finishJob(t.ingestId, { status: 'done', attempts: 1, errorCode: null, lastError: null, parsedJson: '{}', messages: [], now: T0 });
+      const [again] = await a.claimJobs(1, T0 + 10_000, 'A', 60_000);
+      expect(again?.ingestId).toBe(t.ingestId);
+      await a.finishJob(again!, { status: 'done', attempts: 1, errorCode: null, lastError: null, parsedJson: '{}', messages: [], now: T0 });
       woken = { a: 0, b: 0 };
-      expect(await a.replayTelegrams({}, T0)).toBe(1);
+      expect((await a.replayTelegrams({}, T0, 10)).replayed).toBe(1);
       await until(() => woken.b > 0);
       await new Promise((r) => setTimeout(r, 50));
       expect(woken.a).toBe(0);

@@ -84,3 +84,23 @@ export class FakeLobaro {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 }
+
+/**
+ * A parser limited to `ratePerS` requests/s (token bucket holding `burst`
+ * tokens, full at the start): over the limit it answers `status` (429 by
+ * default, or 503) with `Retry-After: 1`; within it, `inner`.
+ */
+export function tokenBucket(ratePerS: number, opts: { burst?: number; status?: 429 | 503; inner?: Behaviour } = {}): Behaviour {
+  const burst = opts.burst ?? Math.max(1, ratePerS / 10);
+  const inner = opts.inner ?? okDomainModel;
+  let tokens = burst;
+  let last = performance.now();
+  return (req, n) => {
+    const now = performance.now();
+    tokens = Math.min(burst, tokens + ((now - last) / 1_000) * ratePerS);
+    last = now;
+    if (tokens < 1) return { status: opts.status ?? 429, headers: { 'retry-after': '1' }, body: { error: 'rate limit exceeded' } };
+    tokens -= 1;
+    return inner(req, n);
+  };
+}

@@ -37,7 +37,7 @@ export class KillableBroker {
   }
 }
 
-async function waitForPort(port: number, timeoutMs = 5_000): Promise<void> {
+export async function waitForPort(port: number, timeoutMs = 5_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {

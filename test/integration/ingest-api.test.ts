@@ -47,6 +47,12 @@ describe('POST /v1/telegrams', () => {
     ['rssi_dbm as string', { rssi_dbm: '-80' }, 'rssi_dbm'],
     ['key_hex too short', { key_hex: '0102' }, 'key_hex'],
     ['key_hex not hex', { key_hex: 'zz'.repeat(16) }, 'key_hex'],
+    ['mode not a wM-Bus mode', { mode: 'X9' }, 'mode'],
+    ['mode with a NUL', { mode: 'T1\u0000' }, 'mode'],
+    ['meter_hint.manufacturer not 3 letters', { meter_hint: { manufacturer: 'E1S' } }, 'meter_hint.manufacturer'],
+    ['meter_hint.manufacturer with a NUL', { meter_hint: { manufacturer: 'EL\u0000' } }, 'meter_hint.manufacturer'],
+    ['meter_hint.meter_id with a control character', { meter_hint: { meter_id: 'm\u0007' } }, 'meter_hint.meter_id'],
+    ['gateway_id with a NUL', { gateway_id: 'gw\u0000' }, 'gateway_id'],
   ])('400 for %s', async (_name, patch, field) => {
     const body: Record<string, unknown> = { ...valid(), gateway_id: 'any-gw', ...patch };
     for (const k of Object.keys(body)) if (body[k] === undefined) delete body[k];
@@ -55,6 +61,10 @@ describe('POST /v1/telegrams', () => {
     expect(res.json.error.code).toBe('validation_failed');
     expect(typeof res.json.error.message).toBe('string');
     expect(JSON.stringify(res.json.error.details)).toContain(field);
+  });
+
+  it.each(['S1', 'S1-m', 'S2', 'T1', 'T2', 'C1', 'C2', 'N', 'F'])('accepts mode %s', async (mode) => {
+    expect((await post(t.app, { ...valid(), mode })).status).toBe(202);
   });
 
   it('accepts the boundary sizes (11 and 512 bytes)', async () => {

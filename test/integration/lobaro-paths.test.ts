@@ -111,13 +111,25 @@ describe('Lobaro status paths, POST → MQTT', () => {
     expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(950);
   });
 
-  it('429 without Retry-After: backs off, then lobaro_rate_limited after the last attempt', async () => {
+  it('429 without Retry-After: backs off without using attempts; more 429s than LOBARO_MAX_ATTEMPTS still end as the reading', async () => {
     lobaro.requests.length = 0;
-    lobaro.behaviour = () => ({ status: 429 });
+    lobaro.behaviour = (req, i) => (i <= 5 ? { status: 429 } : okDomainModel(req, i));
     const id = await send();
-    const err = await outcome(id);
-    expect(err.json.error).toMatchObject({ code: 'lobaro_rate_limited', attempts: 3, http_status: 429 });
-    expect(lobaro.requests).toHaveLength(3);
+    const reading = await outcome(id);
+    expect(reading.topic).toMatch(/\/reading$/);
+    expect(lobaro.requests).toHaveLength(6);
+  });
+
+  it('503 with Retry-After: uses no attempt either; 503 without it still does', async () => {
+    lobaro.requests.length = 0;
+    lobaro.behaviour = (req, i) => (i <= 3 ? { status: 503, headers: { 'retry-after': '0' } } : okDomainModel(req, i));
+    const reading = await outcome(await send());
+    expect(reading.topic).toMatch(/\/reading$/);
+    expect(lobaro.requests).toHaveLength(4);
+    lobaro.requests.length = 0;
+    lobaro.behaviour = () => ({ status: 503 });
+    const err = await outcome(await send());
+    expect(err.json.error).toMatchObject({ code: 'lobaro_unavailable', attempts: 3, http_status: 503 });
   });
 
   it.each([401, 403])('%i: circuit opens for LOBARO_AUTH_PAUSE_S, jobs wait without using attempts, one alarm', async (status) => {

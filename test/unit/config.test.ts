@@ -52,6 +52,12 @@ describe('config', () => {
     expect(loadConfig({ PIPELINE_THREAD: 'false' }).pipelineThread).toBe(false);
   });
 
+  it('refuses pre-decrypted telegrams unless ACCEPT_PREDECRYPTED=true', () => {
+    expect(loadConfig({}).acceptPredecrypted).toBe(false);
+    expect(loadConfig({ ACCEPT_PREDECRYPTED: 'true' }).acceptPredecrypted).toBe(true);
+    expect(problems({ ACCEPT_PREDECRYPTED: 'sometimes' }).some((l) => l.startsWith('ACCEPT_PREDECRYPTED:'))).toBe(true);
+  });
+
   it('accepts mqtt, mqtts and ws broker URLs', () => {
     for (const url of ['mqtt://h:1883', 'mqtts://h:8883', 'ws://h:9001/mqtt']) expect(loadConfig({ MQTT_URL: url }).mqttUrl).toBe(url);
   });
@@ -64,10 +70,35 @@ describe('config', () => {
       'LOBARO_TOKEN: required when APP_ENV=prod and PARSER=lobaro',
       'KEY_ENCRYPTION_SECRET: required when APP_ENV=prod (AES keys are encrypted at rest)',
     ]);
-    expect(problems({ APP_ENV: 'prod', PARSER: 'local', INGEST_API_KEYS: 'gw1:abcdefgh12', ADMIN_TOKEN: 'x', KEY_ENCRYPTION_SECRET: 'sixteen-chars-ok' })).toEqual([]);
+    expect(problems({ APP_ENV: 'prod', PARSER: 'local', INGEST_API_KEYS: 'gw1:abcdefgh12345678', ADMIN_TOKEN: 'x'.repeat(24), KEY_ENCRYPTION_SECRET: 'sixteen-chars-ok' })).toEqual([]);
     expect(problems({ KEY_ENCRYPTION_SECRET: 'short' })).toEqual(['KEY_ENCRYPTION_SECRET: must have at least 16 characters']);
-    expect(problems({ APP_ENV: 'prod', PARSER: 'local', INGEST_API_KEYS: 'gw1:changeme-key-1', ADMIN_TOKEN: 'changeme-admin', KEY_ENCRYPTION_SECRET: 'sixteen-chars-ok' }))
+    expect(problems({ APP_ENV: 'prod', PARSER: 'local', INGEST_API_KEYS: 'gw1:changeme-gateway-key-1', ADMIN_TOKEN: 'changeme-admin-token-0000', KEY_ENCRYPTION_SECRET: 'sixteen-chars-ok' }))
       .toEqual(['INGEST_API_KEYS: still holds the "changeme" placeholder', 'ADMIN_TOKEN: still holds the "changeme" placeholder']);
+  });
+
+  it('refuses short tokens in prod: ADMIN_TOKEN < 24, gateway keys < 16 characters (issue 10)', () => {
+    expect(problems({ APP_ENV: 'prod', PARSER: 'local', INGEST_API_KEYS: 'gw1:abcdefgh12;gw2:abcdefgh12345678', ADMIN_TOKEN: 'x'.repeat(23), KEY_ENCRYPTION_SECRET: 'sixteen-chars-ok' })).toEqual([
+      'ADMIN_TOKEN: must have at least 24 characters when APP_ENV=prod',
+      'INGEST_API_KEYS: keys must have at least 16 characters when APP_ENV=prod (gateway gw1)',
+    ]);
+    // Outside prod short lab tokens stay possible.
+    expect(problems({ INGEST_API_KEYS: 'gw1:abcdefgh12', ADMIN_TOKEN: 'x' })).toEqual([]);
+  });
+
+  it('refuses a topic template without {gateway_id} or {meter_id} (issue 10)', () => {
+    expect(problems({ MQTT_TOPIC_TEMPLATE: 'oms/{meter_id}' })).toEqual([
+      'MQTT_TOPIC_TEMPLATE: must contain {gateway_id} and {meter_id}, no + or #, and no leading or trailing /',
+    ]);
+    expect(problems({ MQTT_TOPIC_TEMPLATE: 'oms/{gateway_id}' })).toHaveLength(1);
+    expect(problems({ MQTT_TOPIC_TEMPLATE: 'site/{gateway_id}/{meter_id}' })).toEqual([]);
+  });
+
+  it('serves ?sync=true outside prod by default, in prod only with ALLOW_SYNC=true (issue 10)', () => {
+    const prod = { APP_ENV: 'prod', PARSER: 'local', INGEST_API_KEYS: 'gw1:abcdefgh12345678', ADMIN_TOKEN: 'x'.repeat(24), KEY_ENCRYPTION_SECRET: 'sixteen-chars-ok' };
+    expect(loadConfig({}).allowSync).toBe(true);
+    expect(loadConfig(prod).allowSync).toBe(false);
+    expect(loadConfig({ ...prod, ALLOW_SYNC: 'true' }).allowSync).toBe(true);
+    expect(loadConfig({}).replayMax).toBe(10_000);
   });
 
   it('picks lobaro as parser when a token is set, local otherwise', () => {

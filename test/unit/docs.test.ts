@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { TLS_VARIABLE_SUFFIXES } from '../../src/config/tls-settings.js';
 import { ROOT } from '../helpers/process.js';
 
 const read = (p: string) => readFileSync(join(ROOT, p), 'utf8');
@@ -8,7 +9,10 @@ const read = (p: string) => readFileSync(join(ROOT, p), 'utf8');
 /** Every variable the configuration reads, straight from its source. */
 function configVariables(): Set<string> {
   const src = read('src/config/config.ts');
-  return new Set([...src.matchAll(/read\.\w+\('([A-Z0-9_]+)'/g)].map((m) => m[1]!));
+  const plain = [...src.matchAll(/read\.\w+\('([A-Z0-9_]+)'/g)].map((m) => m[1]!);
+  // TLS settings are read by prefix (MQTT_CA_FILE, later INGRESS_MQTT_CA_FILE …).
+  const tls = [...src.matchAll(/loadTlsSettings\(read, '([A-Z0-9_]+)'/g)].flatMap((m) => TLS_VARIABLE_SUFFIXES.map((s) => `${m[1]!}_${s}`));
+  return new Set([...plain, ...tls]);
 }
 
 describe('docs and docker stay consistent with the code', () => {
@@ -17,6 +21,7 @@ describe('docs and docker stay consistent with the code', () => {
   it('finds the configuration variables', () => {
     expect(vars.size).toBeGreaterThan(30);
     expect(vars).toContain('INGEST_API_KEYS');
+    expect(vars).toContain('MQTT_CA_FILE');
   });
 
   it('documents every configuration variable in the README', () => {

@@ -4,6 +4,7 @@ import type { IngestService } from '../../ingest/ingest-service.js';
 import type { RateLimiter } from '../../ingest/rate-limiter.js';
 import type { ResultWaiter } from '../../ingest/result-waiter.js';
 import type { GatewayAuth } from '../gateway-auth.js';
+import { BridgeError } from '../../lib/errors.js';
 import { HttpError } from '../http-error.js';
 import { AcceptedBody, ErrorBody, TelegramBody } from '../schemas.js';
 import { telegramProblems } from '../validate-telegram.js';
@@ -17,11 +18,23 @@ export interface TelegramRoutesOptions {
   retryAfterS: number;
   /** INGEST_RATE_LIMIT per gateway, when set. */
   rateLimiter?: RateLimiter | undefined;
+  /** `?sync=true` is served (false in APP_ENV=prod unless ALLOW_SYNC=true). */
+  allowSync: boolean;
+}
+
+/** The database could not take the telegram: nothing was stored, the gateway should send it again later. */
+function storeRefusal(err: unknown, retryAfterS: number): HttpError | undefined {
+  if (!(err instanceof BridgeError) || !err.retryable) return undefined;
+  const headers = { 'retry-after': String(retryAfterS) };
+  if (err.code === 'storage_full') return new HttpError('storage_full', 'the database is full; nothing was stored, retry later', { headers });
+  return new HttpError('store_unavailable', 'the database is busy or unavailable; nothing was stored, retry later', { headers });
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
     gatewayScope?: string;
+    /** The gateway id this request is proven to speak for; only this one may become a metric label or a map key. */
+    authenticatedGateway?: string;
   }
 }
 
@@ -31,9 +44,18 @@ export const telegramRoutes: FastifyPluginAsyncTypebox<TelegramRoutesOptions> = 
   app.addHook('onRequest', async (req) => {
     const scope = opts.auth.gatewayFor(req.headers.authorization);
     if (scope === undefined) {
-      throw new HttpError(401, 'unauthorized', req.headers.authorization ? 'unknown gateway key' : 'missing Authorization: Bearer <gateway key>');
+      throw new HttpError('unauthorized', req.headers.authorization ? 'unknown gateway key' : 'missing Authorization: Bearer <gateway key>');
     }
     req.gatewayScope = scope;
+    if (scope !== '*') req.authenticatedGateway = scope;
+  });
+
+  // Before validation, so malformed requests count against the limit too. The bucket is the key's
+  // gateway; a global key is bucketed by the claimed id only when it is a well-formed one.
+  app.addHook('preValidation', async (req) => {
+    if (!opts.rateLimiter || req.routeOptions.url !== '/v1/telegrams') return;
+    const waitS = opts.rateLimiter.take(rateBucket(req.gatewayScope ?? '*', req.body));
+    if (waitS > 0) throw new HttpError('rate_limited', 'too many requests for this gateway_id', { headers: { 'retry-after': String(waitS) } });
   });
 
   app.post('/v1/telegrams', {
@@ -53,21 +75,19 @@ export const telegramRoutes: FastifyPluginAsyncTypebox<TelegramRoutesOptions> = 
   }, async (req, reply) => {
     const body = req.body;
     const problems = telegramProblems(body);
-    if (problems.length > 0) throw new HttpError(400, 'validation_failed', 'request body is invalid', problems);
+    if (problems.length > 0) throw new HttpError('validation_failed', 'request body is invalid', { details: problems });
     if (req.gatewayScope !== '*' && req.gatewayScope !== body.gateway_id) {
-      throw new HttpError(403, 'forbidden', 'this key may not post for this gateway_id');
+      throw new HttpError('forbidden', 'this key may not post for this gateway_id');
     }
-    const waitS = opts.rateLimiter?.take(body.gateway_id) ?? 0;
-    if (waitS > 0) {
-      throw new HttpError(429, 'rate_limited', 'too many requests for this gateway_id', undefined, { 'retry-after': String(waitS) });
-    }
+    req.authenticatedGateway = body.gateway_id;
+    const wait = req.query.sync === 'true';
+    if (wait && !opts.allowSync) throw new HttpError('sync_disabled', '?sync=true is disabled in production; set ALLOW_SYNC=true to allow it');
     const full = opts.ingest.full();
     if (full) {
-      throw new HttpError(503, 'backpressure', `${full === 'queue' ? 'queue' : 'outbox'} is full; retry later`, undefined, {
-        'retry-after': String(opts.retryAfterS),
+      throw new HttpError('backpressure', `${full === 'queue' ? 'queue' : 'outbox'} is full; retry later`, {
+        headers: { 'retry-after': String(opts.retryAfterS) },
       });
     }
-    const wait = req.query.sync === 'true';
     const result = await opts.ingest.accept({
       gatewayId: body.gateway_id,
       rxTime: body.rx_time,
@@ -76,6 +96,8 @@ export const telegramRoutes: FastifyPluginAsyncTypebox<TelegramRoutesOptions> = 
       rawHex: body.raw_hex,
       meterHint: body.meter_hint,
       keyHex: body.key_hex,
+    }).catch((err: unknown) => {
+      throw storeRefusal(err, opts.retryAfterS) ?? err;
     });
     if (wait) {
       const payload = await opts.waiter.wait(result.ingestId, opts.syncTimeoutMs);
@@ -86,3 +108,11 @@ export const telegramRoutes: FastifyPluginAsyncTypebox<TelegramRoutesOptions> = 
       : { accepted: true, ingest_id: result.ingestId });
   });
 };
+
+const WELL_FORMED_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+function rateBucket(scope: string, body: unknown): string {
+  if (scope !== '*') return scope;
+  const id = (body as { gateway_id?: unknown } | null)?.gateway_id;
+  return typeof id === 'string' && WELL_FORMED_ID.test(id) ? id : '*';
+}

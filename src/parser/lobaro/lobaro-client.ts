@@ -89,10 +89,12 @@ function statusError(status: number, retryAfter: string | string[] | undefined, 
   if (status === 401 || status === 403) {
     return new ParseError('lobaro_auth', `Lobaro rejected the token (HTTP ${status})`, { retryable: true, consumesAttempt: false, httpStatus: status });
   }
+  // A 429, or a 503 that says when to come back, is the parser's state, not
+  // the telegram's fault (issue 10): it never uses one of the telegram's attempts.
   if (status === 429) {
     const ms = parseRetryAfter(retryAfter);
     return new ParseError('lobaro_rate_limited', 'Lobaro rate limit (HTTP 429)', {
-      retryable: true, httpStatus: status, ...(ms === undefined ? {} : { retryAfterMs: ms }),
+      retryable: true, consumesAttempt: false, httpStatus: status, ...(ms === undefined ? {} : { retryAfterMs: ms }),
     });
   }
   if (status === 400 || status === 422) {
@@ -101,7 +103,7 @@ function statusError(status: number, retryAfter: string | string[] | undefined, 
   if (status >= 500) {
     const ms = parseRetryAfter(retryAfter);
     return new ParseError('lobaro_unavailable', `Lobaro server error (HTTP ${status})`, {
-      retryable: true, httpStatus: status, ...(ms === undefined ? {} : { retryAfterMs: ms }),
+      retryable: true, consumesAttempt: !(status === 503 && ms !== undefined), httpStatus: status, ...(ms === undefined ? {} : { retryAfterMs: ms }),
     });
   }
   return new ParseError('lobaro_bad_request', `Lobaro answered HTTP ${status}: ${detail}`, { httpStatus: status });

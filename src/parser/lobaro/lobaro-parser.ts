@@ -3,10 +3,11 @@ import type { Logger } from '../../observability/logger.js';
 import { toValues, type WmbusResult } from '../../wmbus/index.js';
 import { valuesFromDomainModel } from '../domain-values.js';
 import { meterFromHeader, ParseError, type ParseRequest, type ParseResult, type Parser } from '../parser.js';
+import type { AdaptiveRateLimiter, RateTicket } from './adaptive-rate-limiter.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import type { LobaroClient } from './lobaro-client.js';
 
-/** Parser backed by the Lobaro cloud: circuit breaker and 429 pause around the HTTP client. */
+/** Parser backed by the Lobaro cloud: rate pacing, circuit breaker and 429 pause around the HTTP client. */
 export class LobaroParser implements Parser {
   readonly name = 'lobaro';
   lastSuccessAt: number | null = null;
@@ -14,6 +15,7 @@ export class LobaroParser implements Parser {
   constructor(
     private readonly client: LobaroClient,
     private readonly breaker: CircuitBreaker,
+    private readonly limiter: AdaptiveRateLimiter,
     private readonly api: 'meterData' | 'mbus',
     private readonly events: EventBus,
     private readonly log: Logger,
@@ -22,6 +24,7 @@ export class LobaroParser implements Parser {
   ) {}
 
   async parse(req: ParseRequest): Promise<ParseResult> {
+    const ticket = await this.limiter.acquire();
     this.breaker.beforeCall();
     const started = performance.now();
     let body: unknown;
@@ -30,15 +33,16 @@ export class LobaroParser implements Parser {
       this.events.emit('lobaroRequest', { status: res.status, durationMs: res.durationMs });
       body = res.body;
     } catch (err) {
-      this.onFailure(err, performance.now() - started);
+      this.onFailure(err, ticket, performance.now() - started);
       throw err;
     }
+    this.limiter.onAccepted();
     this.breaker.onSuccess();
     this.lastSuccessAt = Date.now();
     return this.api === 'meterData' ? fromDomainModel(body, req) : fromWmbusJson(body, req);
   }
 
-  private onFailure(err: unknown, durationMs: number): void {
+  private onFailure(err: unknown, ticket: RateTicket, durationMs: number): void {
     if (!(err instanceof ParseError)) {
       this.breaker.onOtherFailure();
       return;
@@ -54,8 +58,18 @@ export class LobaroParser implements Parser {
       return;
     }
     this.breaker.onOtherFailure();
-    if (err.code === 'lobaro_rate_limited') this.breaker.pause(err.retryAfterMs ?? this.defaultRateLimitPauseMs);
+    if (!isThrottle(err)) return;
+    // Some calls still get through: pacing slower is the answer. None do: the
+    // parser is saturated or down, so every call waits out its Retry-After.
+    const outcome = this.limiter.onRejected(ticket);
+    if (outcome === 'stalled') this.breaker.pause(err.retryAfterMs ?? this.defaultRateLimitPauseMs);
+    else if (outcome === 'slowed') this.log.debug({ allowedRate: this.limiter.allowedRate, httpStatus: err.httpStatus }, 'Lobaro rejected a call; allowed rate cut');
   }
+}
+
+/** 429, or 503 with Retry-After: "too many for now", which the rate limiter answers. */
+function isThrottle(err: ParseError): boolean {
+  return err.httpStatus === 429 || (err.httpStatus === 503 && err.retryAfterMs !== undefined);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -14,8 +14,11 @@ export class LocalParser implements Parser {
   async parse(req: ParseRequest): Promise<ParseResult> {
     let wmbus: WmbusResult;
     try {
-      wmbus = decodeWithDrivers(req.rawHex, { key: req.keyHex, formatCache: this.formatCache }, this.drivers);
+      wmbus = decodeWithDrivers(req.rawHex, { key: req.keyHex, formatCache: this.formatCache, acceptPredecrypted: req.predecrypted === true }, this.drivers);
     } catch (err) {
+      if (err instanceof WmbusError && err.code === 'unexpected_plaintext') {
+        throw new ParseError('decrypt_failed', `${err.code}: ${err.message}`, { reason: 'unexpected_plaintext', cause: err });
+      }
       if (err instanceof WmbusError) throw new ParseError('parse_failed', `${err.code}: ${err.message}`, { cause: err });
       throw err;
     }
@@ -40,6 +43,7 @@ export class LocalParser implements Parser {
       },
       values: model ? valuesFromDomainModel(model) : toValues(wmbus),
       extra: { driver: wmbus.Driver, local: { wmbus, metering_domain_model: model } },
+      authenticated: wmbus.Authenticated,
     };
   }
 }

@@ -1,8 +1,9 @@
 import type pg from 'pg';
 import { decodeCursor, pageLimit, toPage } from '../page-cursor.js';
 import type {
-  AuditRecord, GatewayStats, KeyMissingMeter, MappingVersion, MeterKeyRecord, Page, ParserState, TelegramFilter, TelegramRecord,
+  AuditRecord, GatewayStats, KeyMissingMeter, MappingVersion, MeterKeyRecord, Page, ParserState, ReplayResult, TelegramFilter, TelegramRecord,
 } from '../store.js';
+import { KEY_MISSING_GATEWAYS_MAX } from '../store.js';
 import {
   KEY_MISSING_COLUMNS, TELEGRAM_RECORD_COLUMNS, toAudit, toKeyMissing, toMapping, toMeterKey, toTelegramRecord, type Row,
 } from '../store-rows.js';
@@ -82,6 +83,7 @@ export class PostgresAdmin {
            last_seen = GREATEST(key_missing.last_seen, excluded.last_seen), count = key_missing.count + 1)
        INSERT INTO key_missing_gateways (meter_id, gateway_id)
        SELECT $1::text, $4::text WHERE NOT EXISTS (SELECT 1 FROM meter_keys WHERE meter_id = $1)
+         AND (SELECT COUNT(*) FROM key_missing_gateways WHERE meter_id = $1) < ${KEY_MISSING_GATEWAYS_MAX}
        ON CONFLICT DO NOTHING`,
       [meterId, manufacturer, now, gatewayId],
     );
@@ -99,6 +101,19 @@ export class PostgresAdmin {
       );
     }
     return toPage(rows, limit, toKeyMissing, (r) => [r.last_seen as number, r.meter_id as string]);
+  }
+
+  async pruneKeyMissing(before: number, maxEntries: number): Promise<number> {
+    return inTransaction(this.pool(), async (c) => {
+      const old = await c.query('DELETE FROM key_missing WHERE last_seen < $1', [before]);
+      const over = await c.query(
+        'DELETE FROM key_missing WHERE meter_id IN (SELECT meter_id FROM key_missing ORDER BY last_seen DESC, meter_id DESC OFFSET $1)',
+        [maxEntries],
+      );
+      const n = (old.rowCount ?? 0) + (over.rowCount ?? 0);
+      if (n > 0) await c.query('DELETE FROM key_missing_gateways g WHERE NOT EXISTS (SELECT 1 FROM key_missing k WHERE k.meter_id = g.meter_id)');
+      return n;
+    });
   }
 
   async countKeyMissing(): Promise<number> {
@@ -164,24 +179,34 @@ export class PostgresAdmin {
     return toPage(rows, limit, toTelegramRecord, (r) => [r.created_at as number, r.ingest_id as string]);
   }
 
-  /** Same semantics as SQLite (old parse result dropped); wakes the other instances. */
-  async replayTelegrams(filter: TelegramFilter, now: number): Promise<number> {
+  /** Same semantics as SQLite (old parse result dropped, oldest first, bounded); wakes the other instances. */
+  async replayTelegrams(filter: TelegramFilter, now: number, limit: number): Promise<ReplayResult> {
     const p = params();
     const nowParam = p.add(now);
     const where = `t.status IN ('done', 'error') AND ${telegramFilter(filter, p.add)}`;
+    const limitParam = p.add(limit);
     return inTransaction(this.pool(), async (c) => {
       const { rows } = await c.query<Row>(
-        `WITH u AS (
+        `WITH c AS (
+           SELECT t.ingest_id FROM telegrams t WHERE ${where} ORDER BY t.created_at, t.ingest_id LIMIT ${limitParam} FOR UPDATE SKIP LOCKED),
+         u AS (
            UPDATE telegrams AS t SET status = 'queued', attempts = 0, next_attempt_at = ${nowParam}, replay = TRUE, error_code = NULL,
              last_error = NULL, finished_at = NULL, locked_by = NULL, locked_until = NULL
-           WHERE ${where} RETURNING t.ingest_id),
+           FROM c WHERE t.ingest_id = c.ingest_id
+           RETURNING t.ingest_id, t.raw_hex,
+             (t.key_hex IS NULL AND NOT EXISTS (SELECT 1 FROM meter_keys k WHERE k.meter_id = t.meter_id)) AS keyless),
          d AS (DELETE FROM parse_results WHERE ingest_id IN (SELECT ingest_id FROM u))
-         SELECT COUNT(*) AS n FROM u`,
+         SELECT ingest_id, raw_hex, keyless FROM u`,
         p.values,
       );
-      const n = Number(rows[0]?.n ?? 0);
-      if (n > 0) await c.query('SELECT pg_notify($1, $2)', [WORK_CHANNEL, this.notifyToken]);
-      return n;
+      const q = params();
+      const rest = await c.query<Row>(`SELECT COUNT(*) AS n FROM telegrams t WHERE t.status IN ('done', 'error') AND ${telegramFilter(filter, q.add)}`, q.values);
+      if (rows.length > 0) await c.query('SELECT pg_notify($1, $2)', [WORK_CHANNEL, this.notifyToken]);
+      return {
+        replayed: rows.length,
+        remaining: Number(rest.rows[0]?.n ?? 0),
+        keyless: rows.filter((r) => r.keyless === true).map((r) => ({ ingestId: r.ingest_id as string, rawHex: r.raw_hex as string })),
+      };
     });
   }
 

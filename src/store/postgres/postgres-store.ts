@@ -4,7 +4,7 @@ import { BridgeError } from '../../lib/errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type {
   AuditRecord, Depths, FinishJob, GatewayStats, InsertResult, Job, KeyMissingMeter, MappingVersion, MeterKeyRecord, NewTelegram,
-  OutboxMessage, OutboxRow, Page, ParserState, RetryJob, TelegramFilter, TelegramRecord, TelegramStore,
+  OutboxMessage, OutboxRow, Page, ParserState, ReplayResult, RetryJob, JobLease, TelegramFilter, TelegramRecord, TelegramStore,
 } from '../store.js';
 import { JOB_COLUMNS, TELEGRAM_RECORD_COLUMNS, toJob, toOutboxRow, toTelegramRecord, type Row } from '../store-rows.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
@@ -48,7 +48,8 @@ const SQL = {
   ${INSERT_TAIL}` },
   dedupGet: { name: 'oms_dedup_get', text: 'SELECT ingest_id FROM dedup WHERE dedup_hash = $1' },
   // graphile-worker/pg-boss pattern: pick with SKIP LOCKED, lease in the same statement.
-  claimJobs: { name: 'oms_claim_jobs', text: `UPDATE telegrams SET status = 'processing', locked_by = $1, locked_until = $2
+  claimJobs: { name: 'oms_claim_jobs', text: `UPDATE telegrams SET status = 'processing', locked_by = $1, locked_until = $2,
+      lease_seq = telegrams.lease_seq + 1, claims = telegrams.claims + 1
     FROM (SELECT ingest_id FROM telegrams
           WHERE (status = 'queued' AND next_attempt_at <= $3) OR (status = 'processing' AND locked_until < $3)
           ORDER BY created_at LIMIT $4 FOR UPDATE SKIP LOCKED) c
@@ -58,18 +59,22 @@ const SQL = {
     WHERE ingest_id = ANY($2::text[]) AND locked_by = $3 AND status = 'processing'` },
   retry: { name: 'oms_retry', text: `WITH u AS (
       UPDATE telegrams SET status = 'queued', attempts = $1, next_attempt_at = $2, error_code = $3, last_error = $4,
-        locked_by = NULL, locked_until = NULL WHERE ingest_id = $5 RETURNING 1)
-    SELECT COUNT(*) FROM (SELECT pg_notify('${WORK_CHANNEL}', $6::text) FROM u) n` },
+        locked_by = NULL, locked_until = NULL, claims = 0
+      WHERE ingest_id = $5 AND status = 'processing' AND locked_by = $7 AND lease_seq = $8 RETURNING 1)
+    SELECT COUNT(*) AS n FROM (SELECT pg_notify('${WORK_CHANNEL}', $6::text) FROM u) n` },
   finish: { name: 'oms_finish', text: `WITH f AS (
       UPDATE telegrams SET status = $2, attempts = $3, error_code = $4, last_error = $5, finished_at = $6::bigint, key_hex = NULL,
-        locked_by = NULL, locked_until = NULL, replay = FALSE WHERE ingest_id = $1::text),
-    r AS (INSERT INTO parse_results (ingest_id, parsed_json, created_at, published_at) VALUES ($1::text, $7, $6::bigint, NULL)
-      ON CONFLICT (ingest_id) DO UPDATE SET parsed_json = excluded.parsed_json, created_at = excluded.created_at, published_at = NULL)
-    INSERT INTO outbox (ingest_id, kind, topic, payload, qos, retain, created_at)
-    SELECT m.ingest_id, m.kind, m.topic, m.payload, m.qos, m.retain, $6::bigint
-    FROM unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::int[], $13::bool[])
-      WITH ORDINALITY AS m(ingest_id, kind, topic, payload, qos, retain, ord)
-    ORDER BY m.ord` },
+        locked_by = NULL, locked_until = NULL, replay = FALSE, claims = 0
+      WHERE ingest_id = $1::text AND status = 'processing' AND locked_by = $14 AND lease_seq = $15 RETURNING 1),
+    r AS (INSERT INTO parse_results (ingest_id, parsed_json, created_at, published_at) SELECT $1::text, $7, $6::bigint, NULL FROM f
+      ON CONFLICT (ingest_id) DO UPDATE SET parsed_json = excluded.parsed_json, created_at = excluded.created_at, published_at = NULL),
+    o AS (INSERT INTO outbox (ingest_id, kind, topic, payload, qos, retain, created_at)
+      SELECT m.ingest_id, m.kind, m.topic, m.payload, m.qos, m.retain, $6::bigint
+      FROM unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::int[], $13::bool[])
+        WITH ORDINALITY AS m(ingest_id, kind, topic, payload, qos, retain, ord)
+      WHERE EXISTS (SELECT 1 FROM f)
+      ORDER BY m.ord)
+    SELECT COUNT(*) AS n FROM f` },
   nextDue: { name: 'oms_next_due', text: "SELECT MIN(next_attempt_at) AS due FROM telegrams WHERE status = 'queued'" },
   depths: { name: 'oms_depths', text: `SELECT
       (SELECT COUNT(*) FROM telegrams WHERE status IN ('queued', 'processing')) AS queue,
@@ -226,16 +231,19 @@ export class PostgresStore implements TelegramStore {
     await this.rows(SQL.renew, [until, ingestIds, lockedBy]);
   }
 
-  async retryJob(ingestId: string, r: RetryJob): Promise<void> {
-    await this.rows(SQL.retry, [r.attempts, r.nextAttemptAt, r.errorCode, r.lastError, ingestId, this.token]);
+  async retryJob(lease: JobLease, r: RetryJob): Promise<boolean> {
+    const [row] = await this.rows(SQL.retry, [r.attempts, r.nextAttemptAt, r.errorCode, r.lastError, lease.ingestId, this.token, lease.lockedBy, lease.leaseSeq]);
+    return Number(row?.n) === 1;
   }
 
-  async finishJob(ingestId: string, f: FinishJob): Promise<void> {
+  async finishJob(lease: JobLease, f: FinishJob): Promise<boolean> {
     const m = f.messages;
-    await this.rows(SQL.finish, [
-      ingestId, f.status, f.attempts, f.errorCode, f.lastError, f.now, f.parsedJson,
+    const [row] = await this.rows(SQL.finish, [
+      lease.ingestId, f.status, f.attempts, f.errorCode, f.lastError, f.now, f.parsedJson,
       m.map((x) => x.ingestId), m.map((x) => x.kind), m.map((x) => x.topic), m.map((x) => x.payload), m.map((x) => x.qos), m.map((x) => x.retain),
+      lease.lockedBy, lease.leaseSeq,
     ]);
+    return Number(row?.n) === 1;
   }
 
   async nextDueAt(): Promise<number | null> {
@@ -307,6 +315,7 @@ export class PostgresStore implements TelegramStore {
   }
   listKeyMissing(limit: number, cursor: string | null): Promise<Page<KeyMissingMeter>> { return this.admin.listKeyMissing(limit, cursor); }
   countKeyMissing(): Promise<number> { return this.admin.countKeyMissing(); }
+  pruneKeyMissing(before: number, maxEntries: number): Promise<number> { return this.admin.pruneKeyMissing(before, maxEntries); }
   getActiveMapping(): Promise<MappingVersion | undefined> { return this.admin.getActiveMapping(); }
   listMappingVersions(limit: number, cursor: string | null): Promise<Page<MappingVersion>> { return this.admin.listMappingVersions(limit, cursor); }
   putMapping(json: string, now: number): Promise<MappingVersion> { return this.admin.putMapping(json, now); }
@@ -314,7 +323,7 @@ export class PostgresStore implements TelegramStore {
   listTelegrams(filter: TelegramFilter, limit: number, cursor: string | null): Promise<Page<TelegramRecord>> {
     return this.admin.listTelegrams(filter, limit, cursor);
   }
-  replayTelegrams(filter: TelegramFilter, now: number): Promise<number> { return this.admin.replayTelegrams(filter, now); }
+  replayTelegrams(filter: TelegramFilter, now: number, limit: number): Promise<ReplayResult> { return this.admin.replayTelegrams(filter, now, limit); }
   insertAudit(record: Omit<AuditRecord, 'id'>): Promise<void> { return this.admin.insertAudit(record); }
   listAudit(limit: number, cursor: string | null): Promise<Page<AuditRecord>> { return this.admin.listAudit(limit, cursor); }
   gatewayStats(since: number, now: number): Promise<GatewayStats[]> { return this.admin.gatewayStats(since, now); }

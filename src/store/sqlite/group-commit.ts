@@ -59,12 +59,15 @@ export class GroupCommit {
           try {
             outcomes.push({ ok: true, value: db.transaction(op.run)() });
           } catch (err) {
-            outcomes.push({ ok: false, err });
+            // On SQLITE_FULL and I/O errors SQLite rolls the whole transaction back: the batch is gone, not just this write.
+            if (!db.inTransaction) throw new BatchLost(err);
+            outcomes.push({ ok: false, err: storageError(err) });
           }
         }
       })();
     } catch (err) {
-      for (const op of batch) op.reject(err);
+      const cause = storageError(err instanceof BatchLost ? err.cause : err);
+      for (const op of batch) op.reject(cause);
       return;
     }
     batch.forEach((op, i) => {
@@ -73,4 +76,19 @@ export class GroupCommit {
       else op.reject(o.err);
     });
   }
+}
+
+class BatchLost extends Error {
+  constructor(override readonly cause: unknown) {
+    super('the batch transaction was rolled back');
+  }
+}
+
+/** A full disk is a state of the database, not of the write: every caller gets the same retryable answer. */
+export function storageError(err: unknown): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === 'SQLITE_FULL') {
+    return new BridgeError('storage_full', 'the database is full (disk space or SQLITE_MAX_SIZE_MB); retry later', { retryable: true, cause: err });
+  }
+  return err;
 }

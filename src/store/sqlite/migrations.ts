@@ -107,4 +107,10 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   INSERT INTO parser_state (id, open_until, paused_until) VALUES (1, 0, 0);
   `,
+  // 3: fencing. lease_seq is the fence token of the current lease; claims counts
+  // claims without an orderly outcome, so a telegram that kills the process ends.
+  `
+  ALTER TABLE telegrams ADD COLUMN lease_seq INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE telegrams ADD COLUMN claims INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

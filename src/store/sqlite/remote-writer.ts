@@ -1,4 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
+import { storeCodeOf, toErrorCode } from '../../lib/error-codes.js';
 import { BridgeError } from '../../lib/errors.js';
 import type { StoreMethod, WireError, WriterReply } from './writer-protocol.js';
 
@@ -68,7 +69,9 @@ function unavailable(): BridgeError {
 }
 
 function fromWire(e: WireError): BridgeError {
-  const err = new BridgeError(e.code, e.message, { retryable: e.retryable });
+  const code = toErrorCode(e.code, storeCodeOf(e.code));
+  // The driver's own code (SQLITE_BUSY, …) stays visible for logs; callers branch on the stable one.
+  const err = new BridgeError(code, e.message, { retryable: e.retryable, ...(code === e.code ? {} : { details: { driverCode: e.code } }) });
   err.name = e.name;
   return err;
 }

@@ -1,8 +1,9 @@
 import type Database from 'better-sqlite3';
 import { decodeCursor, pageLimit, toPage } from '../page-cursor.js';
 import type {
-  AuditRecord, GatewayStats, KeyMissingMeter, MappingVersion, MeterKeyRecord, Page, ParserState, TelegramFilter, TelegramRecord,
+  AuditRecord, GatewayStats, KeyMissingMeter, MappingVersion, MeterKeyRecord, Page, ParserState, ReplayResult, TelegramFilter, TelegramRecord,
 } from '../store.js';
+import { KEY_MISSING_GATEWAYS_MAX } from '../store.js';
 import {
   KEY_MISSING_COLUMNS, TELEGRAM_RECORD_COLUMNS, toAudit, toKeyMissing, toMapping, toMeterKey, toTelegramRecord, type Row,
 } from '../store-rows.js';
@@ -28,6 +29,7 @@ function prepare(db: Database.Database) {
     addMissingGateway: db.prepare(
       `INSERT INTO key_missing_gateways (meter_id, gateway_id)
        SELECT @meterId, @gatewayId WHERE EXISTS (SELECT 1 FROM key_missing WHERE meter_id = @meterId)
+         AND (SELECT COUNT(*) FROM key_missing_gateways WHERE meter_id = @meterId) < ${KEY_MISSING_GATEWAYS_MAX}
        ON CONFLICT DO NOTHING`,
     ),
     clearMissing: db.prepare('DELETE FROM key_missing WHERE meter_id = ?'),
@@ -39,6 +41,16 @@ function prepare(db: Database.Database) {
         (SELECT json_group_array(g.gateway_id) FROM key_missing_gateways g WHERE g.meter_id = k.meter_id) AS gateways
       FROM key_missing k WHERE (k.last_seen, k.meter_id) < (?, ?) ORDER BY k.last_seen DESC, k.meter_id DESC LIMIT ?`),
     countMissing: db.prepare('SELECT COUNT(*) FROM key_missing').pluck(),
+    pruneMissingOld: db.prepare('DELETE FROM key_missing WHERE last_seen < ?'),
+    pruneMissingOver: db.prepare(
+      'DELETE FROM key_missing WHERE meter_id IN (SELECT meter_id FROM key_missing ORDER BY last_seen DESC, meter_id DESC LIMIT -1 OFFSET ?)',
+    ),
+    pruneMissingGateways: db.prepare('DELETE FROM key_missing_gateways WHERE meter_id NOT IN (SELECT meter_id FROM key_missing)'),
+    replayOne: db.prepare(
+      `UPDATE telegrams SET status = 'queued', attempts = 0, next_attempt_at = ?, replay = 1, error_code = NULL,
+         last_error = NULL, finished_at = NULL, locked_by = NULL, locked_until = NULL WHERE ingest_id = ?`,
+    ),
+    dropResult: db.prepare('DELETE FROM parse_results WHERE ingest_id = ?'),
     activeMapping: db.prepare(`SELECT ${MAPPING_COLUMNS} FROM mappings WHERE active = 1`),
     getMapping: db.prepare(`SELECT ${MAPPING_COLUMNS} FROM mappings WHERE version = ?`),
     listMappings: db.prepare(`SELECT ${MAPPING_COLUMNS} FROM mappings ORDER BY version DESC LIMIT ?`),
@@ -121,6 +133,14 @@ export class SqliteAdmin {
     return toPage(rows, limit, toKeyMissing, (r) => [r.last_seen as number, r.meter_id as string]);
   }
 
+  pruneKeyMissing(before: number, maxEntries: number): number {
+    return this.db.transaction(() => {
+      const n = this.s.pruneMissingOld.run(before).changes + this.s.pruneMissingOver.run(maxEntries).changes;
+      if (n > 0) this.s.pruneMissingGateways.run();
+      return n;
+    })();
+  }
+
   countKeyMissing(): number {
     return this.s.countMissing.get() as number;
   }
@@ -174,21 +194,28 @@ export class SqliteAdmin {
    * Also drops the old parse result, so a replayed telegram reads as unfinished
    * (parsed null) until the new result is written.
    */
-  replayTelegrams(filter: TelegramFilter, now: number): number {
+  replayTelegrams(filter: TelegramFilter, now: number, limit: number): ReplayResult {
     const params: unknown[] = [];
     const param = (v: unknown): string => {
       params.push(v);
       return '?';
     };
     const where = `t.status IN ('done', 'error') AND ${telegramFilter(filter, param)}`;
-    const drop = this.statement(`DELETE FROM parse_results WHERE ingest_id IN (SELECT t.ingest_id FROM telegrams t WHERE ${where})`);
-    const requeue = this.statement(
-      `UPDATE telegrams AS t SET status = 'queued', attempts = 0, next_attempt_at = ?, replay = 1, error_code = NULL,
-         last_error = NULL, finished_at = NULL, locked_by = NULL, locked_until = NULL WHERE ${where}`,
+    const pick = this.statement(
+      `SELECT t.ingest_id, t.raw_hex, (t.key_hex IS NULL AND NOT EXISTS (SELECT 1 FROM meter_keys k WHERE k.meter_id = t.meter_id)) AS keyless
+       FROM telegrams t WHERE ${where} ORDER BY t.created_at, t.ingest_id LIMIT ?`,
     );
+    const count = this.statement(`SELECT COUNT(*) AS n FROM telegrams t WHERE ${where}`);
     return this.db.transaction(() => {
-      drop.run(...params);
-      return requeue.run(now, ...params).changes;
+      const picked = pick.all(...params, limit) as Row[];
+      const keyless: ReplayResult['keyless'] = [];
+      for (const r of picked) {
+        this.s.dropResult.run(r.ingest_id);
+        this.s.replayOne.run(now, r.ingest_id);
+        if (r.keyless) keyless.push({ ingestId: r.ingest_id as string, rawHex: r.raw_hex as string });
+      }
+      const remaining = Number((count.get(...params) as Row).n);
+      return { replayed: picked.length, remaining, keyless };
     })();
   }
 

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { BridgeError } from '../../lib/errors.js';
 import type {
   AuditRecord, Depths, FinishJob, GatewayStats, InsertResult, Job, KeyMissingMeter, MappingVersion, MeterKeyRecord, NewTelegram,
-  OutboxMessage, OutboxRow, Page, ParserState, RetryJob, TelegramFilter, TelegramRecord, TelegramStore,
+  OutboxMessage, OutboxRow, Page, ParserState, ReplayResult, RetryJob, JobLease, TelegramFilter, TelegramRecord, TelegramStore,
 } from '../store.js';
 import { JOB_COLUMNS, TELEGRAM_RECORD_COLUMNS, toJob, toOutboxRow, toTelegramRecord, type Row } from '../store-rows.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
@@ -28,6 +28,8 @@ export interface SqliteStoreOptions {
   mode?: 'owner' | 'writer' | 'reader';
   /** Requeue leases left by a dead process at start (default true; false when a writer thread is restarted under a live pipeline). */
   recover?: boolean;
+  /** SQLITE_MAX_SIZE_MB: writes beyond it fail as storage_full, as on a full disk. */
+  maxSizeMb?: number | undefined;
 }
 
 /**
@@ -70,6 +72,10 @@ export class SqliteStore implements TelegramStore {
     db.pragma('cache_size = -32000');
     db.pragma('temp_store = MEMORY');
     db.pragma('foreign_keys = ON');
+    if (this.opts.maxSizeMb !== undefined && primary) {
+      const pageSize = db.pragma('page_size', { simple: true }) as number;
+      db.pragma(`max_page_count = ${Math.max(1, Math.floor((this.opts.maxSizeMb * 1024 * 1024) / pageSize))}`);
+    }
     this.db = db;
     if (primary) this.migrate();
     this.stmts = this.prepare();
@@ -147,7 +153,7 @@ export class SqliteStore implements TelegramStore {
         'INSERT INTO outbox (ingest_id, kind, topic, payload, qos, retain, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       claimJobs: db.prepare(
-        `UPDATE telegrams SET status = 'processing', locked_by = ?, locked_until = ?
+        `UPDATE telegrams SET status = 'processing', locked_by = ?, locked_until = ?, lease_seq = lease_seq + 1, claims = claims + 1
          WHERE ingest_id IN (
            SELECT ingest_id FROM telegrams WHERE status = 'queued' AND next_attempt_at <= ?
            UNION ALL
@@ -158,11 +164,13 @@ export class SqliteStore implements TelegramStore {
       renew: db.prepare("UPDATE telegrams SET locked_until = ? WHERE ingest_id = ? AND locked_by = ? AND status = 'processing'"),
       retry: db.prepare(
         `UPDATE telegrams SET status = 'queued', attempts = ?, next_attempt_at = ?, error_code = ?, last_error = ?,
-           locked_by = NULL, locked_until = NULL WHERE ingest_id = ?`,
+           locked_by = NULL, locked_until = NULL, claims = 0
+         WHERE ingest_id = ? AND status = 'processing' AND locked_by = ? AND lease_seq = ?`,
       ),
       finish: db.prepare(
         `UPDATE telegrams SET status = ?, attempts = ?, error_code = ?, last_error = ?, finished_at = ?, key_hex = NULL,
-           locked_by = NULL, locked_until = NULL, replay = 0 WHERE ingest_id = ?`,
+           locked_by = NULL, locked_until = NULL, replay = 0, claims = 0
+         WHERE ingest_id = ? AND status = 'processing' AND locked_by = ? AND lease_seq = ?`,
       ),
       upsertResult: db.prepare(
         `INSERT INTO parse_results (ingest_id, parsed_json, created_at, published_at) VALUES (?, ?, ?, NULL)
@@ -243,17 +251,20 @@ export class SqliteStore implements TelegramStore {
     })();
   }
 
-  async retryJob(ingestId: string, r: RetryJob): Promise<void> {
+  async retryJob(lease: JobLease, r: RetryJob): Promise<boolean> {
     const s = this.s();
-    await this.group.submit(() => s.retry.run(r.attempts, r.nextAttemptAt, r.errorCode, r.lastError, ingestId));
+    return this.group.submit(
+      () => s.retry.run(r.attempts, r.nextAttemptAt, r.errorCode, r.lastError, lease.ingestId, lease.lockedBy, lease.leaseSeq).changes === 1,
+    );
   }
 
-  async finishJob(ingestId: string, f: FinishJob): Promise<void> {
+  async finishJob(lease: JobLease, f: FinishJob): Promise<boolean> {
     const s = this.s();
-    await this.group.submit(() => {
-      s.finish.run(f.status, f.attempts, f.errorCode, f.lastError, f.now, ingestId);
-      s.upsertResult.run(ingestId, f.parsedJson, f.now);
+    return this.group.submit(() => {
+      if (s.finish.run(f.status, f.attempts, f.errorCode, f.lastError, f.now, lease.ingestId, lease.lockedBy, lease.leaseSeq).changes !== 1) return false;
+      s.upsertResult.run(lease.ingestId, f.parsedJson, f.now);
       this.insertMessages(f.messages, f.now);
+      return true;
     });
   }
 
@@ -347,6 +358,7 @@ export class SqliteStore implements TelegramStore {
   }
   async listKeyMissing(limit: number, cursor: string | null): Promise<Page<KeyMissingMeter>> { return this.admin().listKeyMissing(limit, cursor); }
   async countKeyMissing(): Promise<number> { return this.admin().countKeyMissing(); }
+  async pruneKeyMissing(before: number, maxEntries: number): Promise<number> { return this.admin().pruneKeyMissing(before, maxEntries); }
   async getActiveMapping(): Promise<MappingVersion | undefined> { return this.admin().getActiveMapping(); }
   async listMappingVersions(limit: number, cursor: string | null): Promise<Page<MappingVersion>> {
     return this.admin().listMappingVersions(limit, cursor);
@@ -356,7 +368,9 @@ export class SqliteStore implements TelegramStore {
   async listTelegrams(filter: TelegramFilter, limit: number, cursor: string | null): Promise<Page<TelegramRecord>> {
     return this.admin().listTelegrams(filter, limit, cursor);
   }
-  async replayTelegrams(filter: TelegramFilter, now: number): Promise<number> { return this.admin().replayTelegrams(filter, now); }
+  async replayTelegrams(filter: TelegramFilter, now: number, limit: number): Promise<ReplayResult> {
+    return this.admin().replayTelegrams(filter, now, limit);
+  }
   async insertAudit(record: Omit<AuditRecord, 'id'>): Promise<void> { this.admin().insertAudit(record); }
   async listAudit(limit: number, cursor: string | null): Promise<Page<AuditRecord>> { return this.admin().listAudit(limit, cursor); }
   async gatewayStats(since: number, now: number): Promise<GatewayStats[]> { return this.admin().gatewayStats(since, now); }

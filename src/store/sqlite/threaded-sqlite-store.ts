@@ -14,6 +14,8 @@ export interface ThreadedSqliteOptions {
    * and owns the writer thread.
    */
   link?: StoreLink;
+  /** SQLITE_MAX_SIZE_MB, applied by the writer. */
+  maxSizeMb?: number | undefined;
 }
 
 /**
@@ -39,10 +41,11 @@ export class ThreadedSqliteStore {
       : new WriterHost(path, {
           onError: (message) => this.opts.onError?.(message),
           onRestart: () => this.onWriterRestart(),
-        });
+        }, 500, opts.maxSizeMb);
   }
 
   async start(): Promise<void> {
+    if (this.writer) return;
     if (this.host) {
       await this.host.start();
       this.writer = new RemoteWriter(this.host.connect());

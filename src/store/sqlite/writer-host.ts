@@ -1,4 +1,5 @@
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
+import { toErrorCode } from '../../lib/error-codes.js';
 import { BridgeError } from '../../lib/errors.js';
 import { spawnThread } from '../../lib/spawn-thread.js';
 import { ProcessLock } from './process-lock.js';
@@ -28,9 +29,12 @@ export class WriterHost {
     private readonly path: string,
     private readonly events: WriterHostEvents,
     private readonly restartDelayMs = 500,
+    private readonly maxSizeMb?: number,
   ) {}
 
   async start(): Promise<void> {
+    if (this.lock) return;
+    this.stopping = false;
     this.lock = new ProcessLock(this.path);
     this.lock.acquire();
     try {
@@ -77,12 +81,12 @@ export class WriterHost {
   }
 
   private spawn(first: boolean): Promise<void> {
-    const worker = spawnThread(import.meta.url, 'writer-thread', { workerData: { path: this.path, recover: first } });
+    const worker = spawnThread(import.meta.url, 'writer-thread', { workerData: { path: this.path, recover: first, maxSizeMb: this.maxSizeMb } });
     this.worker = worker;
     const ready = new Promise<void>((resolve, reject) => {
       const onStart = (m: FromWriter): void => {
         if (m.t === 'ready') resolve();
-        else if (m.t === 'failed') reject(new BridgeError(m.error.code, m.error.message, { retryable: m.error.retryable }));
+        else if (m.t === 'failed') reject(new BridgeError(toErrorCode(m.error.code, 'store_start_failed'), m.error.message, { retryable: m.error.retryable }));
         else return;
         worker.off('message', onStart);
       };

@@ -33,6 +33,7 @@ export const METHOD_PLACE: Readonly<Record<StoreMethod, 'read' | 'write'>> = Obj
   getMeterKeyRecord: 'read',
   deleteMeterKey: 'write',
   recordKeyMissing: 'write',
+  pruneKeyMissing: 'write',
   listKeyMissing: 'read',
   countKeyMissing: 'read',
   getActiveMapping: 'read',

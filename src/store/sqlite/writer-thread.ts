@@ -12,9 +12,9 @@ import { type FromWriter, METHOD_PLACE, type StoreMethod, type ToWriter, toWireE
 async function run(): Promise<void> {
   const control = parentPort;
   if (!control) throw new Error('writer-thread must run in a worker thread');
-  const { path, recover } = workerData as { path: string; recover: boolean };
+  const { path, recover, maxSizeMb } = workerData as { path: string; recover: boolean; maxSizeMb: number | undefined };
   const send = (m: FromWriter): void => control.postMessage(m);
-  const store = new SqliteStore(path, { mode: 'writer', recover });
+  const store = new SqliteStore(path, { mode: 'writer', recover, maxSizeMb });
   store.onBackgroundError = (message) => send({ t: 'error', message });
   const ports = new Set<MessagePort>();
 

@@ -193,7 +193,7 @@ const CASES: Case[] = [
 ];
 
 function valuesOf(hex: string, key?: string): { driver: string | undefined; values: Map<string, number | string> } {
-  const r = decodeWithDrivers(hex.replace(/_/g, ''), { key: key ?? null, formatCache: new FormatCache(4) }, registry);
+  const r = decodeWithDrivers(hex.replace(/_/g, ''), { key: key ?? null, formatCache: new FormatCache(4), acceptPredecrypted: true }, registry);
   const m = new Map<string, number | string>();
   // Standard records of other storage numbers share the name; the current value (storage 0) is meant.
   for (const v of toValues(r)) {

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { GroupCommit } from '../../../src/store/sqlite/group-commit.js';
@@ -40,5 +43,39 @@ describe('GroupCommit', () => {
   it('rejects writes once the database is gone', async () => {
     const group = new GroupCommit(() => undefined);
     await expect(group.submit(() => 1)).rejects.toMatchObject({ code: 'store_closed' });
+  });
+});
+
+describe('GroupCommit when the disk is full', () => {
+  function fullDb() {
+    const dir = mkdtempSync(join(tmpdir(), 'oms-full-'));
+    const db = new Database(join(dir, 'full.db'));
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+    const pages = db.pragma('page_count', { simple: true }) as number;
+    db.pragma(`max_page_count = ${pages + 4}`);
+    const insert = db.prepare('INSERT INTO t (id, v) VALUES (?, ?)');
+    const group = new GroupCommit(() => db);
+    const count = () => db.prepare('SELECT COUNT(*) FROM t').pluck().get() as number;
+    const submit = (id: number) => group.submit(() => insert.run(id, 'x'.repeat(2_000)).changes);
+    return { db, count, submit, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+  }
+
+  it('answers every caller of a failed batch with storage_full (retryable), writes none of it, and recovers when space returns', async () => {
+    const { db, count, submit, dispose } = fullDb();
+    const results = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => submit(i + 1)));
+    const errors = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as { code: string; retryable: boolean; message: string });
+    expect(errors.length).toBeGreaterThan(0);
+    for (const e of errors) expect(e).toMatchObject({ code: 'storage_full', retryable: true });
+    expect(errors.some((e) => /no transaction is active/.test(e.message))).toBe(false);
+    // A caller that was told "ok" has its row; a caller that was told "full" does not.
+    const ok = results.filter((r) => r.status === 'fulfilled').length;
+    expect(count()).toBe(ok);
+    expect(db.inTransaction).toBe(false);
+    db.pragma('max_page_count = 1000000');
+    await expect(Promise.all(Array.from({ length: 40 }, (_, i) => submit(1_000 + i)))).resolves.toHaveLength(40);
+    expect(count()).toBe(ok + 40);
+    db.close();
+    dispose();
   });
 });

@@ -67,6 +67,17 @@ describe('oms-bridge CLI', () => {
     expect(out[2].Body.DataRecords[0].ValueString).toBe('28504.27');
   });
 
+  it('refuses plaintext under an encryption header unless --accept-predecrypted, which marks it unauthenticated', () => {
+    const forged = '2e4493157856341233037a2a0020052f2f0c1499999999046d32371f1502fd1700002f2f2f2f2f2f2f2f2f2f2f2f2f';
+    const plain = JSON.parse(cli(['decode', forged]).stdout);
+    expect(plain.Body).toMatchObject({ DecryptionFailed: true, DataRecords: [] });
+    expect(plain.Warnings.join(' ')).toContain('acceptPredecrypted');
+    expect(JSON.parse(cli(['decode', '--key', KEY, forged]).stdout).error.code).toBe('unexpected_plaintext');
+    const lab = JSON.parse(cli(['decode', '--accept-predecrypted', forged]).stdout);
+    expect(lab).toMatchObject({ AlreadyDecrypted: true, Authenticated: false });
+    expect(lab.Body.DataRecords[0].ValueString).toBe('999999.99');
+  });
+
   it('exits 2 with a usage line on wrong usage', () => {
     for (const args of [[], ['nope'], ['decode'], ['decode', '--jsonl', OMS_A], ['decode', '--bogus', OMS_A]]) {
       const r = cli(args);

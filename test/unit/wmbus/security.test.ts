@@ -73,13 +73,14 @@ describe('mode 5 (AES-128-CBC)', () => {
     expect(JSON.stringify(r)).not.toContain(KEY_00_0F.toLowerCase());
   });
 
-  it('treats a mode 5 payload that starts with 2F2F as already decrypted', () => {
+  it('treats a mode 5 payload that starts with 2F2F as already decrypted when asked to (lab data)', () => {
     const plain = '2e4493157856341233037a2a0020052f2f0c1427048502046d32371f1502fd1700002f2f2f2f2f2f2f2f2f2f2f2f2f';
-    const r = decode(plain);
+    const r = decode(plain, { acceptPredecrypted: true });
     expect(r.AlreadyDecrypted).toBe(true);
     expect(r.Body.IsEncrypted).toBe(false);
     expect(r.Body.DataRecords[0]?.ValueString).toBe('28504.27');
-    expect(parseHeader(plain)).toMatchObject({ encrypted: true, alreadyDecrypted: true, needsKey: false });
+    expect(parseHeader(plain, { acceptPredecrypted: true })).toMatchObject({ encrypted: true, alreadyDecrypted: true, needsKey: false });
+    expect(parseHeader(plain)).toMatchObject({ encrypted: true, alreadyDecrypted: true, needsKey: true });
   });
 
   it('decodes partial encryption with a long header (OMS N.5.3, radio adapter)', () => {
@@ -145,8 +146,8 @@ describe('ELL AES-128-CTR', () => {
     expect(decode(KAM).Body).toMatchObject({ DecryptionFailed: true, IsEncrypted: true, DataRecords: [] });
   });
 
-  it('treats an ELL payload whose CRC already checks as plaintext', () => {
-    const r = decode('5c442d2c06357260190c8d207b70032f21271d7802f9ff15011104061765000004eeff07bfa8000004eeff08d24f00000414b1fb000002fd170000026ce919426cff184406f76400004414e8fa0000043b0b0000000259db11025d1c0b');
+  it('treats an ELL payload whose CRC already checks as plaintext when asked to (lab data)', () => {
+    const r = decode('5c442d2c06357260190c8d207b70032f21271d7802f9ff15011104061765000004eeff07bfa8000004eeff08d24f00000414b1fb000002fd170000026ce919426cff184406f76400004414e8fa0000043b0b0000000259db11025d1c0b', { acceptPredecrypted: true });
     expect(r.AlreadyDecrypted).toBe(true);
     expect(r.Body.DataRecords.some((x) => x.ValueString === '644.33')).toBe(true);
   });

@@ -26,7 +26,7 @@ export function parseTime(field: string, value: string | undefined): number | un
   if (value === undefined) return undefined;
   const ms = Date.parse(value);
   if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(ms)) {
-    throw new HttpError(400, 'validation_failed', 'request is invalid', [{ field, problem: 'must be an RFC 3339 date-time' }]);
+    throw new HttpError('validation_failed', 'request is invalid', { details: [{ field, problem: 'must be an RFC 3339 date-time' }] });
   }
   return ms;
 }

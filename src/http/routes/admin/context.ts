@@ -1,4 +1,4 @@
-import type { KeyVault } from '../../../security/key-vault.js';
+import type { MeterKeyService } from '../../../security/meter-key-service.js';
 import type { MappingStore } from '../../../store/mapping-store.js';
 import type { TelegramStore } from '../../../store/store.js';
 import type { GatewayTracker } from '../../../ingest/gateway-tracker.js';
@@ -6,11 +6,16 @@ import type { GatewayTracker } from '../../../ingest/gateway-tracker.js';
 /** What the admin routes need; built in the composition root. */
 export interface AdminContext {
   store: TelegramStore;
-  vault: KeyVault;
+  /** Every key write goes through it (sealed, stored, audited). */
+  keys: MeterKeyService;
   mappings: MappingStore;
   gateways: GatewayTracker;
   /** Replayed jobs are runnable now. */
   wakeWorkers(): void;
+  /** REPLAY_MAX: most telegrams one replay request re-queues. */
+  replayMax: number;
+  /** Jobs QUEUE_MAX still admits (0 when the queue is full). */
+  queueRoom(): Promise<number>;
 }
 
 declare module 'fastify' {

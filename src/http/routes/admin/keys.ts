@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { keyId } from '../../../security/key-id.js';
 import type { MeterKeyRecord } from '../../../store/store.js';
 import { ErrorBody } from '../../schemas.js';
 import { HttpError } from '../../http-error.js';
@@ -18,10 +17,8 @@ const KeyView = Type.Object({
 /** Keys are write-only: answers carry key_id, never key material. */
 export const keyRoutes: FastifyPluginAsyncTypebox<AdminContext> = async (app, ctx) => {
   const view = (k: MeterKeyRecord) => ({
-    meter_id: k.meterId, manufacturer: k.manufacturer, key_id: keyId(ctx.vault.open(k.keyHex)), updated_at: iso(k.updatedAt)!,
+    meter_id: k.meterId, manufacturer: k.manufacturer, key_id: ctx.keys.keyIdOf(k), updated_at: iso(k.updatedAt)!,
   });
-  const audit = (actor: string | undefined, action: string, target: string | null, details: Record<string, unknown> | null = null) =>
-    ctx.store.insertAudit({ at: Date.now(), action, target, actor: actor ?? 'unknown', details });
 
   app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string', bodyLimit: 4 * 1024 * 1024 }, (_req, body, done) => done(null, body));
 
@@ -36,7 +33,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox<AdminContext> = async (app, ct
     schema: { summary: 'One meter key (its key_id)', tags: ['admin: keys'], params: Type.Object({ meter_id: MeterId }), response: { 200: KeyView, 404: ErrorBody } },
   }, async (req) => {
     const k = await ctx.store.getMeterKeyRecord(req.params.meter_id);
-    if (!k) throw new HttpError(404, 'not_found', `no key for meter ${req.params.meter_id}`);
+    if (!k) throw new HttpError('not_found', `no key for meter ${req.params.meter_id}`);
     return view(k);
   });
 
@@ -47,18 +44,15 @@ export const keyRoutes: FastifyPluginAsyncTypebox<AdminContext> = async (app, ct
       response: { 200: KeyView },
     },
   }, async (req) => {
-    const now = Date.now();
-    const key = req.body.key_hex.toUpperCase();
-    await ctx.store.putMeterKey(req.params.meter_id, ctx.vault.seal(key), req.body.manufacturer?.toUpperCase() ?? null, now);
-    await audit(req.adminActor, 'key.put', req.params.meter_id, { key_id: keyId(key) });
-    return { meter_id: req.params.meter_id, manufacturer: req.body.manufacturer?.toUpperCase() ?? null, key_id: keyId(key), updated_at: iso(now)! };
+    const manufacturer = req.body.manufacturer?.toUpperCase() ?? null;
+    const stored = await ctx.keys.put({ meterId: req.params.meter_id, keyHex: req.body.key_hex, manufacturer }, req.adminActor ?? 'unknown');
+    return { meter_id: req.params.meter_id, manufacturer, key_id: stored.keyId, updated_at: iso(stored.updatedAt)! };
   });
 
   app.delete('/keys/:meter_id', {
     schema: { summary: 'Delete a meter key', tags: ['admin: keys'], params: Type.Object({ meter_id: MeterId }), response: { 204: Type.Null(), 404: ErrorBody } },
   }, async (req, reply) => {
-    if (!(await ctx.store.deleteMeterKey(req.params.meter_id))) throw new HttpError(404, 'not_found', `no key for meter ${req.params.meter_id}`);
-    await audit(req.adminActor, 'key.delete', req.params.meter_id);
+    if (!(await ctx.keys.delete(req.params.meter_id, req.adminActor ?? 'unknown'))) throw new HttpError('not_found', `no key for meter ${req.params.meter_id}`);
     return reply.code(204).send(null);
   });
 
@@ -77,24 +71,16 @@ export const keyRoutes: FastifyPluginAsyncTypebox<AdminContext> = async (app, ct
     },
   }, async (req) => {
     const rows = parseImport(req.body as string | Array<Record<string, unknown>>);
-    const now = Date.now();
-    let imported = 0;
-    const results = [];
-    for (const row of rows) {
-      if ('error' in row) {
-        results.push({ row: row.row, meter_id: row.meterId, ok: false, error: row.error });
-        continue;
-      }
-      try {
-        await ctx.store.putMeterKey(row.meterId, ctx.vault.seal(row.keyHex), row.manufacturer, now);
-        imported += 1;
-        results.push({ row: row.row, meter_id: row.meterId, ok: true });
-      } catch (err) {
-        req.log.error({ err, row: row.row }, 'key import row failed');
-        results.push({ row: row.row, meter_id: row.meterId, ok: false, error: 'storing the key failed' });
-      }
-    }
-    await audit(req.adminActor, 'keys.import', null, { imported, rejected: results.length - imported });
+    const valid = rows.flatMap((r) => ('error' in r ? [] : [{ meterId: r.meterId, keyHex: r.keyHex, manufacturer: r.manufacturer }]));
+    const stored = await ctx.keys.importKeys(valid, req.log);
+    let next = 0;
+    const results = rows.map((row) => {
+      if ('error' in row) return { row: row.row, meter_id: row.meterId, ok: false, error: row.error };
+      const ok = stored[next++]?.ok === true;
+      return ok ? { row: row.row, meter_id: row.meterId, ok } : { row: row.row, meter_id: row.meterId, ok, error: 'storing the key failed' };
+    });
+    const imported = results.filter((r) => r.ok).length;
+    await ctx.keys.audit(req.adminActor ?? 'unknown', 'keys.import', null, { imported, rejected: results.length - imported });
     return { imported, results };
   });
 };

@@ -24,7 +24,7 @@ export const mappingRoutes: FastifyPluginAsyncTypebox<AdminContext> = async (app
     schema: { summary: 'The active mapping configuration', tags: ['admin: mappings'], response: { 200: VersionView, 404: ErrorBody } },
   }, async () => {
     const v = await ctx.store.getActiveMapping();
-    if (!v) throw new HttpError(404, 'not_found', 'no mapping version yet');
+    if (!v) throw new HttpError('not_found', 'no mapping version yet');
     return view(v);
   });
 
@@ -36,7 +36,7 @@ export const mappingRoutes: FastifyPluginAsyncTypebox<AdminContext> = async (app
     },
   }, async (req) => {
     const result = await ctx.mappings.put(req.body);
-    if (Array.isArray(result)) throw new HttpError(400, 'validation_failed', 'mapping document is invalid', result);
+    if (Array.isArray(result)) throw new HttpError('validation_failed', 'mapping document is invalid', { details: result });
     await audit(req.adminActor, 'mapping.put', String(result.version));
     return view(result);
   });
@@ -56,7 +56,7 @@ export const mappingRoutes: FastifyPluginAsyncTypebox<AdminContext> = async (app
     },
   }, async (req) => {
     const v = await ctx.mappings.activate(Number(req.params.n));
-    if (!v) throw new HttpError(404, 'not_found', `no mapping version ${req.params.n}`);
+    if (!v) throw new HttpError('not_found', `no mapping version ${req.params.n}`);
     await audit(req.adminActor, 'mapping.activate', String(v.version));
     return view(v);
   });

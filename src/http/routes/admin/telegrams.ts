@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import type { TelegramFilter, TelegramRecord } from '../../../store/store.js';
+import { parseHeader } from '../../../wmbus/index.js';
 import { HttpError } from '../../http-error.js';
 import { ErrorBody } from '../../schemas.js';
 import { iso, PagedBody, pageOf, PageQuery, parseTime } from './common.js';
@@ -8,9 +9,10 @@ import type { AdminContext } from './context.js';
 
 const Filter = Type.Object({
   status: Type.Optional(Type.Union([Type.Literal('queued'), Type.Literal('processing'), Type.Literal('done'), Type.Literal('error')])),
-  error_code: Type.Optional(Type.String({ maxLength: 64 })),
-  meter_id: Type.Optional(Type.String({ maxLength: 64 })),
-  gateway_id: Type.Optional(Type.String({ maxLength: 64 })),
+  // Patterns keep control characters (and PostgreSQL's NUL error) out of every query.
+  error_code: Type.Optional(Type.String({ pattern: '^[a-z0-9_]{1,64}$' })),
+  meter_id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' })),
+  gateway_id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' })),
   since: Type.Optional(Type.String({ description: 'RFC 3339; telegrams accepted at or after.' })),
   until: Type.Optional(Type.String({ description: 'RFC 3339; telegrams accepted before.' })),
 });
@@ -53,10 +55,10 @@ const view = (t: TelegramRecord) => ({
 /** Look into processing and re-run telegrams (e.g. all decrypt_key_missing of a meter after its key was added). */
 export const telegramAdminRoutes: FastifyPluginAsyncTypebox<AdminContext> = async (app, ctx) => {
   app.get('/telegrams/:ingest_id', {
-    schema: { summary: 'One telegram: status, attempts, last error, result, publish time', tags: ['admin: telegrams'], params: Type.Object({ ingest_id: Type.String({ maxLength: 64 }) }), response: { 200: TelegramView, 404: ErrorBody } },
+    schema: { summary: 'One telegram: status, attempts, last error, result, publish time', tags: ['admin: telegrams'], params: Type.Object({ ingest_id: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' }) }), response: { 200: TelegramView, 404: ErrorBody } },
   }, async (req) => {
     const t = await ctx.store.getTelegram(req.params.ingest_id);
-    if (!t) throw new HttpError(404, 'not_found', `no telegram ${req.params.ingest_id}`);
+    if (!t) throw new HttpError('not_found', `no telegram ${req.params.ingest_id}`);
     return view(t);
   });
 
@@ -69,15 +71,46 @@ export const telegramAdminRoutes: FastifyPluginAsyncTypebox<AdminContext> = asyn
 
   app.post('/telegrams::replay', {
     schema: {
-      summary: 'Re-queue finished telegrams matching a filter', description: 'At least one filter field. Results are published again with the same ingest_id and "replay": true.',
-      tags: ['admin: telegrams'], body: Filter, response: { 200: Type.Object({ replayed: Type.Integer() }), 400: ErrorBody },
+      summary: 'Re-queue finished telegrams matching a filter',
+      description: 'At least one filter field. Re-queues at most REPLAY_MAX (and what QUEUE_MAX still admits), oldest first; '
+        + '`remaining` says how many matching telegrams are left (call again). Results are published again with the same ingest_id and "replay": true. '
+        + '`undecryptable` counts re-queued encrypted telegrams that have no key any more (the key sent with them was deleted when they finished and the key store has none): they will end as decrypt_key_missing unless a key is stored first.',
+      tags: ['admin: telegrams'], body: Filter, response: { 200: ReplayBody, 400: ErrorBody, 503: ErrorBody },
     },
   }, async (req) => {
     const filter = toFilter(req.body);
-    if (Object.keys(filter).length === 0) throw new HttpError(400, 'validation_failed', 'give at least one filter field', [{ field: 'body', problem: 'empty filter would replay everything' }]);
-    const replayed = await ctx.store.replayTelegrams(filter, Date.now());
-    await ctx.store.insertAudit({ at: Date.now(), action: 'telegrams.replay', target: null, actor: req.adminActor ?? 'unknown', details: { filter: req.body, replayed } });
-    if (replayed > 0) ctx.wakeWorkers();
-    return { replayed };
+    if (Object.keys(filter).length === 0) throw new HttpError('validation_failed', 'give at least one filter field', { details: [{ field: 'body', problem: 'empty filter would replay everything' }] });
+    const room = await ctx.queueRoom();
+    if (room <= 0) throw new HttpError('backpressure', 'queue is full (QUEUE_MAX); replay later', { headers: { 'retry-after': '5' } });
+    const limit = Math.min(ctx.replayMax, room);
+    const result = await ctx.store.replayTelegrams(filter, Date.now(), limit);
+    const undecryptable = result.keyless.filter((k) => needsKey(k.rawHex)).map((k) => k.ingestId);
+    await ctx.store.insertAudit({
+      at: Date.now(), action: 'telegrams.replay', target: null, actor: req.adminActor ?? 'unknown',
+      details: { filter: req.body, replayed: result.replayed, remaining: result.remaining, undecryptable: undecryptable.length },
+    });
+    if (result.replayed > 0) ctx.wakeWorkers();
+    return {
+      replayed: result.replayed, remaining: result.remaining, limit,
+      undecryptable: undecryptable.length, undecryptable_ingest_ids: undecryptable.slice(0, UNDECRYPTABLE_LISTED),
+    };
   });
 };
+
+const UNDECRYPTABLE_LISTED = 100;
+
+const ReplayBody = Type.Object({
+  replayed: Type.Integer({ description: 'Telegrams re-queued by this request.' }),
+  remaining: Type.Integer({ description: 'Matching finished telegrams left; replay again to continue.' }),
+  limit: Type.Integer({ description: 'The most this request could re-queue: REPLAY_MAX, or less when the queue is nearly full.' }),
+  undecryptable: Type.Integer({ description: 'Re-queued encrypted telegrams without any key now; they end as decrypt_key_missing.' }),
+  undecryptable_ingest_ids: Type.Array(Type.String(), { description: `The first ${UNDECRYPTABLE_LISTED} of them.` }),
+});
+
+function needsKey(rawHex: string): boolean {
+  try {
+    return parseHeader(rawHex).needsKey;
+  } catch {
+    return false;
+  }
+}
