@@ -26,6 +26,8 @@ export async function runLoad(opts: {
   stop?: () => boolean;
   salt?: number;
   pauseMs?: number;
+  /** Called with the number of 202s so far, after each one. */
+  onAccepted?: (n: number) => void;
 }): Promise<LoadResult> {
   const agent = new Agent({ connections: opts.concurrency, keepAliveTimeout: 10_000 });
   const result: LoadResult = { accepted: [], statuses: new Map() };
@@ -44,7 +46,10 @@ export async function runLoad(opts: {
         });
         const body = (await res.body.json()) as { ingest_id?: string; duplicate?: boolean };
         bump(res.statusCode);
-        if (res.statusCode === 202 && body.ingest_id) result.accepted.push(body.ingest_id);
+        if (res.statusCode === 202 && body.ingest_id) {
+          result.accepted.push(body.ingest_id);
+          opts.onAccepted?.(result.accepted.length);
+        }
       } catch {
         bump('error');
         await new Promise((r) => setTimeout(r, 20));
@@ -66,4 +71,10 @@ export function deliveries(messages: Array<{ topic: string; json: Record<string,
     if (typeof id === 'string') counts.set(id, (counts.get(id) ?? 0) + 1);
   }
   return counts;
+}
+
+/** Resolves once `count()` reaches `n` or `timeoutMs` passed: load tests act on progress, not on wall time (CI machines differ). */
+export async function untilCount(count: () => number, n: number, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (count() < n && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
 }

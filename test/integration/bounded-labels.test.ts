@@ -32,6 +32,13 @@ describe('rejected requests never grow labels or maps (issue 10)', () => {
     expect((await post(t.app, { gateway_id: t.gatewayId, raw_hex: OMS_EXAMPLE }, { key: GW_KEY })).status).toBe(202);
     // One of each rejection first: its (bounded) series exist before the measurement.
     for (let i = 0; i < 4; i++) await attempt(i);
+    // The accepted telegram's own series (job, publish) appear when the pipeline thread is done with it.
+    for (let i = 0; i < 200; i++) {
+      const h = (await t.app.http.inject({ method: 'GET', url: '/healthz' })).json() as { queue: { depth: number; in_flight: number }; outbox: { depth: number } };
+      if (h.queue.depth === 0 && h.queue.in_flight === 0 && h.outbox.depth === 0) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 1_100)); // depths and pipeline status refresh in the background
     const before = await ingestSeries(t);
     const metricsBefore = (await t.app.http.inject({ method: 'GET', url: '/metrics' })).body.length;
     const statuses = new Set<number>();

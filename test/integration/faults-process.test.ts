@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GLOBAL_KEY } from '../helpers/app.js';
 import { FakeLobaro } from '../helpers/fake-lobaro.js';
-import { deliveries, runLoad } from '../helpers/load.js';
+import { deliveries, runLoad, untilCount } from '../helpers/load.js';
 import { Collector, startTestBroker, type TestBroker } from '../helpers/mqtt.js';
 import { freePort, spawnBridge } from '../helpers/process.js';
 
@@ -39,8 +39,10 @@ describe('faults: process under load', () => {
     const first = spawnBridge(envFor(dir, port));
     await first.waitForOutput(/bridge started/);
     let stopLoad = false;
-    const load = runLoad({ baseUrl: `http://127.0.0.1:${port}`, key: GLOBAL_KEY, gatewayId, concurrency: 8, stop: () => stopLoad });
+    let sofar = 0;
+    const load = runLoad({ baseUrl: `http://127.0.0.1:${port}`, key: GLOBAL_KEY, gatewayId, concurrency: 8, stop: () => stopLoad, onAccepted: (n) => { sofar = n; } });
     await new Promise((r) => setTimeout(r, 1_000));
+    await untilCount(() => sofar, 60, 20_000);
     const killedAt = Date.now();
     const code = await first.kill(signal);
     const stoppedMs = Date.now() - killedAt;

@@ -97,7 +97,7 @@ describe('operator safety in APP_ENV=prod (issue 10)', () => {
       for (const url of ['/healthz', '/readyz']) {
         const anonymous = await t.app.http.inject({ method: 'GET', url });
         expect(anonymous.statusCode).toBe(503);
-        expect(anonymous.json().database).toEqual({ ok: false });
+        expect(anonymous.json().database).toEqual({ ok: false, writable: false });
         expect(anonymous.body).not.toContain('secret-path');
         const asAdmin = await t.app.http.inject({ method: 'GET', url, headers: { authorization: `Bearer ${ADMIN}` } });
         expect(asAdmin.json().database.error).toContain('secret-path');

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GLOBAL_KEY } from '../helpers/app.js';
 import { FakeLobaro } from '../helpers/fake-lobaro.js';
-import { deliveries, PLAIN, runLoad } from '../helpers/load.js';
+import { deliveries, PLAIN, runLoad, untilCount } from '../helpers/load.js';
 import { Collector, startTestBroker, type TestBroker } from '../helpers/mqtt.js';
 import { freePort, spawnBridge, type BridgeProcess } from '../helpers/process.js';
 
@@ -70,9 +70,12 @@ describe.skipIf(!pgUrl)('scale-out on PostgreSQL', () => {
 
     let stopA = false;
     let stopB = false;
-    const loadA = runLoad({ baseUrl: a.url, key: GLOBAL_KEY, gatewayId, concurrency: 2, pauseMs: 20, stop: () => stopA, salt: 1 });
-    const loadB = runLoad({ baseUrl: b.url, key: GLOBAL_KEY, gatewayId, concurrency: 2, pauseMs: 20, stop: () => stopB, salt: 2 });
+    let sofarA = 0;
+    let sofarB = 0;
+    const loadA = runLoad({ baseUrl: a.url, key: GLOBAL_KEY, gatewayId, concurrency: 2, pauseMs: 20, stop: () => stopA, salt: 1, onAccepted: (n) => { sofarA = n; } });
+    const loadB = runLoad({ baseUrl: b.url, key: GLOBAL_KEY, gatewayId, concurrency: 2, pauseMs: 20, stop: () => stopB, salt: 2, onAccepted: (n) => { sofarB = n; } });
     await new Promise((r) => setTimeout(r, 1_500));
+    await untilCount(() => Math.min(sofarA, sofarB), 25, 20_000);
     await a.p.kill('SIGKILL');
     const killedAt = Date.now();
     stopA = true;
