@@ -63,7 +63,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     : buildPipeline({ config, store, vault, mappings, events, log });
   const ingest = new IngestService(store, topics, events, log.child({ stage: 'ingest' }), {
     dedupWindowMs: config.enableDedup ? config.dedupWindowS * 1_000 : null,
-    queueMax: config.queueMax, outboxMax: config.outboxMax, qos: config.mqttQos, depthRefreshMs: 500,
+    queueMax: config.queueMax, outboxMax: config.outboxMax, qos: config.mqttQos, depthRefreshMs: 500, clientIdTtlMs: 86_400_000,
   }, keys, () => pipeline.wake());
 
   const writeProbe = new WriteProbe(store);
@@ -109,6 +109,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     telegrams: {
       ingest, auth: new GatewayAuth(config.ingestApiKeys), waiter: new ResultWaiter(events, store),
       syncTimeoutMs: config.syncTimeoutS * 1_000, retryAfterS: 5, allowSync: config.allowSync,
+      batchMaxBytes: config.batchMaxBytes, onBatch: (counts) => events.emit('batchItems', { via: 'http', ...counts }),
       rateLimiter: config.ingestRateLimit === undefined ? undefined : new RateLimiter(config.ingestRateLimit),
     },
     health: { snapshot, isAdmin: (authorization) => adminAuth.check(authorization) !== undefined },

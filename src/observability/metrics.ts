@@ -83,6 +83,10 @@ export function createMetrics(events: EventBus, sources: MetricSources): Registr
     ack.observe({ status: String(e.status) }, e.durationMs / 1_000);
   });
   events.on('duplicate', () => dedup.inc());
+  const items = new Counter({ name: 'oms_bridge_ingest_items_total', help: 'Telegrams of batch uploads and MQTT ingress by way in and outcome', labelNames: ['via', 'outcome'], registers: r });
+  events.on('batchItems', (e) => {
+    for (const outcome of ['accepted', 'duplicate', 'invalid', 'repeated'] as const) if (e[outcome] > 0) items.inc({ via: e.via, outcome }, e[outcome]);
+  });
   events.on('jobFinished', (e) => jobs.inc({ status: e.status, code: e.code ?? '' }));
   events.on('jobRetry', (e) => retries.inc({ code: e.code }));
   events.on('jobFenced', (e) => fenced.inc({ outcome: e.outcome }));
