@@ -29,6 +29,7 @@ interface BatchRun {
   batches: number;
   items: number;
   accepted: number;
+  /** Retry run only: items answered with the ingest id of the first upload. */
   repeated: number;
   non200: number;
   elapsedS: number;
@@ -37,7 +38,7 @@ interface BatchRun {
 }
 
 /** Closed loop: `CONNECTIONS` callers, each posts its next batch when the previous one is answered. */
-async function runBatches(pool: Pool, bodies: () => string | undefined, durationS: number): Promise<BatchRun> {
+async function runBatches(pool: Pool, bodies: () => string | undefined, durationS: number, answers?: Map<string, string[]>): Promise<BatchRun> {
   const lat: number[] = [];
   let batches = 0;
   let items = 0;
@@ -62,10 +63,19 @@ async function runBatches(pool: Pool, bodies: () => string | undefined, duration
         non200++;
         continue;
       }
-      const answer = JSON.parse(text) as { accepted: number; duplicate: number; results: unknown[] };
-      items += answer.results.length;
-      accepted += answer.accepted;
-      repeated += answer.results.length - answer.accepted - answer.duplicate;
+      const answer = JSON.parse(text) as { accepted: number; duplicate: number; results: Array<{ ingest_id?: string }> };
+      const ids = answer.results.map((r) => r.ingest_id ?? '');
+      items += ids.length;
+      const first = answers?.get(body);
+      if (answers && !first) answers.set(body, ids);
+      if (first) {
+        // A retried upload: the same ids back means nothing new was stored.
+        const same = ids.filter((id, i) => id === first[i]).length;
+        repeated += same;
+        accepted += ids.length - same;
+      } else {
+        accepted += answer.accepted;
+      }
     }
   };
   await Promise.all(Array.from({ length: CONNECTIONS }, caller));
@@ -104,11 +114,12 @@ runBench('batch', async () => {
   const prebuilt = Array.from({ length: Math.ceil((120_000 * DURATION_S) / BATCH) }, makeBatch);
   let next = 0;
   const cpu = new CpuMeter(bridge.pid);
+  const answers = new Map<string, string[]>();
   const first = await runBatches(pool, () => {
     const body = prebuilt[next++] ?? makeBatch();
     sent.push(body);
     return body;
-  }, DURATION_S);
+  }, DURATION_S, answers);
   const firstCpu = cpu.read();
   console.log(`  batch      ${rate(first.itemsPerS).padStart(8)} telegrams/s  p50 ${ms(first.latency.p50)} ms  p99 ${ms(first.latency.p99)} ms per batch  non-200 ${first.non200}  bridge CPU ${pct(firstCpu)}`);
   const settle = await bridge.waitIdle(300_000);
@@ -116,7 +127,7 @@ runBench('batch', async () => {
   // The same uploads again, as a store-and-forward gateway retrying after lost answers.
   let replay = 0;
   const retryCpu = new CpuMeter(bridge.pid);
-  const retry = await runBatches(pool, () => sent[replay++], DURATION_S * 3);
+  const retry = await runBatches(pool, () => sent[replay++], DURATION_S * 3, answers);
   const retryCpuPct = retryCpu.read();
   console.log(`  retry      ${rate(retry.itemsPerS).padStart(8)} telegrams/s  repeated ${retry.repeated}/${retry.items}  new ${retry.accepted}  non-200 ${retry.non200}`);
 

@@ -5,6 +5,7 @@ import { GatewayAuth } from './http/gateway-auth.js';
 import { buildHttpServer } from './http/server.js';
 import type { HealthSnapshot } from './http/routes/health.js';
 import { IngestService } from './ingest/ingest-service.js';
+import { MqttIngress } from './ingress/mqtt-ingress.js';
 import { ResultWaiter } from './ingest/result-waiter.js';
 import { EventBus } from './observability/events.js';
 import type { Logger } from './observability/logger.js';
@@ -122,6 +123,16 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     ],
   });
 
+  // Opt-in (INGRESS_MQTT_TOPICS); on the main thread next to HTTP ingest, with its own connection.
+  const ingress = config.ingressMqttTopics.length === 0 ? undefined : (url: string) => new MqttIngress({
+    url: config.ingressMqttUrl ?? url, clientId: `${config.mqttClientId}-ingress`, topics: config.ingressMqttTopics,
+    group: embedded && config.ingressMqttUrl === undefined ? undefined : config.ingressMqttGroup,
+    ...(config.ingressMqttUrl === undefined
+      ? { username: config.mqttUsername, password: config.mqttPassword, tls: config.mqttTls }
+      : { username: config.ingressMqttUsername, password: config.ingressMqttPassword, tls: config.ingressMqttTls }),
+  }, ingest, events, log.child({ stage: 'ingress' }));
+  let mqttIngress: MqttIngress | undefined;
+
   const retention = new Retention(store, {
     retentionDays: config.retentionDays, keyMissingMax: config.keyMissingMax, keyMissingMaxAgeDays: config.keyMissingMaxAgeDays,
   }, log.child({ stage: 'retention' }));
@@ -150,6 +161,8 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
       }
       await pipeline.start(mqttUrl);
       await ingest.start();
+      mqttIngress = ingress?.(mqttUrl);
+      await mqttIngress?.start();
       retention.start();
       // A bridge that runs for months would otherwise warn about an ending certificate only at its last start.
       certCheck = setInterval(() => {
@@ -165,6 +178,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
       stopping ??= (async () => {
         // Order: stop accepting → drain workers → flush outbox → disconnect → close DB.
         await http.close().catch((err: unknown) => log.error({ err }, 'closing HTTP failed'));
+        await mqttIngress?.stop();
         await retention.stop();
         if (certCheck) clearInterval(certCheck);
         await ingest.stop();
