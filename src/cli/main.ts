@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** `oms-bridge` command line: a thin dispatcher; each subcommand lives in its own module. */
 import { runDecode } from './decode.js';
+import { FORWARD_USAGE, runForward } from './forward.js';
 
 export interface CliIo {
   stdin: NodeJS.ReadableStream;
@@ -8,10 +9,11 @@ export interface CliIo {
   stderr: NodeJS.WritableStream;
 }
 
-const USAGE = 'usage: oms-bridge decode [--accept-predecrypted] [--key HEX] HEX | oms-bridge decode [--accept-predecrypted] --jsonl < lines.jsonl';
+const USAGE = `usage: oms-bridge decode [--accept-predecrypted] [--key HEX] HEX | oms-bridge decode [--accept-predecrypted] --jsonl < lines.jsonl\n${FORWARD_USAGE}`;
 
 const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
   decode: runDecode,
+  forward: (args, io) => runForward(args, io),
 };
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
