@@ -229,7 +229,7 @@ export class SqliteStore implements TelegramStore {
   }
 
   async insertTelegram(t: NewTelegram, raw: OutboxMessage, dedupWindowMs: number | null): Promise<InsertResult> {
-    const s = this.s();
+    this.s(); // store_closed at once, not after a turn
     return this.group.submit(() => this.insertOne(t, raw, dedupWindowMs));
   }
 
