@@ -96,14 +96,15 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
   };
 
   const clientCert = clientCertificate(config.mqttTls);
+  const gateways = new GatewayTracker(events, store);
   const registry = createMetrics(events, {
+    gatewayClockDrifts: () => gateways.clockDrifts(),
     depths: async () => ingest.currentDepths,
     mqttConnected: () => pipeline.status().mqttConnected,
     clientCertExpiresAt: clientCert && (() => clientCert.notAfter),
     circuitState: () => pipeline.status().circuit,
     keyMissingMeters: () => store.countKeyMissing(),
   });
-  const gateways = new GatewayTracker(events, store);
   const adminAuth = new AdminAuth(config.adminToken);
   const http = await buildHttpServer({
     log, events,

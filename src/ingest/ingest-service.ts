@@ -101,6 +101,7 @@ export class IngestService {
       return result;
     }
     this.landed(1);
+    this.clockSample(input.gatewayId, input.rxTime, telegram.createdAt);
     this.events.emit('accepted', { ingestId: result.ingestId, gatewayId: telegram.gatewayId, durationMs: performance.now() - started });
     return result;
   }
@@ -122,7 +123,10 @@ export class IngestService {
     results.forEach((r, i) => {
       if (r.repeated) return;
       if (r.duplicate) this.events.emit('duplicate', { ingestId: r.ingestId, gatewayId: items[i]!.telegram.gatewayId });
-      else created++;
+      else {
+        created++;
+        this.clockSample(inputs[i]!.gatewayId, inputs[i]!.rxTime, items[i]!.telegram.createdAt);
+      }
     });
     if (created > 0) this.landed(created);
     return results;
@@ -154,6 +158,10 @@ export class IngestService {
       createdAt: Date.now(),
     };
     return { telegram, raw };
+  }
+
+  private clockSample(gatewayId: string, rxTime: string | undefined, now: number): void {
+    if (rxTime !== undefined) this.events.emit('gatewayClock', { gatewayId, driftMs: Date.parse(rxTime) - now });
   }
 
   private noteFailure(err: unknown): never {

@@ -8,6 +8,8 @@ export interface MetricSources {
   clientCertExpiresAt?: (() => number) | undefined;
   circuitState(): 'closed' | 'open' | 'half_open' | null;
   keyMissingMeters(): Promise<number>;
+  /** Per gateway with a recent rx_time: gateway clock − server clock, s. */
+  gatewayClockDrifts?: (() => Array<{ gatewayId: string; driftS: number }>) | undefined;
 }
 
 const CIRCUIT = { closed: 0, half_open: 1, open: 2 } as const;
@@ -76,6 +78,17 @@ export function createMetrics(events: EventBus, sources: MetricSources): Registr
     name: 'oms_bridge_key_missing_meters', help: 'Meters seen with encrypted telegrams and no key', registers: r,
     async collect() { this.set(await sources.keyMissingMeters()); },
   });
+
+  const drifts = sources.gatewayClockDrifts;
+  if (drifts) {
+    new Gauge({
+      name: 'oms_bridge_gateway_clock_drift_seconds', help: 'Gateway clock minus server clock (largest rx_time − receive time over 2 min)', labelNames: ['gateway'], registers: r,
+      collect() {
+        this.reset();
+        for (const d of drifts()) this.set({ gateway: d.gatewayId }, d.driftS);
+      },
+    });
+  }
 
   events.on('ingestResponse', (e) => {
     const outcome = e.status === 202 || e.status === 200 ? 'accepted' : `rejected_${e.status}`;

@@ -75,6 +75,16 @@ describe('POST /v1/telegrams/batch', () => {
     expect((await postBatch(t.app, { items: [{ gateway_id: 'someone-else', raw_hex: hexOf(902) }] })).json.accepted).toBe(1);
   });
 
+  it('rx_time of accepted items gives the gateway clock drift in /v1/admin/gateways and /metrics', async () => {
+    const ahead = new Date(Date.now() + 30_000).toISOString();
+    const res = await postBatch(t.app, { items: [{ gateway_id: 'clock-gw', raw_hex: hexOf(950), rx_time: ahead }] });
+    expect(res.json.accepted).toBe(1);
+    const metrics = await t.app.http.inject({ method: 'GET', url: '/metrics' });
+    const m = /oms_bridge_gateway_clock_drift_seconds\{gateway="clock-gw"\} ([\d.]+)/.exec(metrics.body);
+    expect(Number(m?.[1])).toBeGreaterThan(25);
+    expect(Number(m?.[1])).toBeLessThan(31);
+  });
+
   it('400 for no items or more than 1,000, 413 beyond BATCH_MAX_BYTES, 401 without a key', async () => {
     expect((await postBatch(t.app, { items: [] })).status).toBe(400);
     const many = Array.from({ length: 1_001 }, () => ({}));
