@@ -5,6 +5,7 @@ import { GatewayAuth } from './http/gateway-auth.js';
 import { buildHttpServer } from './http/server.js';
 import type { HealthSnapshot } from './http/routes/health.js';
 import { IngestService } from './ingest/ingest-service.js';
+import { MqttIngress } from './ingress/mqtt-ingress.js';
 import { ResultWaiter } from './ingest/result-waiter.js';
 import { EventBus } from './observability/events.js';
 import type { Logger } from './observability/logger.js';
@@ -63,7 +64,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     : buildPipeline({ config, store, vault, mappings, events, log });
   const ingest = new IngestService(store, topics, events, log.child({ stage: 'ingest' }), {
     dedupWindowMs: config.enableDedup ? config.dedupWindowS * 1_000 : null,
-    queueMax: config.queueMax, outboxMax: config.outboxMax, qos: config.mqttQos, depthRefreshMs: 500,
+    queueMax: config.queueMax, outboxMax: config.outboxMax, qos: config.mqttQos, depthRefreshMs: 500, clientIdTtlMs: 86_400_000,
   }, keys, () => pipeline.wake());
 
   const writeProbe = new WriteProbe(store);
@@ -95,7 +96,9 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
   };
 
   const clientCert = clientCertificate(config.mqttTls);
+  const gateways = new GatewayTracker(events, store);
   const registry = createMetrics(events, {
+    gatewayClockDrifts: () => gateways.clockDrifts(),
     depths: async () => ingest.currentDepths,
     mqttConnected: () => pipeline.status().mqttConnected,
     clientCertExpiresAt: clientCert && (() => clientCert.notAfter),
@@ -103,13 +106,13 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     lobaroRateLimit: () => pipeline.status().lobaroRateLimit,
     keyMissingMeters: () => store.countKeyMissing(),
   });
-  const gateways = new GatewayTracker(events, store);
   const adminAuth = new AdminAuth(config.adminToken);
   const http = await buildHttpServer({
     log, events,
     telegrams: {
       ingest, auth: new GatewayAuth(config.ingestApiKeys), waiter: new ResultWaiter(events, store),
       syncTimeoutMs: config.syncTimeoutS * 1_000, retryAfterS: 5, allowSync: config.allowSync,
+      batchMaxBytes: config.batchMaxBytes, onBatch: (counts) => events.emit('batchItems', { via: 'http', ...counts }),
       rateLimiter: config.ingestRateLimit === undefined ? undefined : new RateLimiter(config.ingestRateLimit),
     },
     health: { snapshot, isAdmin: (authorization) => adminAuth.check(authorization) !== undefined },
@@ -121,6 +124,16 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
       metricsPlugin(registry, config.metricsToken),
     ],
   });
+
+  // Opt-in (INGRESS_MQTT_TOPICS); on the main thread next to HTTP ingest, with its own connection.
+  const ingress = config.ingressMqttTopics.length === 0 ? undefined : (url: string) => new MqttIngress({
+    url: config.ingressMqttUrl ?? url, clientId: `${config.mqttClientId}-ingress`, topics: config.ingressMqttTopics,
+    group: embedded && config.ingressMqttUrl === undefined ? undefined : config.ingressMqttGroup,
+    ...(config.ingressMqttUrl === undefined
+      ? { username: config.mqttUsername, password: config.mqttPassword, tls: config.mqttTls }
+      : { username: config.ingressMqttUsername, password: config.ingressMqttPassword, tls: config.ingressMqttTls }),
+  }, ingest, events, log.child({ stage: 'ingress' }));
+  let mqttIngress: MqttIngress | undefined;
 
   const retention = new Retention(store, {
     retentionDays: config.retentionDays, keyMissingMax: config.keyMissingMax, keyMissingMaxAgeDays: config.keyMissingMaxAgeDays,
@@ -150,6 +163,8 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
       }
       await pipeline.start(mqttUrl);
       await ingest.start();
+      mqttIngress = ingress?.(mqttUrl);
+      await mqttIngress?.start();
       retention.start();
       // A bridge that runs for months would otherwise warn about an ending certificate only at its last start.
       certCheck = setInterval(() => {
@@ -165,6 +180,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
       stopping ??= (async () => {
         // Order: stop accepting → drain workers → flush outbox → disconnect → close DB.
         await http.close().catch((err: unknown) => log.error({ err }, 'closing HTTP failed'));
+        await mqttIngress?.stop();
         await retention.stop();
         if (certCheck) clearInterval(certCheck);
         await ingest.stop();

@@ -2,6 +2,7 @@
 /** `oms-bridge` command line: a thin dispatcher; each subcommand lives in its own module. */
 import { runDecode } from './decode.js';
 import { runDrivers } from './drivers.js';
+import { FORWARD_USAGE, runForward } from './forward.js';
 
 export interface CliIo {
   stdin: NodeJS.ReadableStream;
@@ -12,11 +13,13 @@ export interface CliIo {
 const USAGE = [
   'usage: oms-bridge decode [--accept-predecrypted] [--key HEX] [--driver FILE]… HEX | oms-bridge decode [--accept-predecrypted] [--driver FILE]… --jsonl < lines.jsonl',
   '       oms-bridge drivers list [--dir DIR] [--json] | oms-bridge drivers check FILE…',
+  FORWARD_USAGE,
 ].join('\n');
 
 const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
   decode: runDecode,
   drivers: runDrivers,
+  forward: (args, io) => runForward(args, io),
 };
 
 export async function main(argv: string[], io: CliIo): Promise<number> {

@@ -71,6 +71,18 @@ export interface Config {
   keyMissingMax: number;
   /** Entries of the "keys needed" list unseen for this many days are dropped. */
   keyMissingMaxAgeDays: number;
+  /** Largest body of POST /v1/telegrams/batch, bytes (413 beyond). */
+  batchMaxBytes: number;
+  /** MQTT ingress topic filters with a {gateway_id} level; empty = ingress off. */
+  ingressMqttTopics: string[];
+  /** Broker of the MQTT ingress; undefined = the bridge's own broker connection (MQTT_URL or the embedded one). */
+  ingressMqttUrl: string | undefined;
+  ingressMqttUsername: string | undefined;
+  ingressMqttPassword: string | undefined;
+  /** INGRESS_MQTT_CA_FILE …; undefined = defaults. */
+  ingressMqttTls: TlsSettings | undefined;
+  /** Shared-subscription group, so several instances split the ingress topics. */
+  ingressMqttGroup: string;
 }
 
 export class ConfigError extends Error {
@@ -157,6 +169,13 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     replayMax: read.int('REPLAY_MAX', 10_000, 1, 1_000_000),
     keyMissingMax: read.int('KEY_MISSING_MAX', 10_000, 1, 10_000_000),
     keyMissingMaxAgeDays: read.number('KEY_MISSING_MAX_AGE_DAYS', 30, 0.001, 36_500),
+    batchMaxBytes: read.int('BATCH_MAX_BYTES', 1_048_576, 1_024, 64 * 1_048_576),
+    ingressMqttTopics: read.ingressTopics('INGRESS_MQTT_TOPICS'),
+    ingressMqttUrl: read.optionalUrl('INGRESS_MQTT_URL', ['mqtt:', 'mqtts:', 'ws:', 'wss:']),
+    ingressMqttUsername: read.string('INGRESS_MQTT_USERNAME'),
+    ingressMqttPassword: read.string('INGRESS_MQTT_PASSWORD'),
+    ingressMqttTls: loadTlsSettings(read, 'INGRESS_MQTT', problems),
+    ingressMqttGroup: read.instanceId('INGRESS_MQTT_GROUP') ?? 'oms-bridge',
   };
 
   if (appEnv === 'prod') {
@@ -187,6 +206,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       problems.push(`DRIVERS_DIR: ${errorMessage(e)}`);
     }
   }
+  if (cfg.ingressMqttTls && !/^(mqtts|wss):/.test(cfg.ingressMqttUrl ?? '')) problems.push('INGRESS_MQTT_URL: must be mqtts://… or wss://… when an INGRESS_MQTT TLS setting is set');
   if (cfg.mqttUsername === undefined && cfg.mqttPassword !== undefined) problems.push('MQTT_USERNAME: required when MQTT_PASSWORD is set');
   // Two instances never knock each other off the broker: the id is unique per process.
   cfg.mqttClientId = read.string('MQTT_CLIENT_ID') ?? `oms-bridge-${cfg.instanceId}`;
@@ -273,6 +293,20 @@ class Reader {
       return fallback;
     }
     return v;
+  }
+
+  /** Comma-separated MQTT filters, each with exactly one whole `{gateway_id}` level and no `#` (the id must be one level). */
+  ingressTopics(name: string): string[] {
+    const v = this.string(name);
+    if (v === undefined) return [];
+    const filters = v.split(',').map((f) => f.trim()).filter((f) => f !== '');
+    for (const f of filters) {
+      const levels = f.split('/');
+      if (levels.filter((l) => l === '{gateway_id}').length !== 1 || f.split('{gateway_id}').length !== 2 || f.includes('#') || f.startsWith('$')) {
+        this.problems.push(`${name}: "${f}" must have exactly one whole {gateway_id} level, no # and no $ prefix (the bridge adds $share)`);
+      }
+    }
+    return filters;
   }
 
   /** One MQTT topic level (the per-instance status topic) and a lock owner name. */

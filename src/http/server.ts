@@ -79,7 +79,7 @@ const FASTIFY_CODES: Readonly<Record<string, HttpCode>> = {
 };
 
 const PUBLIC_MESSAGE: Partial<Record<HttpCode, string>> = {
-  body_too_large: `body exceeds ${BODY_LIMIT} bytes`,
+  body_too_large: `body exceeds the limit (${BODY_LIMIT} bytes; BATCH_MAX_BYTES for /v1/telegrams/batch)`,
   unsupported_media_type: 'body must be application/json',
   invalid_json: 'body is not valid JSON',
   invalid_content_length: 'Content-Length does not match the body',

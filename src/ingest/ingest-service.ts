@@ -5,7 +5,7 @@ import type { Logger } from '../observability/logger.js';
 import { rawPayload } from '../publish/payloads.js';
 import type { MeterKeyService } from '../security/meter-key-service.js';
 import type { Topics } from '../publish/topics.js';
-import type { Depths, TelegramStore } from '../store/store.js';
+import type { BatchInsertResult, Depths, NewTelegram, OutboxMessage, TelegramStore } from '../store/store.js';
 import { parseHeader } from '../wmbus/index.js';
 
 export interface IngestInput {
@@ -26,9 +26,18 @@ export interface IngestOptions {
   qos: 0 | 1 | 2;
   /** How often the cached queue/outbox depth is re-read from the database. */
   depthRefreshMs: number;
+  /** How long a batch client_id is remembered (24 h). */
+  clientIdTtlMs: number;
 }
 
 export type AcceptResult = { ingestId: string; duplicate: boolean };
+
+export interface BatchIngestInput extends IngestInput {
+  /** Gateway-chosen id that makes a retried upload idempotent. */
+  clientId?: string | undefined;
+}
+
+export type BatchAcceptResult = BatchInsertResult;
 
 /**
  * Accepts a telegram: one local transaction (telegram + raw message), no
@@ -82,6 +91,48 @@ export class IngestService {
 
   async accept(input: IngestInput): Promise<AcceptResult> {
     const started = performance.now();
+    const { telegram, raw } = this.prepare(input);
+    this.pending++;
+    const result = await this.store.insertTelegram(telegram, raw, this.opts.dedupWindowMs)
+      .catch((err: unknown) => this.noteFailure(err))
+      .finally(() => this.pending--);
+    if (result.duplicate) {
+      this.events.emit('duplicate', { ingestId: result.ingestId, gatewayId: telegram.gatewayId });
+      return result;
+    }
+    this.landed(1);
+    this.clockSample(input.gatewayId, input.rxTime, telegram.createdAt);
+    this.events.emit('accepted', { ingestId: result.ingestId, gatewayId: telegram.gatewayId, durationMs: performance.now() - started });
+    return result;
+  }
+
+  /**
+   * Accepts many telegrams in one transaction (batch upload, MQTT ingress). Results in input order;
+   * an item whose client_id was seen within CLIENT_ID_TTL gets the first answer and writes nothing.
+   */
+  async acceptBatch(inputs: BatchIngestInput[]): Promise<BatchAcceptResult[]> {
+    if (inputs.length === 0) return [];
+    const items = inputs.map((input) => ({ ...this.prepare(input), clientId: input.clientId ?? null }));
+    this.pending += items.length;
+    const results = await this.store.insertTelegrams(items, this.opts.dedupWindowMs, this.opts.clientIdTtlMs)
+      .catch((err: unknown) => this.noteFailure(err))
+      .finally(() => {
+        this.pending -= items.length;
+      });
+    let created = 0;
+    results.forEach((r, i) => {
+      if (r.repeated) return;
+      if (r.duplicate) this.events.emit('duplicate', { ingestId: r.ingestId, gatewayId: items[i]!.telegram.gatewayId });
+      else {
+        created++;
+        this.clockSample(inputs[i]!.gatewayId, inputs[i]!.rxTime, items[i]!.telegram.createdAt);
+      }
+    });
+    if (created > 0) this.landed(created);
+    return results;
+  }
+
+  private prepare(input: IngestInput): { telegram: NewTelegram; raw: OutboxMessage } {
     const rawHex = input.rawHex.toLowerCase();
     const header = safeHeader(rawHex);
     const job = {
@@ -95,32 +146,33 @@ export class IngestService {
       manufacturer: input.meterHint?.manufacturer?.toUpperCase() ?? header?.manufacturer ?? null,
       replay: false,
     };
-    const raw = {
-      ingestId: job.ingestId, kind: 'raw' as const, topic: this.topics.raw(job.gatewayId, job.ingestId),
+    const raw: OutboxMessage = {
+      ingestId: job.ingestId, kind: 'raw', topic: this.topics.raw(job.gatewayId, job.ingestId),
       payload: JSON.stringify(rawPayload(job)), qos: this.opts.qos, retain: false,
     };
-    this.pending++;
-    const result = await this.store.insertTelegram(
-      {
-        ...job,
-        dedupHash: dedupHash(job.gatewayId, rawHex),
-        keyHex: input.keyHex ? this.keys.sealInline(job.ingestId, input.keyHex) : null,
-        createdAt: Date.now(),
-      },
-      raw,
-      this.opts.dedupWindowMs,
-    ).catch((err: unknown) => {
-      if ((err as { code?: unknown }).code === 'storage_full') this.storageFullAt = Date.now();
-      throw err;
-    }).finally(() => this.pending--);
-    if (result.duplicate) {
-      this.events.emit('duplicate', { ingestId: result.ingestId, gatewayId: job.gatewayId });
-      return result;
-    }
-    this.depths = { ...this.depths, queue: this.depths.queue + 1, outbox: this.depths.outbox + 1 };
+    const telegram: NewTelegram = {
+      ingestId: job.ingestId, gatewayId: job.gatewayId, rxTime: job.rxTime, rssiDbm: job.rssiDbm, mode: job.mode, rawHex,
+      meterId: job.meterId, manufacturer: job.manufacturer,
+      dedupHash: dedupHash(job.gatewayId, rawHex),
+      keyHex: input.keyHex ? this.keys.sealInline(job.ingestId, input.keyHex) : null,
+      createdAt: Date.now(),
+    };
+    return { telegram, raw };
+  }
+
+  private clockSample(gatewayId: string, rxTime: string | undefined, now: number): void {
+    if (rxTime !== undefined) this.events.emit('gatewayClock', { gatewayId, driftMs: Date.parse(rxTime) - now });
+  }
+
+  private noteFailure(err: unknown): never {
+    if ((err as { code?: unknown }).code === 'storage_full') this.storageFullAt = Date.now();
+    throw err;
+  }
+
+  /** New rows count against the limits at once, before the next background refresh. */
+  private landed(n: number): void {
+    this.depths = { ...this.depths, queue: this.depths.queue + n, outbox: this.depths.outbox + n };
     this.onAccepted();
-    this.events.emit('accepted', { ingestId: result.ingestId, gatewayId: job.gatewayId, durationMs: performance.now() - started });
-    return result;
   }
 
   private async refresh(): Promise<void> {

@@ -5,8 +5,12 @@ import type { Logger } from './logger.js';
 export interface BridgeEvents {
   accepted: { ingestId: string; gatewayId: string; durationMs: number };
   duplicate: { ingestId: string; gatewayId: string };
+  /** A new telegram carried the gateway's own receive time (rx_time); `driftMs` = rx_time − server time at accept. */
+  gatewayClock: { gatewayId: string; driftMs: number };
   /** Every answer of POST /v1/telegrams, accepted or not. */
   ingestResponse: { gatewayId: string | undefined; status: number; code?: string; durationMs: number; rssiDbm?: number };
+  /** Items of one batch upload (HTTP) or of one round of MQTT ingress, by outcome; `repeated` = answered from an earlier client_id. */
+  batchItems: { via: 'http' | 'mqtt'; gatewayId: string | undefined; accepted: number; duplicate: number; invalid: number; repeated: number };
   /** `payload` is the published object in the thread that built it; it does not cross threads (listeners read it from the store). */
   jobFinished: { ingestId: string; status: 'done' | 'error'; code?: string; attempts: number; payload?: Record<string, unknown> };
   jobRetry: { ingestId: string; attempt: number; delayMs: number; code: string };

@@ -10,6 +10,8 @@ export interface MetricSources {
   /** Lobaro calls/s allowed now (Infinity = no limit learned); null without Lobaro. */
   lobaroRateLimit(): number | null;
   keyMissingMeters(): Promise<number>;
+  /** Per gateway with a recent rx_time: gateway clock − server clock, s. */
+  gatewayClockDrifts?: (() => Array<{ gatewayId: string; driftS: number }>) | undefined;
 }
 
 const CIRCUIT = { closed: 0, half_open: 1, open: 2 } as const;
@@ -86,12 +88,27 @@ export function createMetrics(events: EventBus, sources: MetricSources): Registr
     async collect() { this.set(await sources.keyMissingMeters()); },
   });
 
+  const drifts = sources.gatewayClockDrifts;
+  if (drifts) {
+    new Gauge({
+      name: 'oms_bridge_gateway_clock_drift_seconds', help: 'Gateway clock minus server clock (largest rx_time − receive time over 2 min)', labelNames: ['gateway'], registers: r,
+      collect() {
+        this.reset();
+        for (const d of drifts()) this.set({ gateway: d.gatewayId }, d.driftS);
+      },
+    });
+  }
+
   events.on('ingestResponse', (e) => {
     const outcome = e.status === 202 || e.status === 200 ? 'accepted' : `rejected_${e.status}`;
     ingest.inc({ gateway: e.gatewayId ?? 'unknown', outcome });
     ack.observe({ status: String(e.status) }, e.durationMs / 1_000);
   });
   events.on('duplicate', () => dedup.inc());
+  const items = new Counter({ name: 'oms_bridge_ingest_items_total', help: 'Telegrams of batch uploads and MQTT ingress by way in and outcome', labelNames: ['via', 'outcome'], registers: r });
+  events.on('batchItems', (e) => {
+    for (const outcome of ['accepted', 'duplicate', 'invalid', 'repeated'] as const) if (e[outcome] > 0) items.inc({ via: e.via, outcome }, e[outcome]);
+  });
   events.on('jobFinished', (e) => jobs.inc({ status: e.status, code: e.code ?? '' }));
   events.on('jobRetry', (e) => retries.inc({ code: e.code }));
   events.on('jobFenced', (e) => fenced.inc({ outcome: e.outcome }));

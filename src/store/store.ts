@@ -63,6 +63,19 @@ export interface InsertResult {
   duplicate: boolean;
 }
 
+/** One telegram of a batch upload. */
+export interface BatchInsert {
+  telegram: NewTelegram;
+  raw: OutboxMessage;
+  /** Gateway-chosen id, unique per gateway for CLIENT_ID_TTL: a repeat returns the first answer and writes nothing. */
+  clientId: string | null;
+}
+
+export interface BatchInsertResult extends InsertResult {
+  /** The client_id was seen before: this is the first upload's answer, nothing was written. */
+  repeated: boolean;
+}
+
 export interface FinishJob {
   status: 'done' | 'error';
   attempts: number;
@@ -205,6 +218,11 @@ export interface TelegramStore {
    * nothing and returns the first ingest id.
    */
   insertTelegram(t: NewTelegram, raw: OutboxMessage, dedupWindowMs: number | null): Promise<InsertResult>;
+  /**
+   * A batch upload in one transaction: every item as insertTelegram, in order, and each client_id
+   * remembered for `clientIdTtlMs` with its answer (a retried upload gets the same ingest ids back).
+   */
+  insertTelegrams(items: BatchInsert[], dedupWindowMs: number | null, clientIdTtlMs: number): Promise<BatchInsertResult[]>;
   /** Claims up to `limit` runnable jobs (queued and due, or with an expired lease). */
   claimJobs(limit: number, now: number, lockedBy: string, leaseMs: number): Promise<Job[]>;
   renewLeases(ingestIds: string[], lockedBy: string, until: number): Promise<void>;
@@ -228,7 +246,7 @@ export interface TelegramStore {
   markPublished(ids: number[], now: number): Promise<void>;
   releaseOutbox(ids: number[]): Promise<void>;
 
-  /** Drops expired dedup entries; returns how many. */
+  /** Drops expired dedup entries and batch client ids; returns how many. */
   purgeDedup(now: number): Promise<number>;
   /**
    * Deletes up to `limit` finished telegrams (done/error) accepted before `before`, with their

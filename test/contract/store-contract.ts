@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KEY_MISSING_GATEWAYS_MAX, type NewTelegram, type TelegramStore } from '../../src/store/store.js';
+import { batchContract } from './batch-contract.js';
 import { add, finishAll, rawMessage, T0, telegram, walk, type StoreEnv } from './store-fixtures.js';
 
 export type { StoreEnv };
@@ -21,6 +22,8 @@ export function storeContract(name: string, makeEnv: () => Promise<StoreEnv>): v
       await store.stop();
       await env.dispose();
     });
+
+    batchContract(() => ({ store, env, multiInstance: name === 'PostgreSQL' }));
 
     it('start and stop are idempotent, ping works while started', async () => {
       await store.start();

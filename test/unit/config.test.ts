@@ -27,6 +27,17 @@ describe('config', () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
+  it('receivers: ingress topics need one whole {gateway_id} level and no #; batch and group defaults', () => {
+    const c = loadConfig({ INGRESS_MQTT_TOPICS: ' wmbus/{gateway_id}/telegram , oms/v1/ingest/{gateway_id}' });
+    expect(c.ingressMqttTopics).toEqual(['wmbus/{gateway_id}/telegram', 'oms/v1/ingest/{gateway_id}']);
+    expect(c).toMatchObject({ batchMaxBytes: 1_048_576, ingressMqttGroup: 'oms-bridge', ingressMqttUrl: undefined });
+    expect(loadConfig({}).ingressMqttTopics).toEqual([]);
+    for (const bad of ['wmbus/+/telegram', 'wmbus/{gateway_id}/#', 'gw-{gateway_id}/x', 'a/{gateway_id}/{gateway_id}', '$share/g/{gateway_id}']) {
+      expect(problems({ INGRESS_MQTT_TOPICS: bad }).join('\n')).toMatch(/^INGRESS_MQTT_TOPICS: /);
+    }
+    expect(problems({ INGRESS_MQTT_TLS_INSECURE: 'true' }).join('\n')).toMatch(/INGRESS_MQTT_URL: must be mqtts/);
+  });
+
   it('generates a one-time global gateway key in dev when INGEST_API_KEYS is unset', () => {
     const c = loadConfig({ APP_ENV: 'dev' });
     expect(c.generatedGatewayKey).toMatch(/^[A-Za-z0-9_-]{24}$/);

@@ -8,6 +8,7 @@ import { BridgeError } from '../../lib/errors.js';
 import { HttpError } from '../http-error.js';
 import { AcceptedBody, ErrorBody, TelegramBody } from '../schemas.js';
 import { telegramProblems } from '../validate-telegram.js';
+import { registerBatchRoute } from './telegram-batch.js';
 
 export interface TelegramRoutesOptions {
   ingest: IngestService;
@@ -20,6 +21,19 @@ export interface TelegramRoutesOptions {
   rateLimiter?: RateLimiter | undefined;
   /** `?sync=true` is served (false in APP_ENV=prod unless ALLOW_SYNC=true). */
   allowSync: boolean;
+  /** BATCH_MAX_BYTES: body limit of POST /v1/telegrams/batch. */
+  batchMaxBytes: number;
+  /** Counts of one batch answer, for metrics. */
+  onBatch?: (counts: BatchCounts) => void;
+}
+
+export interface BatchCounts {
+  gatewayId: string | undefined;
+  accepted: number;
+  duplicate: number;
+  invalid: number;
+  /** Items answered from an earlier upload with the same client_id. */
+  repeated: number;
 }
 
 /** The database could not take the telegram: nothing was stored, the gateway should send it again later. */
@@ -53,10 +67,13 @@ export const telegramRoutes: FastifyPluginAsyncTypebox<TelegramRoutesOptions> = 
   // Before validation, so malformed requests count against the limit too. The bucket is the key's
   // gateway; a global key is bucketed by the claimed id only when it is a well-formed one.
   app.addHook('preValidation', async (req) => {
-    if (!opts.rateLimiter || req.routeOptions.url !== '/v1/telegrams') return;
+    // A batch counts as one request of the key's gateway (or of '*' for a global key).
+    if (!opts.rateLimiter || (req.routeOptions.url !== '/v1/telegrams' && req.routeOptions.url !== '/v1/telegrams/batch')) return;
     const waitS = opts.rateLimiter.take(rateBucket(req.gatewayScope ?? '*', req.body));
     if (waitS > 0) throw new HttpError('rate_limited', 'too many requests for this gateway_id', { headers: { 'retry-after': String(waitS) } });
   });
+
+  registerBatchRoute(app, opts, (err) => storeRefusal(err, opts.retryAfterS));
 
   app.post('/v1/telegrams', {
     schema: {

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { BridgeError } from '../../lib/errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type {
-  AuditRecord, Depths, FinishJob, GatewayStats, InsertResult, Job, KeyMissingMeter, MappingVersion, MeterKeyRecord, NewTelegram,
+  AuditRecord, BatchInsert, BatchInsertResult, Depths, FinishJob, GatewayStats, InsertResult, Job, KeyMissingMeter, MappingVersion, MeterKeyRecord, NewTelegram,
   OutboxMessage, OutboxRow, Page, ParserState, ReplayResult, RetryJob, JobLease, TelegramFilter, TelegramRecord, TelegramStore,
 } from '../store.js';
 import { JOB_COLUMNS, TELEGRAM_RECORD_COLUMNS, toJob, toOutboxRow, toTelegramRecord, type Row } from '../store-rows.js';
@@ -11,6 +11,9 @@ import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { PostgresAdmin } from './postgres-admin.js';
 import { postgresConnection, type PostgresConnection } from './postgres-config.js';
 import { WORK_CHANNEL, WorkListener } from './work-listener.js';
+
+/** A pool or one checked-out client (inside a transaction). */
+type Queryable = Pick<pg.PoolClient, 'query'>;
 
 /** Key of the session advisory lock held while migrating ("omsb" in ASCII). */
 const MIGRATION_LOCK = 0x6f6d7362;
@@ -97,7 +100,16 @@ const SQL = {
     UPDATE parse_results SET published_at = $2
     WHERE ingest_id IN (SELECT ingest_id FROM d WHERE kind <> 'raw' AND ingest_id IS NOT NULL)` },
   releaseOutbox: { name: 'oms_release_outbox', text: 'UPDATE outbox SET locked_by = NULL, locked_until = 0 WHERE id = ANY($1::bigint[])' },
-  purgeDedup: { name: 'oms_purge_dedup', text: 'DELETE FROM dedup WHERE expires_at <= $1' },
+  purgeDedup: { name: 'oms_purge_dedup', text: `WITH c AS (DELETE FROM client_ids WHERE expires_at <= $1 RETURNING 1),
+    d AS (DELETE FROM dedup WHERE expires_at <= $1 RETURNING 1)
+    SELECT (SELECT COUNT(*) FROM c) + (SELECT COUNT(*) FROM d) AS n` },
+  // Waits on a concurrent upload of the same client id (unique index), then sees its committed row.
+  clientClaim: { name: 'oms_client_claim', text: `INSERT INTO client_ids (gateway_id, client_id, ingest_id, duplicate, expires_at)
+    VALUES ($1, $2, $3, FALSE, $4)
+    ON CONFLICT (gateway_id, client_id) DO UPDATE SET ingest_id = excluded.ingest_id, duplicate = FALSE, expires_at = excluded.expires_at
+    WHERE client_ids.expires_at <= $5 RETURNING ingest_id` },
+  clientGet: { name: 'oms_client_get', text: 'SELECT ingest_id, duplicate FROM client_ids WHERE gateway_id = $1 AND client_id = $2' },
+  clientSetDuplicate: { name: 'oms_client_dup', text: 'UPDATE client_ids SET ingest_id = $1, duplicate = TRUE WHERE gateway_id = $2 AND client_id = $3' },
   purgeFinished: {
     name: 'oms_purge_finished',
     text: `WITH victims AS (
@@ -191,8 +203,8 @@ export class PostgresStore implements TelegramStore {
     return this.db;
   }
 
-  private async rows(q: { name: string; text: string }, values: unknown[]): Promise<Row[]> {
-    return (await this.pool().query<Row>({ ...q, values })).rows;
+  private async rows(q: { name: string; text: string }, values: unknown[], on: Queryable = this.pool()): Promise<Row[]> {
+    return (await on.query<Row>({ ...q, values })).rows;
   }
 
   async ping(): Promise<void> {
@@ -200,21 +212,61 @@ export class PostgresStore implements TelegramStore {
   }
 
   async insertTelegram(t: NewTelegram, raw: OutboxMessage, dedupWindowMs: number | null): Promise<InsertResult> {
+    return this.insertOn(this.pool(), t, raw, dedupWindowMs);
+  }
+
+  async insertTelegrams(items: BatchInsert[], dedupWindowMs: number | null, clientIdTtlMs: number): Promise<BatchInsertResult[]> {
+    // Two uploads that share client ids in a different order can deadlock; PostgreSQL aborts one, which goes again.
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool().connect();
+      try {
+        await client.query('BEGIN');
+        const results: BatchInsertResult[] = [];
+        for (const item of items) results.push(await this.insertItem(client, item, dedupWindowMs, clientIdTtlMs));
+        await client.query('COMMIT');
+        return results;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        const code = (err as { code?: unknown }).code;
+        if ((code === '40P01' || code === '40001') && attempt < 3) continue;
+        if (code === '40P01' || code === '40001') throw new BridgeError('store_busy', 'batch kept conflicting with another upload', { retryable: true, cause: err });
+        throw err;
+      } finally {
+        client.release();
+      }
+    }
+  }
+
+  private async insertItem(on: Queryable, { telegram: t, raw, clientId }: BatchInsert, dedupWindowMs: number | null, ttlMs: number): Promise<BatchInsertResult> {
+    if (clientId !== null) {
+      const [claimed] = await this.rows(SQL.clientClaim, [t.gatewayId, clientId, t.ingestId, t.createdAt + ttlMs, t.createdAt], on);
+      if (!claimed) {
+        const [first] = await this.rows(SQL.clientGet, [t.gatewayId, clientId], on);
+        if (!first) throw new BridgeError('dedup_conflict', 'client_id entry changed under the upload', { retryable: true });
+        return { ingestId: first.ingest_id as string, duplicate: first.duplicate === true, repeated: true };
+      }
+    }
+    const result = await this.insertOn(on, t, raw, dedupWindowMs);
+    if (clientId !== null && result.duplicate) await this.rows(SQL.clientSetDuplicate, [result.ingestId, t.gatewayId, clientId], on);
+    return { ...result, repeated: false };
+  }
+
+  private async insertOn(on: Queryable, t: NewTelegram, raw: OutboxMessage, dedupWindowMs: number | null): Promise<InsertResult> {
     const values: unknown[] = [
       t.ingestId, t.gatewayId, t.rxTime, t.rssiDbm, t.mode, t.rawHex, t.meterId, t.manufacturer, t.dedupHash, t.createdAt, t.keyHex,
       raw.ingestId, raw.kind, raw.topic, raw.payload, raw.qos, raw.retain, this.token,
     ];
     if (dedupWindowMs === null) {
-      await this.rows(SQL.insert, values);
+      await this.rows(SQL.insert, values, on);
       return { ingestId: t.ingestId, duplicate: false };
     }
     values.push(t.createdAt + dedupWindowMs);
     // The second round only matters when the first entry expired and was purged between the two statements.
     for (let round = 0; round < 2; round++) {
-      const [row] = await this.rows(SQL.insertDedup, values);
+      const [row] = await this.rows(SQL.insertDedup, values, on);
       if (row?.inserted === 1) return { ingestId: t.ingestId, duplicate: false };
       // ON CONFLICT waited for the other writer, so this newer snapshot sees its entry.
-      const [first] = await this.rows(SQL.dedupGet, [t.dedupHash]);
+      const [first] = await this.rows(SQL.dedupGet, [t.dedupHash], on);
       if (first) return { ingestId: first.ingest_id as string, duplicate: true };
     }
     throw new BridgeError('dedup_conflict', 'could not record the telegram against a changing dedup entry', { retryable: true });
@@ -285,7 +337,8 @@ export class PostgresStore implements TelegramStore {
   }
 
   async purgeDedup(now: number): Promise<number> {
-    return (await this.pool().query({ ...SQL.purgeDedup, values: [now] })).rowCount ?? 0;
+    const [row] = await this.rows(SQL.purgeDedup, [now]);
+    return Number(row?.n ?? 0);
   }
 
   async purgeFinished(before: number, limit: number): Promise<number> {

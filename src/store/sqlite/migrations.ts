@@ -113,4 +113,16 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ALTER TABLE telegrams ADD COLUMN lease_seq INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE telegrams ADD COLUMN claims INTEGER NOT NULL DEFAULT 0;
   `,
+  // 4: batch upload idempotency (issue 12): a gateway's client_id → the answer it got, for 24 h.
+  `
+  CREATE TABLE client_ids (
+    gateway_id TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    ingest_id TEXT NOT NULL,
+    duplicate INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (gateway_id, client_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX client_ids_expires ON client_ids (expires_at);
+  `,
 ];

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { BridgeError } from '../../lib/errors.js';
 import type {
-  AuditRecord, Depths, FinishJob, GatewayStats, InsertResult, Job, KeyMissingMeter, MappingVersion, MeterKeyRecord, NewTelegram,
+  AuditRecord, BatchInsert, BatchInsertResult, Depths, FinishJob, GatewayStats, InsertResult, Job, KeyMissingMeter, MappingVersion, MeterKeyRecord, NewTelegram,
   OutboxMessage, OutboxRow, Page, ParserState, ReplayResult, RetryJob, JobLease, TelegramFilter, TelegramRecord, TelegramStore,
 } from '../store.js';
 import { JOB_COLUMNS, TELEGRAM_RECORD_COLUMNS, toJob, toOutboxRow, toTelegramRecord, type Row } from '../store-rows.js';
@@ -204,6 +204,15 @@ export class SqliteStore implements TelegramStore {
       stampPublished: db.prepare('UPDATE parse_results SET published_at = ? WHERE ingest_id = ?'),
       releaseOutbox: db.prepare('UPDATE outbox SET locked_by = NULL, locked_until = 0 WHERE id = ?'),
       purgeDedup: db.prepare('DELETE FROM dedup WHERE expires_at <= ?'),
+      purgeClientIds: db.prepare('DELETE FROM client_ids WHERE expires_at <= ?'),
+      // Claims the client id unless a live entry holds it (an expired one is taken over).
+      clientClaim: db.prepare(
+        `INSERT INTO client_ids (gateway_id, client_id, ingest_id, duplicate, expires_at) VALUES (?, ?, ?, 0, ?)
+         ON CONFLICT (gateway_id, client_id) DO UPDATE SET ingest_id = excluded.ingest_id, duplicate = 0, expires_at = excluded.expires_at
+         WHERE client_ids.expires_at <= ? RETURNING ingest_id`,
+      ),
+      clientGet: db.prepare('SELECT ingest_id, duplicate FROM client_ids WHERE gateway_id = ? AND client_id = ?'),
+      clientSetDuplicate: db.prepare('UPDATE client_ids SET ingest_id = ?, duplicate = 1 WHERE gateway_id = ? AND client_id = ?'),
       purgeResults: db.prepare(
         `DELETE FROM parse_results WHERE ingest_id IN (SELECT ingest_id FROM telegrams
            WHERE created_at < ? AND status IN ('done', 'error') ORDER BY created_at LIMIT ?)`,
@@ -220,16 +229,36 @@ export class SqliteStore implements TelegramStore {
   }
 
   async insertTelegram(t: NewTelegram, raw: OutboxMessage, dedupWindowMs: number | null): Promise<InsertResult> {
+    this.s(); // store_closed at once, not after a turn
+    return this.group.submit(() => this.insertOne(t, raw, dedupWindowMs));
+  }
+
+  async insertTelegrams(items: BatchInsert[], dedupWindowMs: number | null, clientIdTtlMs: number): Promise<BatchInsertResult[]> {
     const s = this.s();
-    return this.group.submit((): InsertResult => {
-      if (dedupWindowMs !== null) {
-        const claimed = s.dedupClaim.get(t.dedupHash, t.ingestId, t.createdAt + dedupWindowMs, t.createdAt);
-        if (!claimed) return { ingestId: s.dedupGet.get(t.dedupHash) as string, duplicate: true };
+    // One group-commit op: the whole batch is one savepoint, so it lands or fails as a unit.
+    return this.group.submit(() => items.map(({ telegram: t, raw, clientId }): BatchInsertResult => {
+      if (clientId !== null) {
+        const claimed = s.clientClaim.get(t.gatewayId, clientId, t.ingestId, t.createdAt + clientIdTtlMs, t.createdAt);
+        if (!claimed) {
+          const first = s.clientGet.get(t.gatewayId, clientId) as { ingest_id: string; duplicate: number };
+          return { ingestId: first.ingest_id, duplicate: first.duplicate === 1, repeated: true };
+        }
       }
-      s.insertTelegram.run(t);
-      this.insertMessages([raw], t.createdAt);
-      return { ingestId: t.ingestId, duplicate: false };
-    });
+      const result = this.insertOne(t, raw, dedupWindowMs);
+      if (clientId !== null && result.duplicate) s.clientSetDuplicate.run(result.ingestId, t.gatewayId, clientId);
+      return { ...result, repeated: false };
+    }));
+  }
+
+  private insertOne(t: NewTelegram, raw: OutboxMessage, dedupWindowMs: number | null): InsertResult {
+    const s = this.s();
+    if (dedupWindowMs !== null) {
+      const claimed = s.dedupClaim.get(t.dedupHash, t.ingestId, t.createdAt + dedupWindowMs, t.createdAt);
+      if (!claimed) return { ingestId: s.dedupGet.get(t.dedupHash) as string, duplicate: true };
+    }
+    s.insertTelegram.run(t);
+    this.insertMessages([raw], t.createdAt);
+    return { ingestId: t.ingestId, duplicate: false };
   }
 
   private insertMessages(messages: OutboxMessage[], now: number): void {
@@ -323,7 +352,8 @@ export class SqliteStore implements TelegramStore {
   }
 
   async purgeDedup(now: number): Promise<number> {
-    return this.s().purgeDedup.run(now).changes;
+    const s = this.s();
+    return s.purgeDedup.run(now).changes + s.purgeClientIds.run(now).changes;
   }
 
   async purgeFinished(before: number, limit: number): Promise<number> {

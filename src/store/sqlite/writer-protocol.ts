@@ -15,6 +15,7 @@ export type StoreMethod = Exclude<keyof TelegramStore, Lifecycle>;
 export const METHOD_PLACE: Readonly<Record<StoreMethod, 'read' | 'write'>> = Object.freeze({
   ping: 'read',
   insertTelegram: 'write',
+  insertTelegrams: 'write',
   claimJobs: 'write',
   renewLeases: 'write',
   retryJob: 'write',
