@@ -65,6 +65,14 @@ export interface Config {
   keyMissingMax: number;
   /** Entries of the "keys needed" list unseen for this many days are dropped. */
   keyMissingMaxAgeDays: number;
+  /** Publish Home Assistant MQTT discovery and per-meter flat state (opt-in). */
+  haDiscovery: boolean;
+  /** HA's discovery prefix; configs go to `<prefix>/device/<id>/config`, HA's birth message to `<prefix>/status`. */
+  haDiscoveryPrefix: string;
+  /** A meter is stale after this many learned send intervals without a telegram. */
+  meterStaleIntervals: number;
+  /** …but never before this many seconds of silence. */
+  meterStaleMinS: number;
 }
 
 export class ConfigError extends Error {
@@ -149,6 +157,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     replayMax: read.int('REPLAY_MAX', 10_000, 1, 1_000_000),
     keyMissingMax: read.int('KEY_MISSING_MAX', 10_000, 1, 10_000_000),
     keyMissingMaxAgeDays: read.number('KEY_MISSING_MAX_AGE_DAYS', 30, 0.001, 36_500),
+    haDiscovery: read.bool('HA_DISCOVERY', false),
+    haDiscoveryPrefix: read.topicPrefix('HA_DISCOVERY_PREFIX', 'homeassistant'),
+    meterStaleIntervals: read.number('METER_STALE_INTERVALS', 3, 1, 1_000),
+    meterStaleMinS: read.number('METER_STALE_MIN_S', 3_600, 1, 31 * 86_400),
   };
 
   if (appEnv === 'prod') {
@@ -254,6 +266,16 @@ class Reader {
     // Without both placeholders one gateway could overwrite another gateway's or meter's readings.
     if (!v.includes('{meter_id}') || !v.includes('{gateway_id}') || /[+#]/.test(v) || v.startsWith('/') || v.endsWith('/')) {
       this.problems.push(`${name}: must contain {gateway_id} and {meter_id}, no + or #, and no leading or trailing /`);
+      return fallback;
+    }
+    return v;
+  }
+
+  /** Topic levels without wildcards, e.g. `homeassistant`. */
+  topicPrefix(name: string, fallback: string): string {
+    const v = this.string(name) ?? fallback;
+    if (/[+#\s]/.test(v) || v.startsWith('/') || v.endsWith('/')) {
+      this.problems.push(`${name}: must be topic levels without + or #, spaces, or a leading or trailing /`);
       return fallback;
     }
     return v;

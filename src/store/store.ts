@@ -3,7 +3,7 @@ import type { MessagePort } from 'node:worker_threads';
 /** Durable queue, outbox and key store behind one interface; SQLite and PostgreSQL implement it side by side. */
 
 export type JobStatus = 'queued' | 'processing' | 'done' | 'error';
-export type TopicKind = 'raw' | 'reading' | 'error' | 'status';
+export type TopicKind = 'raw' | 'reading' | 'error' | 'status' | 'state' | 'discovery';
 
 export interface NewTelegram {
   ingestId: string;

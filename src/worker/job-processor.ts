@@ -1,4 +1,5 @@
 import { backoffDelayMs, type BackoffPolicy } from '../lib/backoff.js';
+import type { HaDiscovery } from '../homeassistant/ha-discovery.js';
 import type { EventBus } from '../observability/events.js';
 import type { Logger } from '../observability/logger.js';
 import type { KeyResolver } from '../parser/key-resolver.js';
@@ -16,6 +17,8 @@ export interface JobProcessorOptions {
   backoff: BackoffPolicy;
   qos: 0 | 1 | 2;
   retainReadings: boolean;
+  /** Seconds after which HA marks a meter's values unavailable (from its learned send interval); undefined = never. */
+  expireAfterS?: (meterId: string) => number | undefined;
 }
 
 /** A store or key-store failure: the job waits for the database, it is not the telegram's fault. */
@@ -44,6 +47,8 @@ export class JobProcessor {
     private readonly events: EventBus,
     private readonly log: Logger,
     private readonly opts: JobProcessorOptions,
+    /** Home Assistant discovery (HA_DISCOVERY=true). */
+    private readonly ha?: HaDiscovery,
   ) {}
 
   async process(job: Job): Promise<void> {
@@ -68,14 +73,17 @@ export class JobProcessor {
       const authenticated = result.authenticated ?? (keyHex !== null && header?.encrypted === true && !predecrypted);
       const payload = readingPayload(job, result, authenticated);
       const text = JSON.stringify(payload);
+      const meterId = job.meterId ?? result.meter.id;
+      const ha = this.ha?.messagesFor(job, result.meter, result.parser, result.values, meterId === null ? undefined : this.opts.expireAfterS?.(meterId));
       const done = await this.finish(job, {
         status: 'done', attempts: attempt, errorCode: null, lastError: null, parsedJson: text, now: Date.now(),
         messages: [{
           ingestId: job.ingestId, kind: 'reading', // The radio address (or the gateway's hint) keys the topic, so one device keeps one topic whichever parser ran.
-          topic: this.topics.reading(job.gatewayId, job.meterId ?? result.meter.id),
+          topic: this.topics.reading(job.gatewayId, meterId),
           payload: text, qos: this.opts.qos, retain: this.opts.retainReadings,
-        }],
+        }, ...(ha?.messages ?? [])],
       });
+      if (done) ha?.commit();
       if (done) this.events.emit('jobFinished', { ingestId: job.ingestId, status: 'done', attempts: attempt, payload });
     } catch (err) {
       if (err instanceof StoreFailure) return this.deferForStore(job, err.cause);
