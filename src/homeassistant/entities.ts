@@ -1,7 +1,7 @@
 import type { NormalizedValue } from '../publish/payloads.js';
 
 /** A value as decoders emit it; storage, tariff, subunit and function tell registers of one quantity apart. */
-type Value = NormalizedValue & { storage?: number; tariff?: number; subunit?: number; function?: string };
+type Value = NormalizedValue & { storage?: number; tariff?: number; subunit?: number; function?: string; description?: string };
 
 /** wM-Bus device types (EN 13757-7 table 12) whose volume is water or gas, for HA's device class. */
 const WATER_TYPES = new Set([0x06, 0x07, 0x15, 0x16, 0x17]);
@@ -97,6 +97,7 @@ function qualifiers(v: Value): Array<[string, string]> {
   if (v.tariff) q.push([`t${v.tariff}`, `tariff ${v.tariff}`]);
   if (v.subunit) q.push([`u${v.subunit}`, `subunit ${v.subunit}`]);
   if (v.function) q.push([v.function, v.function]);
+  if (v.description) q.push([snake(v.description).slice(0, 32), v.description]);
   return q;
 }
 
