@@ -70,7 +70,7 @@ export function staleAfterMs(intervalMs: number | null, p: StalePolicy): number 
 
 /** Decrypt failures are a key problem the operator can fix; other parse failures are not about the key. */
 export function statusOf(errorCode: string | null): MeterStatus {
-  return errorCode !== null && errorCode.startsWith('decrypt_') ? 'key_problem' : 'ok';
+  return errorCode?.startsWith('decrypt_') ? 'key_problem' : 'ok';
 }
 
 /** The meter's state after one more reception, and whether it was stale before (it came back). */

@@ -9,6 +9,7 @@ import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { ThreadedSqliteStore } from '../../src/store/sqlite/threaded-sqlite-store.js';
 import type { TelegramStore } from '../../src/store/store.js';
+import { meterContract } from './meter-contract.js';
 import { storeContract } from './store-contract.js';
 import { add, rawMessage, T0, telegram, type StoreEnv } from './store-fixtures.js';
 
@@ -36,6 +37,7 @@ async function sqliteEnv(): Promise<StoreEnv> {
 }
 
 storeContract('SQLite', sqliteEnv);
+meterContract('SQLite', sqliteEnv);
 
 // The default for a file database: writes through the writer thread, reads on this thread's connection.
 async function threadedEnv(): Promise<StoreEnv> {
@@ -57,6 +59,7 @@ async function threadedEnv(): Promise<StoreEnv> {
 }
 
 storeContract('SQLite with writer thread', threadedEnv);
+meterContract('SQLite with writer thread', threadedEnv);
 
 describe('SqliteStore', () => {
   it('refuses a second store on the same file with database_locked', async () => {
@@ -143,6 +146,7 @@ async function until(check: () => boolean | Promise<boolean>, timeoutMs = 3_000)
 
 describe.skipIf(!pgUrl)('PostgreSQL', () => {
   storeContract('PostgreSQL', pgEnv);
+  meterContract('PostgreSQL', pgEnv);
 
   describe('PostgresStore with several instances', () => {
     let env: StoreEnv;
