@@ -24,6 +24,7 @@ import { WriteProbe } from './store/write-probe.js';
 import { MappingStore } from './store/mapping-store.js';
 import { createStore } from './store/create-store.js';
 import { Retention } from './store/retention.js';
+import { LivenessMonitor } from './liveness/liveness-monitor.js';
 import type { TelegramStore } from './store/store.js';
 
 export interface App {
@@ -101,6 +102,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     clientCertExpiresAt: clientCert && (() => clientCert.notAfter),
     circuitState: () => pipeline.status().circuit,
     keyMissingMeters: () => store.countKeyMissing(),
+    meterCounts: () => store.countMetersByStatus(),
   });
   const gateways = new GatewayTracker(events, store);
   const adminAuth = new AdminAuth(config.adminToken);
@@ -124,6 +126,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
   const retention = new Retention(store, {
     retentionDays: config.retentionDays, keyMissingMax: config.keyMissingMax, keyMissingMaxAgeDays: config.keyMissingMaxAgeDays,
   }, log.child({ stage: 'retention' }));
+  const liveness = new LivenessMonitor(store, events, log.child({ stage: 'liveness' }), { checkMs: 60_000, batch: 500, onQueued: () => pipeline.wake() });
   let certCheck: NodeJS.Timeout | undefined;
   let started = false;
   let stopping: Promise<void> | undefined;
@@ -150,6 +153,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
       await pipeline.start(mqttUrl);
       await ingest.start();
       retention.start();
+      liveness.start();
       // A bridge that runs for months would otherwise warn about an ending certificate only at its last start.
       certCheck = setInterval(() => {
         for (const warning of certificateWarnings(config.mqttTls)) log.warn(warning);
@@ -165,6 +169,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
         // Order: stop accepting → drain workers → flush outbox → disconnect → close DB.
         await http.close().catch((err: unknown) => log.error({ err }, 'closing HTTP failed'));
         await retention.stop();
+        await liveness.stop();
         if (certCheck) clearInterval(certCheck);
         await ingest.stop();
         await pipeline.stop();

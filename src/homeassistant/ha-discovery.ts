@@ -52,7 +52,8 @@ export class HaDiscovery {
     state.rssi_dbm = job.rssiDbm;
     state.last_seen = job.rxTime;
     state.gateway_id = job.gatewayId;
-    const messages: OutboxMessage[] = [{ ingestId: job.ingestId, kind: 'state', topic, payload: JSON.stringify(state), qos: 1, retain: true }];
+    // No ingest id: published_at of the telegram is stamped by its reading alone.
+    const messages: OutboxMessage[] = [{ ingestId: null, kind: 'state', topic, payload: JSON.stringify(state), qos: 1, retain: true }];
 
     const dev = deviceId(identity);
     const before = this.known.get(dev);
@@ -61,11 +62,11 @@ export class HaDiscovery {
     const all = [...union.values()].map((e) => ({ ...e, value: 0 }));
     const config = meterDiscovery(identity, all, topic, this.opts, expireAfterS);
     const changed = before?.config.payload !== config.payload;
-    if (changed) messages.unshift({ ingestId: job.ingestId, kind: 'discovery', topic: config.topic, payload: config.payload, qos: 1, retain: true });
+    if (changed) messages.unshift({ ingestId: null, kind: 'discovery', topic: config.topic, payload: config.payload, qos: 1, retain: true });
     const sendBridge = !this.bridgeSent;
     if (sendBridge) {
       const b = bridgeDiscovery(this.opts);
-      messages.unshift({ ingestId: job.ingestId, kind: 'discovery', topic: b.topic, payload: b.payload, qos: 1, retain: true });
+      messages.unshift({ ingestId: null, kind: 'discovery', topic: b.topic, payload: b.payload, qos: 1, retain: true });
     }
     return {
       messages,

@@ -19,6 +19,8 @@ export interface BridgeEvents {
   circuit: { state: 'closed' | 'open' | 'half_open' };
   published: { topicKind: Exclude<TopicKind, 'status'>; count: number };
   mqttConnection: { connected: boolean };
+  /** A meter sent nothing for its stale threshold (liveness monitor). */
+  meterStale: { meterId: string; lastSeen: number };
   /** The active domain mapping changed (admin API); pipelines re-read it. */
   mappingsChanged: Record<string, never>;
 }

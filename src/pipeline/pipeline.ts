@@ -100,6 +100,7 @@ export function buildPipeline({ config, store, vault, mappings, events, log }: P
     backoff: { baseMs: config.retryBaseMs, capMs: config.retryMaxMs },
     qos: config.mqttQos,
     retainReadings: config.mqttRetain,
+    stalePolicy: { intervals: config.meterStaleIntervals, minMs: config.meterStaleMinS * 1_000 },
   }, ha);
   const pool = new WorkerPool(store, processor, log.child({ stage: 'worker' }), {
     concurrency: config.nWorkers, instanceId: config.instanceId, leaseMs: config.jobLeaseS * 1_000, idlePollMs: 1_000,

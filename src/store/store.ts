@@ -4,7 +4,7 @@ import type { MeterLiveness, MeterSeen, MeterStatus, StalePolicy } from '../live
 /** Durable queue, outbox and key store behind one interface; SQLite and PostgreSQL implement it side by side. */
 
 export type JobStatus = 'queued' | 'processing' | 'done' | 'error';
-export type TopicKind = 'raw' | 'reading' | 'error' | 'status' | 'state' | 'discovery';
+export type TopicKind = 'raw' | 'reading' | 'error' | 'status' | 'state' | 'discovery' | 'event';
 
 export interface NewTelegram {
   ingestId: string;
