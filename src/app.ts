@@ -118,6 +118,11 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
       adminPlugin(adminAuth, {
         store, keys, mappings, gateways, wakeWorkers: () => pipeline.wake(), replayMax: config.replayMax,
         queueRoom: async () => config.queueMax - (await store.depths()).queue,
+        haDiscoveryPrefix: config.haDiscovery ? config.haDiscoveryPrefix : undefined,
+        meterDeleted: (meterId, manufacturer) => {
+          events.emit('meterDeleted', { meterId, manufacturer });
+          pipeline.wake();
+        },
       }),
       metricsPlugin(registry, config.metricsToken),
     ],

@@ -21,6 +21,8 @@ export interface BridgeEvents {
   mqttConnection: { connected: boolean };
   /** A meter sent nothing for its stale threshold (liveness monitor). */
   meterStale: { meterId: string; lastSeen: number };
+  /** A meter was deleted through the admin API; HA discovery forgets it. */
+  meterDeleted: { meterId: string; manufacturer: string | null };
   /** The active domain mapping changed (admin API); pipelines re-read it. */
   mappingsChanged: Record<string, never>;
 }

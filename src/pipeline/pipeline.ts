@@ -110,6 +110,7 @@ export function buildPipeline({ config, store, vault, mappings, events, log }: P
   let unsubscribe: (() => void) | undefined;
   const offFinished = events.on('jobFinished', () => relay?.wake());
   const offMappings = events.on('mappingsChanged', () => void mappings.refresh());
+  const offDeleted = events.on('meterDeleted', (e) => ha?.forget({ id: e.meterId, manufacturer: e.manufacturer }));
 
   return {
     async start(mqttUrl) {
@@ -139,6 +140,7 @@ export function buildPipeline({ config, store, vault, mappings, events, log }: P
       unsubscribe?.();
       offFinished();
       offMappings();
+      offDeleted();
       await shared?.stop();
       await pool.stop(10_000);
       await relay?.stop(5_000);

@@ -322,6 +322,7 @@ export interface TelegramStore {
   /** By meter id; `status` null = all. */
   listMeters(status: MeterStatus | null, limit: number, cursor: string | null): Promise<Page<MeterLiveness>>;
   countMetersByStatus(): Promise<Record<MeterStatus, number>>;
+  getMeter(meterId: string): Promise<MeterLiveness | undefined>;
   /** Deletes the meter's liveness row; false when there was none. */
   deleteMeter(meterId: string): Promise<boolean>;
   /** Messages not tied to a telegram (bridge events, cleared discovery configs), published by the outbox relay. */

@@ -8,6 +8,7 @@ import { Collector, startTestBroker, type TestBroker } from '../helpers/mqtt.js'
 const IPERL = '1844ae4c4455223368077a55000000041389e20100023b0000';
 const CONFIG = 'device/oms_sen_33225544/config';
 const STATE = 'oms/v1/meter/SEN_33225544/state';
+const ADMIN = 'admin-token-for-tests-0001';
 
 describe('Home Assistant discovery (whole app, pipeline thread)', () => {
   let broker: TestBroker;
@@ -61,7 +62,34 @@ describe('Home Assistant discovery (whole app, pipeline thread)', () => {
     await sub.waitFor((m) => m.filter((x) => x.topic === `${prefix}/${CONFIG}`).length > before);
     // The reading itself carries the flat state too.
     const rec = await t.app.store.getTelegram(res.json.ingest_id);
-    expect((rec?.parsed as { state: Record<string, number> }).state.volume_m3).toBe(state.json.volume_m3);
+    expect((rec!.parsed as { state: Record<string, number> }).state.volume_m3).toBe(state.json.volume_m3);
+  });
+
+  it('admin API: liveness per meter, the oms_bridge_meters gauge, and deleting a meter clears its HA config', async () => {
+    t = await startTestApp({ MQTT_URL: broker.url, PARSER: 'local', HA_DISCOVERY: 'true', HA_DISCOVERY_PREFIX: prefix, ADMIN_TOKEN: ADMIN });
+    sub = await Collector.connect(broker.url, [`${prefix}/${CONFIG}`]);
+    const admin = async (method: 'GET' | 'DELETE', url: string) => {
+      const res = await t!.app.http.inject({ method, url, headers: { authorization: `Bearer ${ADMIN}` } });
+      return { status: res.statusCode, json: res.body ? (JSON.parse(res.body) as Record<string, any>) : {}, body: res.body };
+    };
+    const res = await post(t.app, { gateway_id: t.gatewayId, raw_hex: IPERL, rssi_dbm: -80 }, { query: '?sync=true' });
+    expect(res.status).toBe(200);
+    const ok = await admin('GET', '/v1/admin/meters?status=ok');
+    expect(ok.json.items).toEqual([expect.objectContaining({
+      meter_id: '33225544', manufacturer: 'SEN', status: 'ok', interval_s: null, last_error: null,
+      gateways: [expect.objectContaining({ gateway_id: t.gatewayId, rssi_dbm: -80 })],
+    })]);
+    expect((await admin('GET', '/v1/admin/meters?status=stale')).json.items).toEqual([]);
+    expect((await admin('GET', '/v1/admin/meters/33225544')).json).toMatchObject({ meter_id: '33225544', status: 'ok' });
+    const metrics = await t.app.http.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toMatch(/oms_bridge_meters\{status="ok"\} 1/);
+    expect(metrics.body).toMatch(/oms_bridge_meters\{status="stale"\} 0/);
+
+    expect((await admin('DELETE', '/v1/admin/meters/33225544')).status).toBe(204);
+    await sub.waitFor((m) => m.some((x) => x.payload === '' && !x.retain));
+    expect((await admin('GET', '/v1/admin/meters/33225544')).status).toBe(404);
+    expect((await admin('DELETE', '/v1/admin/meters/33225544')).status).toBe(404);
+    expect((await admin('GET', '/v1/admin/audit')).json.items[0]).toMatchObject({ action: 'meter.delete', target: '33225544' });
   });
 
   it('publishes nothing for HA when HA_DISCOVERY is off', async () => {

@@ -72,6 +72,11 @@ export class PostgresMeters {
     return counts;
   }
 
+  async getMeter(meterId: string): Promise<MeterLiveness | undefined> {
+    const { rows } = await this.pool().query<Row>(`SELECT ${METER_COLUMNS} FROM meters WHERE meter_id = $1`, [meterId]);
+    return rows[0] ? toMeter(rows[0]) : undefined;
+  }
+
   async deleteMeter(meterId: string): Promise<boolean> {
     const res = await this.pool().query('DELETE FROM meters WHERE meter_id = $1', [meterId]);
     return (res.rowCount ?? 0) > 0;

@@ -346,6 +346,7 @@ export class PostgresStore implements TelegramStore {
     return this.meters.listMeters(status, limit, cursor);
   }
   countMetersByStatus(): Promise<Record<MeterStatus, number>> { return this.meters.countMetersByStatus(); }
+  getMeter(meterId: string): Promise<MeterLiveness | undefined> { return this.meters.getMeter(meterId); }
   deleteMeter(meterId: string): Promise<boolean> { return this.meters.deleteMeter(meterId); }
   enqueueMessages(messages: OutboxMessage[], now: number): Promise<void> { return this.meters.enqueueMessages(messages, now); }
 }

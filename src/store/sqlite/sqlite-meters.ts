@@ -53,6 +53,11 @@ export class SqliteMeters {
     return counts;
   }
 
+  getMeter(meterId: string): MeterLiveness | undefined {
+    const row = this.s.get.get(meterId) as Row | undefined;
+    return row ? toMeter(row) : undefined;
+  }
+
   deleteMeter(meterId: string): boolean {
     return this.s.delete.run(meterId).changes > 0;
   }

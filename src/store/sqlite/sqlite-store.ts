@@ -399,6 +399,7 @@ export class SqliteStore implements TelegramStore {
     return this.meters().listMeters(status, limit, cursor);
   }
   async countMetersByStatus(): Promise<Record<MeterStatus, number>> { return this.meters().countMetersByStatus(); }
+  async getMeter(meterId: string): Promise<MeterLiveness | undefined> { return this.meters().getMeter(meterId); }
   async deleteMeter(meterId: string): Promise<boolean> { return this.meters().deleteMeter(meterId); }
   async enqueueMessages(messages: OutboxMessage[], now: number): Promise<void> { this.meters().enqueueMessages(messages, now); }
 }

@@ -54,6 +54,7 @@ export const METHOD_PLACE: Readonly<Record<StoreMethod, 'read' | 'write'>> = Obj
   markStaleMeters: 'write',
   listMeters: 'read',
   countMetersByStatus: 'read',
+  getMeter: 'read',
   deleteMeter: 'write',
   enqueueMessages: 'write',
 });
