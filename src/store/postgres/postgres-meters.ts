@@ -6,7 +6,7 @@ import type { OutboxMessage, Page } from '../store.js';
 import type { Row } from '../store-rows.js';
 
 /** Advisory lock key of the staleness evaluation ("oms-stal" as bytes), one holder across instances. */
-const STALE_LOCK = 0x6f6d_732d_7374_616cn;
+export const STALE_LOCK = 0x6f6d_732d_7374_616cn;
 
 const UPSERT = `INSERT INTO meters (${METER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
   ON CONFLICT (meter_id) DO UPDATE SET manufacturer = excluded.manufacturer, status = excluded.status, first_seen = excluded.first_seen,
