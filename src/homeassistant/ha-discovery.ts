@@ -21,6 +21,8 @@ interface Known {
   /** Union of every value the meter sent since this process started, by state key. */
   entities: Map<string, Omit<EntitySpec, 'value'>>;
   config: DiscoveryMessage;
+  /** Last value of every key, so a short frame without some value does not blank its sensor. */
+  values: Record<string, number | string>;
 }
 
 /** Gateway-independent: one meter heard by two gateways is one HA device with one state topic. */
@@ -47,16 +49,18 @@ export class HaDiscovery {
     const identity = { id, manufacturer: meter.manufacturer, deviceType: meter.device_type, parser };
     const entities = entitiesOf(values, meter.device_type);
     const topic = stateTopic(identity);
-    const state: Record<string, unknown> = {};
-    for (const e of entities) state[e.key] = e.value;
+    const dev = deviceId(identity);
+    const before = this.known.get(dev);
+    // HA renders a missing key as an empty (non-numeric) state and logs an error for each message.
+    const last: Record<string, number | string> = { ...before?.values };
+    for (const e of entities) last[e.key] = e.value;
+    const state: Record<string, unknown> = { ...last };
     state.rssi_dbm = job.rssiDbm;
     state.last_seen = job.rxTime;
     state.gateway_id = job.gatewayId;
     // No ingest id: published_at of the telegram is stamped by its reading alone.
     const messages: OutboxMessage[] = [{ ingestId: null, kind: 'state', topic, payload: JSON.stringify(state), qos: 1, retain: true }];
 
-    const dev = deviceId(identity);
-    const before = this.known.get(dev);
     const union = new Map(before?.entities);
     for (const { value: _, ...spec } of entities) if (!union.has(spec.key)) union.set(spec.key, spec);
     const all = [...union.values()].map((e) => ({ ...e, value: 0 }));
@@ -73,7 +77,7 @@ export class HaDiscovery {
       commit: () => {
         if (sendBridge) this.bridgeSent = true;
         this.known.delete(dev);
-        this.known.set(dev, { entities: union, config });
+        this.known.set(dev, { entities: union, config, values: last });
         if (this.known.size > this.opts.maxMeters) this.known.delete(this.known.keys().next().value!);
       },
     };

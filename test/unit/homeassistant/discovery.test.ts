@@ -144,8 +144,10 @@ describe('HaDiscovery: a sensor per sent value, configs only when something chan
     expect(again.messages.map((m) => m.kind)).toEqual(['state']);
     const more = discover(meter, [volume, flow], ha);
     expect(sensorKeys(more.config!.cmps)).toEqual(['volume_flow_m3h', 'volume_m3']);
-    // A short frame without the flow does not remove its sensor.
-    expect(discover(meter, [volume], ha).messages.map((m) => m.kind)).toEqual(['state']);
+    // A short frame without the flow does not remove its sensor, and its state keeps the last flow.
+    const short = discover(meter, [{ ...volume, value: 13 }], ha);
+    expect(short.messages.map((m) => m.kind)).toEqual(['state']);
+    expect(short.state).toMatchObject({ volume_m3: 13, volume_flow_m3h: 0.1 });
   });
 
   it('sends the config again when the reading carrying it was not stored (no commit)', () => {
