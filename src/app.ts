@@ -25,6 +25,7 @@ import { WriteProbe } from './store/write-probe.js';
 import { MappingStore } from './store/mapping-store.js';
 import { createStore } from './store/create-store.js';
 import { Retention } from './store/retention.js';
+import { LivenessMonitor } from './liveness/liveness-monitor.js';
 import type { TelegramStore } from './store/store.js';
 
 export interface App {
@@ -105,6 +106,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     circuitState: () => pipeline.status().circuit,
     lobaroRateLimit: () => pipeline.status().lobaroRateLimit,
     keyMissingMeters: () => store.countKeyMissing(),
+    meterCounts: () => store.countMetersByStatus(),
   });
   const adminAuth = new AdminAuth(config.adminToken);
   const http = await buildHttpServer({
@@ -120,6 +122,11 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
       adminPlugin(adminAuth, {
         store, keys, mappings, gateways, wakeWorkers: () => pipeline.wake(), replayMax: config.replayMax,
         queueRoom: async () => config.queueMax - (await store.depths()).queue,
+        haDiscoveryPrefix: config.haDiscovery ? config.haDiscoveryPrefix : undefined,
+        meterDeleted: (meterId, manufacturer) => {
+          events.emit('meterDeleted', { meterId, manufacturer });
+          pipeline.wake();
+        },
       }),
       metricsPlugin(registry, config.metricsToken),
     ],
@@ -138,6 +145,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
   const retention = new Retention(store, {
     retentionDays: config.retentionDays, keyMissingMax: config.keyMissingMax, keyMissingMaxAgeDays: config.keyMissingMaxAgeDays,
   }, log.child({ stage: 'retention' }));
+  const liveness = new LivenessMonitor(store, events, log.child({ stage: 'liveness' }), { checkMs: 60_000, batch: 500, onQueued: () => pipeline.wake() });
   let certCheck: NodeJS.Timeout | undefined;
   let started = false;
   let stopping: Promise<void> | undefined;
@@ -166,6 +174,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
       mqttIngress = ingress?.(mqttUrl);
       await mqttIngress?.start();
       retention.start();
+      liveness.start();
       // A bridge that runs for months would otherwise warn about an ending certificate only at its last start.
       certCheck = setInterval(() => {
         for (const warning of certificateWarnings(config.mqttTls)) log.warn(warning);
@@ -182,6 +191,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
         await http.close().catch((err: unknown) => log.error({ err }, 'closing HTTP failed'));
         await mqttIngress?.stop();
         await retention.stop();
+        await liveness.stop();
         if (certCheck) clearInterval(certCheck);
         await ingest.stop();
         await pipeline.stop();

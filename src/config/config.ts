@@ -83,6 +83,14 @@ export interface Config {
   ingressMqttTls: TlsSettings | undefined;
   /** Shared-subscription group, so several instances split the ingress topics. */
   ingressMqttGroup: string;
+  /** Publish Home Assistant MQTT discovery and per-meter flat state (opt-in). */
+  haDiscovery: boolean;
+  /** HA's discovery prefix; configs go to `<prefix>/device/<id>/config`, HA's birth message to `<prefix>/status`. */
+  haDiscoveryPrefix: string;
+  /** A meter is stale after this many learned send intervals without a telegram. */
+  meterStaleIntervals: number;
+  /** …but never before this many seconds of silence. */
+  meterStaleMinS: number;
 }
 
 export class ConfigError extends Error {
@@ -176,6 +184,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     ingressMqttPassword: read.string('INGRESS_MQTT_PASSWORD'),
     ingressMqttTls: loadTlsSettings(read, 'INGRESS_MQTT', problems),
     ingressMqttGroup: read.instanceId('INGRESS_MQTT_GROUP') ?? 'oms-bridge',
+    haDiscovery: read.bool('HA_DISCOVERY', false),
+    haDiscoveryPrefix: read.topicPrefix('HA_DISCOVERY_PREFIX', 'homeassistant'),
+    meterStaleIntervals: read.number('METER_STALE_INTERVALS', 3, 1, 1_000),
+    meterStaleMinS: read.number('METER_STALE_MIN_S', 3_600, 1, 31 * 86_400),
   };
 
   if (appEnv === 'prod') {
@@ -307,6 +319,16 @@ class Reader {
       }
     }
     return filters;
+  }
+
+  /** Topic levels without wildcards, e.g. `homeassistant`. */
+  topicPrefix(name: string, fallback: string): string {
+    const v = this.string(name) ?? fallback;
+    if (/[+#\s]/.test(v) || v.startsWith('/') || v.endsWith('/')) {
+      this.problems.push(`${name}: must be topic levels without + or #, spaces, or a leading or trailing /`);
+      return fallback;
+    }
+    return v;
   }
 
   /** One MQTT topic level (the per-instance status topic) and a lock owner name. */

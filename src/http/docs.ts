@@ -22,7 +22,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       },
       tags: [
         { name: 'gateway', description: 'The gateway API' },
-        { name: 'admin: keys' }, { name: 'admin: mappings' }, { name: 'admin: telegrams' }, { name: 'admin: operations' },
+        { name: 'admin: keys' }, { name: 'admin: meters' }, { name: 'admin: mappings' }, { name: 'admin: telegrams' }, { name: 'admin: operations' },
         { name: 'operations', description: 'Health, readiness, metrics' },
       ],
     },

@@ -1,3 +1,4 @@
+import type { TopicKind } from '../store/store.js';
 import { EventEmitter } from 'node:events';
 import type { Logger } from './logger.js';
 
@@ -20,8 +21,12 @@ export interface BridgeEvents {
   jobDeferred: { ingestId: string; code: string };
   lobaroRequest: { status: number | 'timeout' | 'network'; durationMs: number };
   circuit: { state: 'closed' | 'open' | 'half_open' };
-  published: { topicKind: 'raw' | 'reading' | 'error'; count: number };
+  published: { topicKind: Exclude<TopicKind, 'status'>; count: number };
   mqttConnection: { connected: boolean };
+  /** A meter sent nothing for its stale threshold (liveness monitor). */
+  meterStale: { meterId: string; lastSeen: number };
+  /** A meter was deleted through the admin API; HA discovery forgets it. */
+  meterDeleted: { meterId: string; manufacturer: string | null };
   /** The active domain mapping changed (admin API); pipelines re-read it. */
   mappingsChanged: Record<string, never>;
 }

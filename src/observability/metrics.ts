@@ -12,6 +12,8 @@ export interface MetricSources {
   keyMissingMeters(): Promise<number>;
   /** Per gateway with a recent rx_time: gateway clock − server clock, s. */
   gatewayClockDrifts?: (() => Array<{ gatewayId: string; driftS: number }>) | undefined;
+  /** Meters by liveness status (issue 13). */
+  meterCounts(): Promise<Record<'ok' | 'stale' | 'key_problem', number>>;
 }
 
 const CIRCUIT = { closed: 0, half_open: 1, open: 2 } as const;
@@ -98,6 +100,15 @@ export function createMetrics(events: EventBus, sources: MetricSources): Registr
       },
     });
   }
+  new Gauge({
+    name: 'oms_bridge_meters', help: 'Meters by liveness status: ok, stale (silent for METER_STALE_INTERVALS intervals), key_problem (last telegram failed to decrypt)',
+    labelNames: ['status'], registers: r,
+    async collect() {
+      for (const [status, n] of Object.entries(await sources.meterCounts())) this.set({ status }, n);
+    },
+  });
+  const stale = new Counter({ name: 'oms_bridge_meters_stale_total', help: 'Meters that went silent', registers: r });
+  events.on('meterStale', () => stale.inc());
 
   events.on('ingestResponse', (e) => {
     const outcome = e.status === 202 || e.status === 200 ? 'accepted' : `rejected_${e.status}`;

@@ -42,6 +42,7 @@ export class PipelineHost implements Pipeline {
     this.mqttUrl = mqttUrl;
     this.unsubscribe.push(
       this.deps.events.on('mappingsChanged', () => this.post({ t: 'mappings' })),
+      this.deps.events.on('meterDeleted', (e) => this.post({ t: 'meterDeleted', ...e })),
       this.deps.store.onRelink(() => this.sendLink()),
     );
     try {

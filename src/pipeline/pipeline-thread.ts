@@ -39,6 +39,7 @@ async function run(): Promise<void> {
   port.on('message', (m: ToPipeline) => {
     if (m.t === 'wake') pipeline?.wake();
     else if (m.t === 'mappings') events.emit('mappingsChanged', {});
+    else if (m.t === 'meterDeleted') events.emit('meterDeleted', { meterId: m.meterId, manufacturer: m.manufacturer });
     else if (m.t === 'storeLink') store.relink?.(m.link);
     else if (m.t === 'stop') {
       void (async () => {

@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.js';
 import type { EventBus } from '../observability/events.js';
 import type { Logger } from '../observability/logger.js';
+import { HaDiscovery } from '../homeassistant/ha-discovery.js';
 import { FallbackParser } from '../parser/fallback-parser.js';
 import { KeyResolver } from '../parser/key-resolver.js';
 import { AdaptiveRateLimiter } from '../parser/lobaro/adaptive-rate-limiter.js';
@@ -58,6 +59,23 @@ export interface PipelineDeps {
   log: Logger;
 }
 
+/** Bridge version in HA's device registry (package.json). */
+const BRIDGE_VERSION = '0.1.0';
+/** Meters whose discovery configs are kept in memory for a re-publish on HA's birth message. */
+const HA_MAX_METERS = 10_000;
+
+/**
+ * HA restarted (birth message): send every known config again. Direct, not through the
+ * outbox: they are retained copies of configs already delivered, and HA only sends its
+ * birth while the broker is up.
+ */
+async function republish(ha: HaDiscovery, mqtt: MqttConnection, log: Logger): Promise<void> {
+  const configs = ha.all();
+  let failed = 0;
+  for (const c of configs) await mqtt.publish(c.topic, c.payload, 1, true).catch(() => failed++);
+  log.info({ configs: configs.length, failed }, 'Home Assistant came online; discovery re-published');
+}
+
 /** Builds the pipeline in this thread. A `mappingsChanged` event on `events` makes it re-read the active mapping. */
 export function buildPipeline({ config, store, vault, mappings, events, log }: PipelineDeps): Pipeline {
   const topics = new Topics(config.mqttTopicTemplate);
@@ -80,13 +98,18 @@ export function buildPipeline({ config, store, vault, mappings, events, log }: P
     lobaro = new LobaroParser(lobaroClient, breaker, limiter, config.lobaroApi, events, log.child({ stage: 'lobaro' }), config.retryBaseMs);
     parser = config.parser === 'auto' ? new FallbackParser(lobaro, new LocalParser(drivers), log) : lobaro;
   }
+  const status = statusTopic(config.databaseUrl, config.instanceId);
+  const ha = config.haDiscovery
+    ? new HaDiscovery({ prefix: config.haDiscoveryPrefix, statusTopic: status, swVersion: BRIDGE_VERSION, maxMeters: HA_MAX_METERS })
+    : undefined;
   const processor = new JobProcessor(store, new KeyResolver(store, vault, { policy: config.keyPolicy, acceptPredecrypted: config.acceptPredecrypted }), parser, mappings, topics, events, log.child({ stage: 'worker' }), {
     maxAttempts: config.lobaroMaxAttempts,
     maxClaims: config.jobMaxClaims,
     backoff: { baseMs: config.retryBaseMs, capMs: config.retryMaxMs },
     qos: config.mqttQos,
     retainReadings: config.mqttRetain,
-  });
+    stalePolicy: { intervals: config.meterStaleIntervals, minMs: config.meterStaleMinS * 1_000 },
+  }, ha);
   const pool = new WorkerPool(store, processor, log.child({ stage: 'worker' }), {
     concurrency: config.nWorkers, instanceId: config.instanceId, leaseMs: config.jobLeaseS * 1_000, idlePollMs: 1_000,
   });
@@ -95,6 +118,7 @@ export function buildPipeline({ config, store, vault, mappings, events, log }: P
   let unsubscribe: (() => void) | undefined;
   const offFinished = events.on('jobFinished', () => relay?.wake());
   const offMappings = events.on('mappingsChanged', () => void mappings.refresh());
+  const offDeleted = events.on('meterDeleted', (e) => ha?.forget({ id: e.meterId, manufacturer: e.manufacturer }));
 
   return {
     async start(mqttUrl) {
@@ -102,8 +126,12 @@ export function buildPipeline({ config, store, vault, mappings, events, log }: P
       mqtt = new MqttConnection({
         url: mqttUrl, clientId: config.mqttClientId, username: config.mqttUsername, password: config.mqttPassword,
         tls: config.mqttTls,
-        statusTopic: statusTopic(config.databaseUrl, config.instanceId),
+        statusTopic: status,
       }, events, log.child({ stage: 'mqtt' }));
+      const conn = mqtt;
+      if (ha) conn.subscribe(`${config.haDiscoveryPrefix}/status`, (payload) => {
+        if (payload.toString('utf8') === 'online') void republish(ha, conn, log);
+      });
       relay = new OutboxRelay(store, mqtt, events, log.child({ stage: 'outbox' }), {
         instanceId: config.instanceId, batchSize: 100, leaseMs: 30_000, publishTimeoutMs: 10_000, idlePollMs: 1_000,
       });
@@ -120,6 +148,7 @@ export function buildPipeline({ config, store, vault, mappings, events, log }: P
       unsubscribe?.();
       offFinished();
       offMappings();
+      offDeleted();
       await shared?.stop();
       // Calls waiting for a rate slot go back to the queue instead of holding up the drain.
       limiter?.close();

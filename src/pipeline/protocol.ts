@@ -3,7 +3,9 @@ import type { StoreLink } from '../store/store.js';
 import type { PipelineStatus } from './pipeline.js';
 
 /** Messages between the HTTP side and the pipeline thread. */
-export type ToPipeline = { t: 'wake' } | { t: 'mappings' } | { t: 'stop' } | { t: 'storeLink'; link: StoreLink };
+export type ToPipeline =
+  | { t: 'wake' } | { t: 'mappings' } | { t: 'stop' } | { t: 'storeLink'; link: StoreLink }
+  | { t: 'meterDeleted'; meterId: string; manufacturer: string | null };
 
 export type FromPipeline =
   | { t: 'started' }

@@ -33,6 +33,7 @@ export class MqttConnection {
   private delay: number;
   private readonly connectWaiters = new Set<() => void>();
   private tlsFailure: TlsFailure | undefined;
+  private readonly subscriptions = new Map<string, (payload: Buffer) => void>();
 
   constructor(
     private readonly opts: MqttConnectionOptions,
@@ -75,6 +76,8 @@ export class MqttConnection {
       client.publish(this.opts.statusTopic, 'online', { qos: 1, retain: true }, (err) => {
         if (err) this.log.warn({ err: err.message }, 'publishing bridge status failed');
       });
+      // clean sessions lose subscriptions on every reconnect.
+      for (const topic of this.subscriptions.keys()) this.subscribeNow(client, topic);
       this.events.emit('mqttConnection', { connected: true });
       for (const w of this.connectWaiters) w();
       this.connectWaiters.clear();
@@ -88,7 +91,26 @@ export class MqttConnection {
     });
     client.on('offline', () => this.log.warn({ retryInMs: this.delay }, 'MQTT broker unreachable; messages wait in the outbox'));
     client.on('error', (err) => this.onError(err));
+    client.on('message', (topic, payload) => {
+      try {
+        this.subscriptions.get(topic)?.(payload);
+      } catch (err) {
+        this.log.error({ err, topic }, 'MQTT message handler failed');
+      }
+    });
     this.client = client;
+  }
+
+  /** Calls `handler` for every message on `topic` (exact topic, no wildcards), across reconnects. */
+  subscribe(topic: string, handler: (payload: Buffer) => void): void {
+    this.subscriptions.set(topic, handler);
+    if (this.client?.connected) this.subscribeNow(this.client, topic);
+  }
+
+  private subscribeNow(client: MqttClient, topic: string): void {
+    client.subscribe(topic, { qos: 1 }, (err) => {
+      if (err) this.log.warn({ err: err.message, topic }, 'MQTT subscribe failed');
+    });
   }
 
   private onError(err: Error): void {

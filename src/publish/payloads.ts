@@ -1,3 +1,4 @@
+import { entitiesOf, flatState } from '../homeassistant/entities.js';
 import type { Job } from '../store/store.js';
 
 export const SCHEMA = 'oms.bridge.v1';
@@ -61,7 +62,8 @@ export function readingPayload(
   parsed: { parser: string; meter: MeterInfo; values: NormalizedValue[]; extra: Record<string, unknown> },
   authenticated: boolean,
 ): Record<string, unknown> {
-  return { ...envelope(job), meter: parsed.meter, parser: parsed.parser, authenticated, ...parsed.extra, values: parsed.values };
+  const state = flatState(entitiesOf(parsed.values, parsed.meter.device_type));
+  return { ...envelope(job), meter: parsed.meter, parser: parsed.parser, authenticated, ...parsed.extra, values: parsed.values, state };
 }
 
 /** Payload on …/errors/{ingest_id} (schemas/error.schema.json). */

@@ -8,6 +8,8 @@ export function topicLevel(value: string | null | undefined): string {
 }
 
 export const STATUS_TOPIC = 'oms/v1/bridge/status';
+/** Bridge events (a meter went stale or came back), JSON, not retained. */
+export const EVENTS_TOPIC = 'oms/v1/bridge/events';
 
 /**
  * Where the retained online/offline status (with its last will) goes. A single

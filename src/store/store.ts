@@ -1,9 +1,10 @@
 import type { MessagePort } from 'node:worker_threads';
+import type { MeterLiveness, MeterSeen, MeterStatus, StalePolicy } from '../liveness/meter-state.js';
 
 /** Durable queue, outbox and key store behind one interface; SQLite and PostgreSQL implement it side by side. */
 
 export type JobStatus = 'queued' | 'processing' | 'done' | 'error';
-export type TopicKind = 'raw' | 'reading' | 'error' | 'status';
+export type TopicKind = 'raw' | 'reading' | 'error' | 'status' | 'state' | 'discovery' | 'event';
 
 export interface NewTelegram {
   ingestId: string;
@@ -323,4 +324,25 @@ export interface TelegramStore {
   raiseParserState(patch: Partial<ParserState>): Promise<void>;
   /** Sets openUntil back to 0 (after a successful probe). */
   closeCircuit(): Promise<void>;
+
+  // --- meter liveness (issue 13) ---
+  /**
+   * One more reception of a meter, in one transaction: learned interval, gateways, last error, status.
+   * `back` says the meter was stale before. `intervalMs` is the learned interval after this reception.
+   */
+  recordMeterSeen(seen: MeterSeen, policy: StalePolicy): Promise<{ back: boolean; intervalMs: number | null }>;
+  /**
+   * Marks up to `limit` meters whose stale_at passed as `stale` and returns them. Every meter is
+   * returned once per silence. PostgreSQL: one instance at a time (transaction advisory lock); an
+   * instance that does not get the lock returns [] and leaves the work to the holder.
+   */
+  markStaleMeters(now: number, limit: number): Promise<MeterLiveness[]>;
+  /** By meter id; `status` null = all. */
+  listMeters(status: MeterStatus | null, limit: number, cursor: string | null): Promise<Page<MeterLiveness>>;
+  countMetersByStatus(): Promise<Record<MeterStatus, number>>;
+  getMeter(meterId: string): Promise<MeterLiveness | undefined>;
+  /** Deletes the meter's liveness row; false when there was none. */
+  deleteMeter(meterId: string): Promise<boolean>;
+  /** Messages not tied to a telegram (bridge events, cleared discovery configs), published by the outbox relay. */
+  enqueueMessages(messages: OutboxMessage[], now: number): Promise<void>;
 }

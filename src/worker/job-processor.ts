@@ -1,4 +1,7 @@
 import { backoffDelayMs, type BackoffPolicy } from '../lib/backoff.js';
+import type { HaDiscovery } from '../homeassistant/ha-discovery.js';
+import { backEvent } from '../liveness/meter-events.js';
+import { staleAfterMs, type StalePolicy } from '../liveness/meter-state.js';
 import type { EventBus } from '../observability/events.js';
 import type { Logger } from '../observability/logger.js';
 import type { KeyResolver } from '../parser/key-resolver.js';
@@ -6,7 +9,7 @@ import { meterFromHeader, ParseError, type Parser } from '../parser/parser.js';
 import { errorPayload, readingPayload, type JobError } from '../publish/payloads.js';
 import type { Topics } from '../publish/topics.js';
 import type { MappingStore } from '../store/mapping-store.js';
-import type { FinishJob, Job, TelegramStore } from '../store/store.js';
+import type { FinishJob, Job, OutboxMessage, TelegramStore } from '../store/store.js';
 import { parseHeader, type TelegramHeader } from '../wmbus/index.js';
 
 export interface JobProcessorOptions {
@@ -16,6 +19,8 @@ export interface JobProcessorOptions {
   backoff: BackoffPolicy;
   qos: 0 | 1 | 2;
   retainReadings: boolean;
+  /** When a silent meter counts as stale; also HA's expire_after. Undefined: no liveness bookkeeping. */
+  stalePolicy?: StalePolicy;
 }
 
 /** A store or key-store failure: the job waits for the database, it is not the telegram's fault. */
@@ -44,6 +49,8 @@ export class JobProcessor {
     private readonly events: EventBus,
     private readonly log: Logger,
     private readonly opts: JobProcessorOptions,
+    /** Home Assistant discovery (HA_DISCOVERY=true). */
+    private readonly ha?: HaDiscovery,
   ) {}
 
   async process(job: Job): Promise<void> {
@@ -68,14 +75,18 @@ export class JobProcessor {
       const authenticated = result.authenticated ?? (keyHex !== null && header?.encrypted === true && !predecrypted);
       const payload = readingPayload(job, result, authenticated);
       const text = JSON.stringify(payload);
+      const meterId = job.meterId ?? result.meter.id;
+      const live = await this.seen(job, meterId, result.meter.manufacturer, null, null);
+      const ha = this.ha?.messagesFor(job, result.meter, result.parser, result.values, expireAfterS(live.intervalMs, this.opts.stalePolicy));
       const done = await this.finish(job, {
         status: 'done', attempts: attempt, errorCode: null, lastError: null, parsedJson: text, now: Date.now(),
         messages: [{
           ingestId: job.ingestId, kind: 'reading', // The radio address (or the gateway's hint) keys the topic, so one device keeps one topic whichever parser ran.
-          topic: this.topics.reading(job.gatewayId, job.meterId ?? result.meter.id),
+          topic: this.topics.reading(job.gatewayId, meterId),
           payload: text, qos: this.opts.qos, retain: this.opts.retainReadings,
-        }],
+        }, ...(ha?.messages ?? []), ...live.messages],
       });
+      if (done) ha?.commit();
       if (done) this.events.emit('jobFinished', { ingestId: job.ingestId, status: 'done', attempts: attempt, payload });
     } catch (err) {
       if (err instanceof StoreFailure) return this.deferForStore(job, err.cause);
@@ -104,12 +115,14 @@ export class JobProcessor {
     const error: JobError = { code: err.code, message: err.message, attempts };
     if (err.httpStatus !== undefined) error.http_status = err.httpStatus;
     if (err.reason !== undefined) error.reason = err.reason;
-    const payload = errorPayload(job, meterFromHeader(header, job.meterId), error);
+    const meter = meterFromHeader(header, job.meterId);
+    const payload = errorPayload(job, meter, error);
     const text = JSON.stringify(payload);
+    const live = await this.seen(job, meter.id, meter.manufacturer, err.code, err.message);
     const now = Date.now();
     const done = await this.finish(job, {
       status: 'error', attempts, errorCode: err.code, lastError: err.message, parsedJson: text, now,
-      messages: [{ ingestId: job.ingestId, kind: 'error', topic: this.topics.error(job.gatewayId, job.ingestId), payload: text, qos: this.opts.qos, retain: false }],
+      messages: [{ ingestId: job.ingestId, kind: 'error', topic: this.topics.error(job.gatewayId, job.ingestId), payload: text, qos: this.opts.qos, retain: false }, ...live.messages],
     });
     if (!done) return;
     this.events.emit('jobFinished', { ingestId: job.ingestId, status: 'error', code: err.code, attempts, payload });
@@ -123,6 +136,20 @@ export class JobProcessor {
     this.events.emit('jobDeferred', { ingestId: job.ingestId, code });
     // If this write fails too, the error reaches the pool and the lease expires: the job is claimed again later.
     await this.retry(job, { attempts: job.attempts, nextAttemptAt: Date.now() + STORE_RETRY_MS, errorCode: code, lastError: 'the database was not available; retrying' });
+  }
+
+  /**
+   * Liveness: the meter was heard (whatever the parse outcome). Replays are old telegrams and teach
+   * nothing. A meter that was stale gets its `meter_back` event in the telegram's transaction.
+   */
+  private async seen(job: Job, meterId: string | null, manufacturer: string | null, errorCode: string | null, error: string | null): Promise<{ intervalMs: number | null; messages: OutboxMessage[] }> {
+    const policy = this.opts.stalePolicy;
+    if (!policy || meterId === null || job.replay) return { intervalMs: null, messages: [] };
+    const rx = Date.parse(job.rxTime);
+    const at = Number.isFinite(rx) ? rx : Date.now();
+    const r = await this.store.recordMeterSeen({ meterId, manufacturer, gatewayId: job.gatewayId, rssiDbm: job.rssiDbm, at, errorCode, error }, policy).catch(storeFailure);
+    if (r.back) this.log.info({ meterId, ingestId: job.ingestId }, 'stale meter is back');
+    return { intervalMs: r.intervalMs, messages: r.back ? [backEvent(meterId, manufacturer, job.gatewayId, job.rssiDbm, at, job.ingestId)] : [] };
   }
 
   private async finish(job: Job, f: FinishJob): Promise<boolean> {
@@ -141,6 +168,12 @@ export class JobProcessor {
     this.events.emit('jobFenced', { ingestId: job.ingestId, outcome });
     this.log.warn({ ingestId: job.ingestId, outcome, leaseSeq: job.leaseSeq }, 'lease was lost to another worker; outcome dropped');
   }
+}
+
+/** HA's expire_after: the stale threshold, in whole quarter hours so a drifting median does not re-send configs. */
+function expireAfterS(intervalMs: number | null, policy: StalePolicy | undefined): number | undefined {
+  if (intervalMs === null || !policy) return undefined;
+  return Math.ceil(staleAfterMs(intervalMs, policy) / 900_000) * 900;
 }
 
 function storeFailure(err: unknown): never {

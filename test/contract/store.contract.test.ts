@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createStore } from '../../src/store/create-store.js';
+import { STALE_LOCK } from '../../src/store/postgres/postgres-meters.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { ThreadedSqliteStore } from '../../src/store/sqlite/threaded-sqlite-store.js';
 import type { TelegramStore } from '../../src/store/store.js';
+import { meterContract } from './meter-contract.js';
 import { storeContract } from './store-contract.js';
 import { add, rawMessage, T0, telegram, type StoreEnv } from './store-fixtures.js';
 
@@ -36,6 +38,7 @@ async function sqliteEnv(): Promise<StoreEnv> {
 }
 
 storeContract('SQLite', sqliteEnv);
+meterContract('SQLite', sqliteEnv);
 
 // The default for a file database: writes through the writer thread, reads on this thread's connection.
 async function threadedEnv(): Promise<StoreEnv> {
@@ -57,6 +60,7 @@ async function threadedEnv(): Promise<StoreEnv> {
 }
 
 storeContract('SQLite with writer thread', threadedEnv);
+meterContract('SQLite with writer thread', threadedEnv);
 
 describe('SqliteStore', () => {
   it('refuses a second store on the same file with database_locked', async () => {
@@ -143,6 +147,7 @@ async function until(check: () => boolean | Promise<boolean>, timeoutMs = 3_000)
 
 describe.skipIf(!pgUrl)('PostgreSQL', () => {
   storeContract('PostgreSQL', pgEnv);
+  meterContract('PostgreSQL', pgEnv);
 
   describe('PostgresStore with several instances', () => {
     let env: StoreEnv;
@@ -153,7 +158,31 @@ describe.skipIf(!pgUrl)('PostgreSQL', () => {
       const stores = await Promise.all([env.open(), env.open(), env.open(), env.open()]);
       // biome-ignore lint/complexity/useLiteralKeys: the test reads the private pool on purpose
       const [row] = (await (stores[0] as PostgresStore)['pool']().query('SELECT COUNT(*) AS n, MAX(version) AS v FROM schema_migrations')).rows;
-      expect(row).toEqual({ n: 3, v: 3 });
+      expect(row).toEqual({ n: 5, v: 5 });
+    });
+
+    it('staleness is evaluated by one instance at a time (advisory lock), and each meter goes stale once', async () => {
+      env = await pgEnv();
+      const [a, b] = [await env.open(), await env.open()];
+      const policy = { intervals: 3, minMs: 1_000 };
+      for (let i = 0; i < 50; i++) await a.recordMeterSeen({ meterId: `m${i}`, manufacturer: null, gatewayId: 'g', rssiDbm: null, at: T0, errorCode: null, error: null }, policy);
+      await admin(async (c) => {
+        await c.query('BEGIN');
+        await c.query('SELECT pg_advisory_xact_lock($1)', [STALE_LOCK.toString()]);
+        // Another instance holds the evaluation: this one leaves the work to it.
+        expect(await b.markStaleMeters(T0 + 10_000, 100)).toEqual([]);
+        await c.query('COMMIT');
+      });
+      const marked: string[] = [];
+      const loop = async (s: TelegramStore): Promise<void> => {
+        for (let round = 0; round < 50; round++) {
+          marked.push(...(await s.markStaleMeters(T0 + 10_000, 3)).map((m) => m.meterId));
+          if ((await s.countMetersByStatus()).stale === 50) return;
+        }
+      };
+      await Promise.all([loop(a), loop(b), loop(a), loop(b)]);
+      expect(marked).toHaveLength(50);
+      expect(new Set(marked).size).toBe(50);
     });
 
     it('never gives the same job to two instances claiming concurrently', async () => {

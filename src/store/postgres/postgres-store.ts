@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { MeterLiveness, MeterSeen, MeterStatus, StalePolicy } from '../../liveness/meter-state.js';
+import { PostgresMeters } from './postgres-meters.js';
 import pg from 'pg';
 import { BridgeError } from '../../lib/errors.js';
 import type { Logger } from '../../observability/logger.js';
@@ -133,6 +135,7 @@ export class PostgresStore implements TelegramStore {
   private readonly token = randomUUID();
   private readonly listener: WorkListener;
   private readonly admin: PostgresAdmin;
+  private readonly meters: PostgresMeters;
   private db: pg.Pool | undefined;
 
   constructor(url: string, private readonly opts: PostgresStoreOptions = {}) {
@@ -143,6 +146,7 @@ export class PostgresStore implements TelegramStore {
       onError: (err) => this.opts.log?.warn({ err }, 'PostgreSQL LISTEN connection failed; reconnecting'),
     });
     this.admin = new PostgresAdmin(() => this.pool(), this.token);
+    this.meters = new PostgresMeters(() => this.pool());
   }
 
   async start(): Promise<void> {
@@ -385,4 +389,17 @@ export class PostgresStore implements TelegramStore {
   getParserState(): Promise<ParserState> { return this.admin.getParserState(); }
   raiseParserState(patch: Partial<ParserState>): Promise<void> { return this.admin.raiseParserState(patch); }
   closeCircuit(): Promise<void> { return this.admin.closeCircuit(); }
+
+  // --- meter liveness: postgres-meters.ts ---
+  recordMeterSeen(seen: MeterSeen, policy: StalePolicy): Promise<{ back: boolean; intervalMs: number | null }> {
+    return this.meters.recordMeterSeen(seen, policy);
+  }
+  markStaleMeters(now: number, limit: number): Promise<MeterLiveness[]> { return this.meters.markStaleMeters(now, limit); }
+  listMeters(status: MeterStatus | null, limit: number, cursor: string | null): Promise<Page<MeterLiveness>> {
+    return this.meters.listMeters(status, limit, cursor);
+  }
+  countMetersByStatus(): Promise<Record<MeterStatus, number>> { return this.meters.countMetersByStatus(); }
+  getMeter(meterId: string): Promise<MeterLiveness | undefined> { return this.meters.getMeter(meterId); }
+  deleteMeter(meterId: string): Promise<boolean> { return this.meters.deleteMeter(meterId); }
+  enqueueMessages(messages: OutboxMessage[], now: number): Promise<void> { return this.meters.enqueueMessages(messages, now); }
 }

@@ -125,4 +125,23 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX client_ids_expires ON client_ids (expires_at);
   `,
+  // 5: meter liveness (issue 13): last seen, learned send interval, gateways, last error, status.
+  // stale_at is when silence makes the meter stale, so finding stale meters is one index range.
+  `
+  CREATE TABLE meters (
+    meter_id TEXT PRIMARY KEY,
+    manufacturer TEXT,
+    status TEXT NOT NULL,
+    first_seen INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    interval_ms INTEGER,
+    gaps TEXT NOT NULL,
+    gateways TEXT NOT NULL,
+    last_error_code TEXT,
+    last_error TEXT,
+    stale_at INTEGER NOT NULL
+  );
+  CREATE INDEX meters_due ON meters (stale_at) WHERE status <> 'stale';
+  CREATE INDEX meters_by_status ON meters (status, meter_id);
+  `,
 ];

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { BridgeError } from '../../lib/errors.js';
+import type { MeterLiveness, MeterSeen, MeterStatus, StalePolicy } from '../../liveness/meter-state.js';
 import type {
   AuditRecord, BatchInsert, BatchInsertResult, Depths, FinishJob, GatewayStats, InsertResult, Job, KeyMissingMeter, MappingVersion, MeterKeyRecord, NewTelegram,
   OutboxMessage, OutboxRow, Page, ParserState, ReplayResult, RetryJob, JobLease, TelegramFilter, TelegramRecord, TelegramStore,
@@ -12,6 +13,7 @@ import { Checkpointer } from './checkpointer.js';
 import { GroupCommit } from './group-commit.js';
 import { ProcessLock } from './process-lock.js';
 import { SqliteAdmin } from './sqlite-admin.js';
+import { SqliteMeters } from './sqlite-meters.js';
 
 /** `sqlite:///./data/bridge.db` → `./data/bridge.db`; `sqlite:///:memory:` → `:memory:`. */
 export function sqlitePath(url: string): string {
@@ -43,6 +45,7 @@ export class SqliteStore implements TelegramStore {
   private db: Database.Database | undefined;
   private stmts: ReturnType<SqliteStore['prepare']> | undefined;
   private adminQueries: SqliteAdmin | undefined;
+  private meterQueries: SqliteMeters | undefined;
   private readonly group = new GroupCommit(() => this.db);
   private lock: ProcessLock | undefined;
   private checkpointer: Checkpointer | undefined;
@@ -80,6 +83,7 @@ export class SqliteStore implements TelegramStore {
     if (primary) this.migrate();
     this.stmts = this.prepare();
     this.adminQueries = new SqliteAdmin(db);
+    this.meterQueries = new SqliteMeters(db);
     if (!primary) return;
     if (this.opts.recover !== false) {
       // A previous process that died left claimed jobs and outbox rows behind; this
@@ -104,6 +108,7 @@ export class SqliteStore implements TelegramStore {
     this.db = undefined;
     this.stmts = undefined;
     this.adminQueries = undefined;
+    this.meterQueries = undefined;
   }
 
   private migrate(): void {
@@ -127,6 +132,11 @@ export class SqliteStore implements TelegramStore {
   private s(): ReturnType<SqliteStore['prepare']> {
     if (!this.stmts) throw new BridgeError('store_closed', 'store is not started');
     return this.stmts;
+  }
+
+  private meters(): SqliteMeters {
+    if (!this.meterQueries) throw new BridgeError('store_closed', 'store is not started');
+    return this.meterQueries;
   }
 
   private admin(): SqliteAdmin {
@@ -409,4 +419,17 @@ export class SqliteStore implements TelegramStore {
   async getParserState(): Promise<ParserState> { return this.admin().getParserState(); }
   async raiseParserState(patch: Partial<ParserState>): Promise<void> { this.admin().raiseParserState(patch); }
   async closeCircuit(): Promise<void> { this.admin().closeCircuit(); }
+
+  // --- meter liveness: sqlite-meters.ts ---
+  async recordMeterSeen(seen: MeterSeen, policy: StalePolicy): Promise<{ back: boolean; intervalMs: number | null }> {
+    return this.meters().recordMeterSeen(seen, policy);
+  }
+  async markStaleMeters(now: number, limit: number): Promise<MeterLiveness[]> { return this.meters().markStaleMeters(now, limit); }
+  async listMeters(status: MeterStatus | null, limit: number, cursor: string | null): Promise<Page<MeterLiveness>> {
+    return this.meters().listMeters(status, limit, cursor);
+  }
+  async countMetersByStatus(): Promise<Record<MeterStatus, number>> { return this.meters().countMetersByStatus(); }
+  async getMeter(meterId: string): Promise<MeterLiveness | undefined> { return this.meters().getMeter(meterId); }
+  async deleteMeter(meterId: string): Promise<boolean> { return this.meters().deleteMeter(meterId); }
+  async enqueueMessages(messages: OutboxMessage[], now: number): Promise<void> { this.meters().enqueueMessages(messages, now); }
 }

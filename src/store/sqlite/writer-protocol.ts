@@ -51,6 +51,13 @@ export const METHOD_PLACE: Readonly<Record<StoreMethod, 'read' | 'write'>> = Obj
   getParserState: 'read',
   raiseParserState: 'write',
   closeCircuit: 'write',
+  recordMeterSeen: 'write',
+  markStaleMeters: 'write',
+  listMeters: 'read',
+  countMetersByStatus: 'read',
+  getMeter: 'read',
+  deleteMeter: 'write',
+  enqueueMessages: 'write',
 });
 
 /** A call of a store method, from any thread to the writer thread. */

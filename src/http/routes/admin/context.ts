@@ -16,6 +16,10 @@ export interface AdminContext {
   replayMax: number;
   /** Jobs QUEUE_MAX still admits (0 when the queue is full). */
   queueRoom(): Promise<number>;
+  /** HA_DISCOVERY_PREFIX when HA discovery is on: deleting a meter clears its config there. */
+  haDiscoveryPrefix?: string | undefined;
+  /** Tells the pipeline (its discovery cache) that a meter was deleted; queued messages are published now. */
+  meterDeleted(meterId: string, manufacturer: string | null): void;
 }
 
 declare module 'fastify' {

@@ -1,0 +1,95 @@
+import type { OutboxMessage } from '../store/store.js';
+import type { Job } from '../store/store.js';
+import type { MeterInfo, NormalizedValue } from '../publish/payloads.js';
+import { topicLevel } from '../publish/topics.js';
+import { bridgeDiscovery, deviceId, meterDiscovery, type DiscoveryMessage, type DiscoveryOptions } from './discovery.js';
+import { entitiesOf, type EntitySpec } from './entities.js';
+
+export interface HaDiscoveryOptions extends DiscoveryOptions {
+  /** Meters whose configs are remembered for the HA birth re-publish; beyond it the longest unseen is forgotten (its retained config stays on the broker). */
+  maxMeters: number;
+}
+
+/** What a reading adds to the outbox for HA, and what to remember once it is stored. */
+export interface HaMessages {
+  messages: OutboxMessage[];
+  /** Call after the reading and these messages were stored: the configs now count as sent. */
+  commit(): void;
+}
+
+interface Known {
+  /** Union of every value the meter sent since this process started, by state key. */
+  entities: Map<string, Omit<EntitySpec, 'value'>>;
+  config: DiscoveryMessage;
+  /** Last value of every key, so a short frame without some value does not blank its sensor. */
+  values: Record<string, number | string>;
+}
+
+/** Gateway-independent: one meter heard by two gateways is one HA device with one state topic. */
+export function stateTopic(meter: Pick<MeterInfo, 'id' | 'manufacturer'>): string {
+  return `oms/v1/meter/${topicLevel(meter.manufacturer ?? 'x')}_${topicLevel(meter.id)}/state`;
+}
+
+/**
+ * Home Assistant discovery for the pipeline. For each reading it writes the
+ * meter's flat state (retained) and, when the meter or one of its values is
+ * new to this process, the device config; both go through the outbox in the
+ * reading's transaction, so they are as durable as the reading. Configs are
+ * retained and idempotent: re-sending one after a restart changes nothing in HA.
+ */
+export class HaDiscovery {
+  private readonly known = new Map<string, Known>();
+  private bridgeSent = false;
+
+  constructor(private readonly opts: HaDiscoveryOptions) {}
+
+  messagesFor(job: Pick<Job, 'ingestId' | 'rxTime' | 'rssiDbm' | 'gatewayId' | 'meterId'>, meter: MeterInfo, parser: string, values: NormalizedValue[], expireAfterS?: number): HaMessages {
+    const id = job.meterId ?? meter.id;
+    if (id === null) return { messages: [], commit: () => undefined };
+    const identity = { id, manufacturer: meter.manufacturer, deviceType: meter.device_type, parser };
+    const entities = entitiesOf(values, meter.device_type);
+    const topic = stateTopic(identity);
+    const dev = deviceId(identity);
+    const before = this.known.get(dev);
+    // HA renders a missing key as an empty (non-numeric) state and logs an error for each message.
+    const last: Record<string, number | string> = { ...before?.values };
+    for (const e of entities) last[e.key] = e.value;
+    const state: Record<string, unknown> = { ...last };
+    state.rssi_dbm = job.rssiDbm;
+    state.last_seen = job.rxTime;
+    state.gateway_id = job.gatewayId;
+    // No ingest id: published_at of the telegram is stamped by its reading alone.
+    const messages: OutboxMessage[] = [{ ingestId: null, kind: 'state', topic, payload: JSON.stringify(state), qos: 1, retain: true }];
+
+    const union = new Map(before?.entities);
+    for (const { value: _, ...spec } of entities) if (!union.has(spec.key)) union.set(spec.key, spec);
+    const all = [...union.values()].map((e) => ({ ...e, value: 0 }));
+    const config = meterDiscovery(identity, all, topic, this.opts, expireAfterS);
+    const changed = before?.config.payload !== config.payload;
+    if (changed) messages.unshift({ ingestId: null, kind: 'discovery', topic: config.topic, payload: config.payload, qos: 1, retain: true });
+    const sendBridge = !this.bridgeSent;
+    if (sendBridge) {
+      const b = bridgeDiscovery(this.opts);
+      messages.unshift({ ingestId: null, kind: 'discovery', topic: b.topic, payload: b.payload, qos: 1, retain: true });
+    }
+    return {
+      messages,
+      commit: () => {
+        if (sendBridge) this.bridgeSent = true;
+        this.known.delete(dev);
+        this.known.set(dev, { entities: union, config, values: last });
+        if (this.known.size > this.opts.maxMeters) this.known.delete(this.known.keys().next().value!);
+      },
+    };
+  }
+
+  /** Every config this process knows, for HA's birth message (HA restarted and may have lost them). */
+  all(): DiscoveryMessage[] {
+    return [bridgeDiscovery(this.opts), ...[...this.known.values()].map((k) => k.config)];
+  }
+
+  /** Forgets a meter (deleted or blocked): its config is cleared on the broker by the caller. */
+  forget(meter: { id: string; manufacturer: string | null }): void {
+    this.known.delete(deviceId(meter));
+  }
+}

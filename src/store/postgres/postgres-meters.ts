@@ -1,0 +1,93 @@
+import type pg from 'pg';
+import { applySeen, type MeterLiveness, type MeterSeen, type MeterStatus, type StalePolicy } from '../../liveness/meter-state.js';
+import { EMPTY_COUNTS, METER_COLUMNS, meterValues, toMeter } from '../meter-rows.js';
+import { decodeCursor, pageLimit, toPage } from '../page-cursor.js';
+import type { OutboxMessage, Page } from '../store.js';
+import type { Row } from '../store-rows.js';
+
+/** Advisory lock key of the staleness evaluation ("oms-stal" as bytes), one holder across instances. */
+export const STALE_LOCK = 0x6f6d_732d_7374_616cn;
+
+const UPSERT = `INSERT INTO meters (${METER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+  ON CONFLICT (meter_id) DO UPDATE SET manufacturer = excluded.manufacturer, status = excluded.status, first_seen = excluded.first_seen,
+    last_seen = excluded.last_seen, interval_ms = excluded.interval_ms, gaps = excluded.gaps, gateways = excluded.gateways,
+    last_error_code = excluded.last_error_code, last_error = excluded.last_error, stale_at = excluded.stale_at`;
+
+/** Meter liveness on PostgreSQL, shared by every instance on the database. */
+export class PostgresMeters {
+  constructor(private readonly pool: () => pg.Pool) {}
+
+  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.pool().connect();
+    try {
+      await c.query('BEGIN');
+      const out = await fn(c);
+      await c.query('COMMIT');
+      return out;
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  recordMeterSeen(seen: MeterSeen, policy: StalePolicy): Promise<{ back: boolean; intervalMs: number | null }> {
+    return this.tx(async (c) => {
+      // The row lock serialises two instances handling the same meter; a new meter is serialised by the insert's key.
+      const { rows } = await c.query<Row>(`SELECT ${METER_COLUMNS} FROM meters WHERE meter_id = $1 FOR UPDATE`, [seen.meterId]);
+      const { next, back } = applySeen(rows[0] ? toMeter(rows[0]) : undefined, seen, policy);
+      await c.query(UPSERT, meterValues(next));
+      return { back, intervalMs: next.intervalMs };
+    });
+  }
+
+  markStaleMeters(now: number, limit: number): Promise<MeterLiveness[]> {
+    return this.tx(async (c) => {
+      const { rows: lock } = await c.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [STALE_LOCK.toString()]);
+      if (lock[0]?.ok !== true) return [];
+      const { rows } = await c.query<Row>(
+        `UPDATE meters SET status = 'stale' WHERE meter_id IN
+           (SELECT meter_id FROM meters WHERE status <> 'stale' AND stale_at <= $1 ORDER BY stale_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+         RETURNING ${METER_COLUMNS}`,
+        [now, limit],
+      );
+      return rows.map(toMeter);
+    });
+  }
+
+  async listMeters(status: MeterStatus | null, limit: number, cursor: string | null): Promise<Page<MeterLiveness>> {
+    const after = cursor === null ? '' : decodeCursor(cursor, ['string'] as const)[0];
+    const n = pageLimit(limit) + 1;
+    const { rows } = status === null
+      ? await this.pool().query<Row>(`SELECT ${METER_COLUMNS} FROM meters WHERE meter_id > $1 ORDER BY meter_id LIMIT $2`, [after, n])
+      : await this.pool().query<Row>(`SELECT ${METER_COLUMNS} FROM meters WHERE status = $1 AND meter_id > $2 ORDER BY meter_id LIMIT $3`, [status, after, n]);
+    return toPage(rows, limit, toMeter, (r) => [r.meter_id as string]);
+  }
+
+  async countMetersByStatus(): Promise<Record<MeterStatus, number>> {
+    const counts = { ...EMPTY_COUNTS };
+    const { rows } = await this.pool().query<Row>('SELECT status, COUNT(*) AS n FROM meters GROUP BY status');
+    for (const r of rows) counts[r.status as MeterStatus] = Number(r.n);
+    return counts;
+  }
+
+  async getMeter(meterId: string): Promise<MeterLiveness | undefined> {
+    const { rows } = await this.pool().query<Row>(`SELECT ${METER_COLUMNS} FROM meters WHERE meter_id = $1`, [meterId]);
+    return rows[0] ? toMeter(rows[0]) : undefined;
+  }
+
+  async deleteMeter(meterId: string): Promise<boolean> {
+    const res = await this.pool().query('DELETE FROM meters WHERE meter_id = $1', [meterId]);
+    return (res.rowCount ?? 0) > 0;
+  }
+
+  async enqueueMessages(messages: OutboxMessage[], now: number): Promise<void> {
+    if (messages.length === 0) return;
+    await this.pool().query(
+      `INSERT INTO outbox (ingest_id, kind, topic, payload, qos, retain, created_at)
+       SELECT u.i, u.k, u.t, u.p, u.q, u.r, $7 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bool[]) AS u(i, k, t, p, q, r)`,
+      [messages.map((m) => m.ingestId), messages.map((m) => m.kind), messages.map((m) => m.topic), messages.map((m) => m.payload), messages.map((m) => m.qos), messages.map((m) => m.retain), now],
+    );
+  }
+}

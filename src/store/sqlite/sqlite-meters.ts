@@ -1,0 +1,70 @@
+import type Database from 'better-sqlite3';
+import { applySeen, type MeterLiveness, type MeterSeen, type MeterStatus, type StalePolicy } from '../../liveness/meter-state.js';
+import { EMPTY_COUNTS, METER_COLUMNS, meterValues, toMeter } from '../meter-rows.js';
+import { decodeCursor, pageLimit, toPage } from '../page-cursor.js';
+import type { OutboxMessage, Page } from '../store.js';
+import type { Row } from '../store-rows.js';
+
+function prepare(db: Database.Database) {
+  return {
+    get: db.prepare(`SELECT ${METER_COLUMNS} FROM meters WHERE meter_id = ?`),
+    upsert: db.prepare(`INSERT OR REPLACE INTO meters (${METER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    markStale: db.prepare(`UPDATE meters SET status = 'stale' WHERE meter_id IN
+      (SELECT meter_id FROM meters WHERE status <> 'stale' AND stale_at <= ? ORDER BY stale_at LIMIT ?) RETURNING ${METER_COLUMNS}`),
+    list: db.prepare(`SELECT ${METER_COLUMNS} FROM meters WHERE meter_id > ? ORDER BY meter_id LIMIT ?`),
+    listStatus: db.prepare(`SELECT ${METER_COLUMNS} FROM meters WHERE status = ? AND meter_id > ? ORDER BY meter_id LIMIT ?`),
+    counts: db.prepare('SELECT status, COUNT(*) AS n FROM meters GROUP BY status'),
+    delete: db.prepare('DELETE FROM meters WHERE meter_id = ?'),
+    outbox: db.prepare('INSERT INTO outbox (ingest_id, kind, topic, payload, qos, retain, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+  };
+}
+
+/** Meter liveness on SQLite (one process: no lock needed to evaluate staleness). */
+export class SqliteMeters {
+  private readonly s: ReturnType<typeof prepare>;
+
+  constructor(private readonly db: Database.Database) {
+    this.s = prepare(db);
+  }
+
+  recordMeterSeen(seen: MeterSeen, policy: StalePolicy): { back: boolean; intervalMs: number | null } {
+    return this.db.transaction(() => {
+      const row = this.s.get.get(seen.meterId) as Row | undefined;
+      const { next, back } = applySeen(row ? toMeter(row) : undefined, seen, policy);
+      this.s.upsert.run(...meterValues(next));
+      return { back, intervalMs: next.intervalMs };
+    })();
+  }
+
+  markStaleMeters(now: number, limit: number): MeterLiveness[] {
+    return (this.s.markStale.all(now, limit) as Row[]).map(toMeter);
+  }
+
+  listMeters(status: MeterStatus | null, limit: number, cursor: string | null): Page<MeterLiveness> {
+    const after = cursor === null ? '' : decodeCursor(cursor, ['string'] as const)[0];
+    const n = pageLimit(limit) + 1;
+    const rows = (status === null ? this.s.list.all(after, n) : this.s.listStatus.all(status, after, n)) as Row[];
+    return toPage(rows, limit, toMeter, (r) => [r.meter_id as string]);
+  }
+
+  countMetersByStatus(): Record<MeterStatus, number> {
+    const counts = { ...EMPTY_COUNTS };
+    for (const r of this.s.counts.all() as Row[]) counts[r.status as MeterStatus] = Number(r.n);
+    return counts;
+  }
+
+  getMeter(meterId: string): MeterLiveness | undefined {
+    const row = this.s.get.get(meterId) as Row | undefined;
+    return row ? toMeter(row) : undefined;
+  }
+
+  deleteMeter(meterId: string): boolean {
+    return this.s.delete.run(meterId).changes > 0;
+  }
+
+  enqueueMessages(messages: OutboxMessage[], now: number): void {
+    this.db.transaction(() => {
+      for (const m of messages) this.s.outbox.run(m.ingestId, m.kind, m.topic, m.payload, m.qos, m.retain ? 1 : 0, now);
+    })();
+  }
+}

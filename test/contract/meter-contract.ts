@@ -1,0 +1,77 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { MeterSeen } from '../../src/liveness/meter-state.js';
+import type { TelegramStore } from '../../src/store/store.js';
+import { T0, type StoreEnv } from './store-fixtures.js';
+
+const POLICY = { intervals: 3, minMs: 3_600_000 };
+const MIN = 60_000;
+
+function seen(meterId: string, at: number, extra: Partial<MeterSeen> = {}): MeterSeen {
+  return { meterId, manufacturer: 'ELS', gatewayId: 'gw-1', rssiDbm: -70, at, errorCode: null, error: null, ...extra };
+}
+
+/** Meter liveness part of the TelegramStore contract (issue 13), run against every store. */
+export function meterContract(name: string, makeEnv: () => Promise<StoreEnv>): void {
+  describe(`meter liveness contract: ${name}`, () => {
+    let env: StoreEnv;
+    let store: TelegramStore;
+
+    beforeEach(async () => {
+      env = await makeEnv();
+      store = await env.open();
+    });
+    afterEach(async () => {
+      await store.stop();
+      await env.dispose();
+    });
+
+    it('learns the send interval as the median gap, ignores the same transmission heard twice, keeps gateways', async () => {
+      expect(await store.recordMeterSeen(seen('m1', T0), POLICY)).toEqual({ back: false, intervalMs: null });
+      await store.recordMeterSeen(seen('m1', T0 + 500, { gatewayId: 'gw-2', rssiDbm: -90 }), POLICY);
+      await store.recordMeterSeen(seen('m1', T0 + 15 * MIN), POLICY);
+      await store.recordMeterSeen(seen('m1', T0 + 30 * MIN), POLICY);
+      // One missed telegram (a 30 min gap) does not move the median.
+      const r = await store.recordMeterSeen(seen('m1', T0 + 60 * MIN), POLICY);
+      expect(r.intervalMs).toBe(15 * MIN);
+      const [m] = (await store.listMeters(null, 10, null)).items;
+      expect(m).toMatchObject({ meterId: 'm1', status: 'ok', firstSeen: T0, lastSeen: T0 + 60 * MIN, intervalMs: 15 * MIN, staleAt: T0 + 60 * MIN + 3_600_000 });
+      expect(m!.gateways.map((g) => g.gatewayId)).toEqual(['gw-1', 'gw-2']);
+      expect(m!.gateways[1]).toEqual({ gatewayId: 'gw-2', rssiDbm: -90, at: T0 + 500 });
+    });
+
+    it('marks a silent meter stale once, and says it came back on the next telegram', async () => {
+      await store.recordMeterSeen(seen('m1', T0), POLICY);
+      await store.recordMeterSeen(seen('m2', T0 + 30 * MIN), POLICY);
+      expect(await store.markStaleMeters(T0 + 3_600_000 - 1, 100)).toEqual([]);
+      const stale = await store.markStaleMeters(T0 + 3_600_000, 100);
+      expect(stale.map((m) => m.meterId)).toEqual(['m1']);
+      expect(stale[0]!.status).toBe('stale');
+      expect(await store.markStaleMeters(T0 + 3_600_000, 100)).toEqual([]);
+      expect(await store.countMetersByStatus()).toEqual({ ok: 1, stale: 1, key_problem: 0 });
+      expect(await store.recordMeterSeen(seen('m1', T0 + 2 * 3_600_000), POLICY)).toMatchObject({ back: true });
+      expect(await store.countMetersByStatus()).toEqual({ ok: 2, stale: 0, key_problem: 0 });
+    });
+
+    it('a decrypt failure is a key problem and the last error stays on record; filters and pages by status', async () => {
+      await store.recordMeterSeen(seen('a', T0, { errorCode: 'decrypt_key_missing', error: 'no key' }), POLICY);
+      for (const id of ['b', 'c', 'd']) await store.recordMeterSeen(seen(id, T0), POLICY);
+      await store.recordMeterSeen(seen('c', T0 + MIN, { errorCode: 'parse_failed', error: 'bad CRC' }), POLICY);
+      const problems = await store.listMeters('key_problem', 10, null);
+      expect(problems.items.map((m) => [m.meterId, m.lastErrorCode, m.lastError])).toEqual([['a', 'decrypt_key_missing', 'no key']]);
+      const first = await store.listMeters('ok', 2, null);
+      expect(first.items.map((m) => m.meterId)).toEqual(['b', 'c']);
+      expect(first.items[1]).toMatchObject({ status: 'ok', lastErrorCode: 'parse_failed' });
+      const second = await store.listMeters('ok', 2, first.nextCursor);
+      expect(second.items.map((m) => m.meterId)).toEqual(['d']);
+      expect(second.nextCursor).toBeNull();
+      expect(await store.deleteMeter('d')).toBe(true);
+      expect(await store.deleteMeter('d')).toBe(false);
+    });
+
+    it('enqueues messages that are not tied to a telegram', async () => {
+      await store.enqueueMessages([{ ingestId: null, kind: 'status', topic: 'oms/v1/bridge/events', payload: '{"event":"meter_stale"}', qos: 1, retain: false }], T0);
+      const rows = await store.claimOutbox(10, T0, 'me', 1_000);
+      expect(rows).toMatchObject([{ ingestId: null, topic: 'oms/v1/bridge/events', payload: '{"event":"meter_stale"}', retain: false }]);
+    });
+  });
+}
