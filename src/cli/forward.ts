@@ -79,6 +79,8 @@ export async function runForward(args: string[], io: CliIo, env: NodeJS.ProcessE
   return new Forwarder(opts, io).run();
 }
 
+const SMALLER = -2;
+
 /** Thrown for answers a resend cannot fix (401, 403, 400): the forwarder stops with a non-zero code. */
 class PermanentError extends Error {}
 
@@ -91,9 +93,12 @@ export class Forwarder {
   private wake: (() => void) | undefined;
   private readonly stats = { read: 0, skipped: 0, sent: 0, acked: 0, invalid: 0, duplicate: 0, failures: 0 };
   private readonly started = Date.now();
+  /** Lowered after a 413 (the bridge's BATCH_MAX_BYTES is smaller than our batches). */
+  private batchSize: number;
 
   constructor(private readonly opts: ForwardOptions, private readonly io: CliIo) {
     this.spool = new Spool(opts.spool);
+    this.batchSize = opts.batchSize;
   }
 
   async run(): Promise<number> {
@@ -151,21 +156,22 @@ export class Forwarder {
         continue;
       }
       // A partial batch waits a little for more lines, unless input has ended.
-      if (pending.length < this.opts.batchSize && !this.inputEnded && this.opts.lingerMs > 0) await sleep(this.opts.lingerMs);
-      const batch = pending.slice(0, this.opts.batchSize);
+      if (pending.length < this.batchSize && !this.inputEnded && this.opts.lingerMs > 0) await sleep(this.opts.lingerMs);
+      const batch = pending.slice(0, this.batchSize);
       const waitMs = await this.send(batch);
       if (waitMs === 0) {
         attempt = 0;
         this.spool.ack(batch.length);
         continue;
       }
+      if (waitMs === SMALLER) continue;
       attempt++;
       this.stats.failures++;
       await sleep(waitMs > 0 ? waitMs : backoffDelayMs(attempt, { policy: { baseMs: this.opts.retryBaseMs, capMs: this.opts.retryMaxMs } }));
     }
   }
 
-  /** 0 when the bridge answered every item; otherwise how long to wait (-1: use backoff). Throws PermanentError. */
+  /** 0 when the bridge answered every item; SMALLER: send again in smaller batches; otherwise how long to wait (-1: use backoff). Throws PermanentError. */
   private async send(batch: SpoolItem[]): Promise<number> {
     this.stats.sent += batch.length;
     let res: Response;
@@ -193,6 +199,11 @@ export class Forwarder {
       return 0;
     }
     if (res.status === 401 || res.status === 403) throw new PermanentError(`the bridge refused the gateway key (HTTP ${res.status})`);
+    if (res.status === 413 && batch.length > 1) {
+      this.batchSize = Math.max(1, Math.floor(batch.length / 2));
+      this.io.stderr.write(`forward: the bridge found ${batch.length} telegrams too large (413); sending ${this.batchSize} per batch\n`);
+      return SMALLER;
+    }
     if (res.status === 400 || res.status === 413 || res.status === 415) throw new PermanentError(`the bridge refused the upload (HTTP ${res.status}: ${text.slice(0, 200)})`);
     return parseRetryAfter(res.headers.get('retry-after') ?? undefined) ?? -1;
   }

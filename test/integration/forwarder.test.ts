@@ -85,6 +85,21 @@ describe('oms-bridge forward', () => {
     }
   });
 
+  it('halves its batches after a 413 (BATCH_MAX_BYTES smaller than its batches) and delivers everything', async () => {
+    const t = await startTestApp({ MQTT_URL: broker.url, BATCH_MAX_BYTES: '4096' }, { gatewayId: `${gatewayId}-small` });
+    try {
+      const stdin = new PassThrough();
+      stdin.end(Array.from({ length: 60 }, (_, i) => `${hexOf(800 + i)}\n`).join(''));
+      const { io: cli, err } = io(stdin);
+      const args = ['--url', t.app.url, '--gateway-id', t.gatewayId, '--spool', join(dir, 'small.spool.jsonl'), '--status-interval', '0', '--batch-size', '60'];
+      expect(await runForward(args, cli, { OMS_BRIDGE_TOKEN: GW_KEY })).toBe(0);
+      expect(err.join('')).toMatch(/too large \(413\)/);
+      expect((await t.app.store.listTelegrams({ gatewayId: t.gatewayId }, 100, null)).items).toHaveLength(60);
+    } finally {
+      await t.stop();
+    }
+  });
+
   it('exits non-zero on 401 and keeps the spool; 2 on bad arguments', async () => {
     const t = await startTestApp({ MQTT_URL: broker.url });
     try {
