@@ -91,7 +91,7 @@ runBench('batch', async () => {
   onCleanup(() => bridge.stop());
   banner('Batch upload: telegrams/s through POST /v1/telegrams/batch', info, {
     broker: broker.description,
-    bridge: 'node bench/.build/main.js, SQLite (file, writer thread) in a temp dir, PARSER=local, pipeline running, LOG_LEVEL=warn',
+    bridge: 'node .bench-build/main.js, SQLite (file, writer thread) in a temp dir, PARSER=local, pipeline running, LOG_LEVEL=warn',
     load: `${CONNECTIONS} keep-alive callers back to back, ${BATCH} telegrams per batch with client_id, ${DURATION_S} s; baseline: POST /v1/telegrams with ${SINGLE_CONNECTIONS} connections, ${DURATION_S} s`,
   });
 

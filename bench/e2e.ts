@@ -141,7 +141,7 @@ runBench('e2e', async () => {
 
   banner('End to end: POST → reading on MQTT', info, {
     broker: broker.description,
-    bridge: `node bench/.build/main.js, SQLite in a temp dir, N_WORKERS=${WORKERS}, LOG_LEVEL=warn; fake Lobaro (test/helpers/fake-lobaro.ts) in the benchmark process`,
+    bridge: `node .bench-build/main.js, SQLite in a temp dir, N_WORKERS=${WORKERS}, LOG_LEVEL=warn; fake Lobaro (test/helpers/fake-lobaro.ts) in the benchmark process`,
     phases: `throughput: open loop at min(1.5 × N_WORKERS/delay, ${MAX_RATE}) req/s for ${THROUGHPUT_S} s; latency: open loop at min(0.7 × N_WORKERS/delay, 500) req/s for ${LATENCY_S} s`,
   });
 

@@ -65,7 +65,7 @@ runBench('ingest', async () => {
 
   banner('Ingest: POST /v1/telegrams ACK latency and accepted/s', info, {
     broker: broker.description,
-    bridge: `node bench/.build/main.js, SQLite in a temp dir, PARSER=local, N_WORKERS=8 (default), LOG_LEVEL=warn, QUEUE_MAX=OUTBOX_MAX=10,000,000`,
+    bridge: `node .bench-build/main.js, SQLite in a temp dir, PARSER=local, N_WORKERS=8 (default), LOG_LEVEL=warn, QUEUE_MAX=OUTBOX_MAX=10,000,000`,
     baseline: 'bare Fastify POST route answering 202 (bench/lib/baseline-server.mjs)',
     load: `open loop at ${RATES.join(', ')} req/s for ${DURATION_S} s each, then closed loop with ${CONNECTIONS} keep-alive connections for ${DURATION_S} s; ${CONNECTIONS} connections per server`,
   });

@@ -74,7 +74,7 @@ runBench('memory', async () => {
 
   banner('Memory: broker outage under load', info, {
     broker: `private Mosquitto ${broker.url} (persistence on, stopped with ${KILL_SIGNAL})`,
-    bridge: 'node bench/.build/main.js, SQLite in a temp dir, PARSER=local, N_WORKERS=8, QUEUE_MAX=OUTBOX_MAX=10,000,000',
+    bridge: 'node .bench-build/main.js, SQLite in a temp dir, PARSER=local, N_WORKERS=8, QUEUE_MAX=OUTBOX_MAX=10,000,000',
     timeline: `idle ${IDLE_S} s → ${RATE} req/s for ${PRE_S} s → broker down ${OUTAGE_S} s (load goes on) → broker up, load ${POST_S} s → drain → idle ${IDLE_S} s`,
   });
 

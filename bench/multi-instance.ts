@@ -99,7 +99,7 @@ runBench('multi-instance', async () => {
   ];
   banner('Scale-out: one vs. two instances on PostgreSQL', info, {
     broker: broker.description,
-    bridge: `node bench/.build/main.js, PARSER=local, N_WORKERS=${WORKERS ?? '8 (default)'}, LOG_LEVEL=warn, QUEUE_MAX=OUTBOX_MAX=10,000,000`,
+    bridge: `node .bench-build/main.js, PARSER=local, N_WORKERS=${WORKERS ?? '8 (default)'}, LOG_LEVEL=warn, QUEUE_MAX=OUTBOX_MAX=10,000,000`,
     load: `closed loop, ${CONNECTIONS} keep-alive connections spread round-robin over the instances, ${DURATION_S} s; then wait for every reading`,
     postgres: pgProblem ? `SKIPPED — ${pgProblem}` : `${PG_URL}, one fresh schema per configuration`,
   });

@@ -3,7 +3,7 @@
  * Run: npx tsx bench/profile.ts <file.cpuprofile> [top=25]
  * Profiles come from `BENCH_CPU_PROF=1 npx tsx bench/ingest.ts` (or e2e.ts),
  * which start the bridge with `node --cpu-prof`, or from your own
- * `node --cpu-prof bench/.build/main.js`.
+ * `node --cpu-prof .bench-build/main.js`.
  */
 import { printProfile, summarizeProfile } from './lib/profile.js';
 

@@ -1,8 +1,8 @@
 /**
- * The bridge under test as a child process: compiled once into bench/.build
+ * The bridge under test as a child process: compiled once into .bench-build
  * (a private outDir, so a colleague's `npm run build` cannot swap files under
  * a running benchmark, and no tsx in the measured process), started with
- * `node bench/.build/main.js`, SQLite in a fresh temp directory unless
+ * `node .bench-build/main.js`, SQLite in a fresh temp directory unless
  * DATABASE_URL is given, HTTP on a free loopback port.
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
@@ -12,14 +12,15 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { BENCH_DIR, freePort, ROOT, rssKb, sleep, spawnTracked, stopChild } from './common.js';
 
-export const BUILD_DIR = join(BENCH_DIR, '.build');
+// Beside src/ and drivers/, so the compiled bridge finds drivers/ and schemas/ as dist/ does.
+export const BUILD_DIR = join(ROOT, '.bench-build');
 /** The gateway key every benchmark bridge accepts (for any gateway_id). */
 export const API_KEY = 'bench-gateway-key-0123456789';
 
 let built = false;
 
 /**
- * Compiles src/ to bench/.build with the project's build config. A type error
+ * Compiles src/ to .bench-build with the project's build config. A type error
  * elsewhere in src/ (colleagues are editing) still emits JavaScript; that is
  * reported, and the run goes on if main.js exists. BENCH_SKIP_BUILD=1 reuses
  * the last build.
@@ -28,7 +29,7 @@ export function buildBridge(): void {
   if (built) return;
   built = true;
   if (process.env.BENCH_SKIP_BUILD === '1' && existsSync(join(BUILD_DIR, 'main.js'))) {
-    console.log('build: reusing bench/.build (BENCH_SKIP_BUILD=1)');
+    console.log('build: reusing .bench-build (BENCH_SKIP_BUILD=1)');
     return;
   }
   const started = Date.now();
@@ -41,7 +42,7 @@ export function buildBridge(): void {
     if (!existsSync(join(BUILD_DIR, 'main.js'))) throw new Error(`build failed:\n${out}`);
     console.warn(`build: tsc reported errors (src/ is being edited?); running the emitted JavaScript anyway:\n${out.split('\n').slice(0, 10).join('\n')}`);
   }
-  console.log(`build: src/ → bench/.build in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`build: src/ → .bench-build in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
 export interface Health {

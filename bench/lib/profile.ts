@@ -46,8 +46,8 @@ function where(url: string): string {
   const u = url.replace(/^file:\/\//, '');
   const nm = u.lastIndexOf('/node_modules/');
   if (nm >= 0) return u.slice(nm + '/node_modules/'.length);
-  const build = u.indexOf('/bench/.build/');
-  if (build >= 0) return `src/${u.slice(build + '/bench/.build/'.length)}`;
+  const build = u.indexOf('/.bench-build/');
+  if (build >= 0) return `src/${u.slice(build + '/.bench-build/'.length)}`;
   const dist = u.indexOf('/dist/');
   if (dist >= 0) return `src/${u.slice(dist + '/dist/'.length)}`;
   return u;
