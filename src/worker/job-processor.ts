@@ -200,7 +200,11 @@ function readHeader(rawHex: string): TelegramHeader | null {
 }
 
 function toParseError(err: unknown, log: Logger, ingestId: string): ParseError {
-  if (err instanceof ParseError) return err;
+  if (err instanceof ParseError) {
+    if (err.cause !== undefined && err.message.startsWith('internal_error')) log.error({ ingestId, err: err.cause }, 'decoder failed on a telegram');
+    return err;
+  }
   log.error({ ingestId, err }, 'unexpected error while parsing');
-  return new ParseError('parse_failed', err instanceof Error ? err.message : String(err));
+  // Internal error text (paths, stack details) is for the log, not for MQTT consumers.
+  return new ParseError('parse_failed', 'internal error while parsing (details in the bridge log)');
 }

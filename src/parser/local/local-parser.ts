@@ -19,6 +19,8 @@ export class LocalParser implements Parser {
       if (err instanceof WmbusError && err.code === 'unexpected_plaintext') {
         throw new ParseError('decrypt_failed', `${err.code}: ${err.message}`, { reason: 'unexpected_plaintext', cause: err });
       }
+      // A bug inside the decoder is not the telegram's description: its text stays in the log (the worker logs the cause).
+      if (err instanceof WmbusError && err.code === 'internal_error') throw new ParseError('parse_failed', 'internal_error: the decoder failed on this telegram (details in the bridge log)', { cause: err });
       if (err instanceof WmbusError) throw new ParseError('parse_failed', `${err.code}: ${err.message}`, { cause: err });
       throw err;
     }

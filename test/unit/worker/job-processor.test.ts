@@ -3,6 +3,7 @@ import { EventBus } from '../../../src/observability/events.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { KeyResolver } from '../../../src/parser/key-resolver.js';
 import { LocalParser } from '../../../src/parser/local/local-parser.js';
+import type { Parser } from '../../../src/parser/parser.js';
 import { Topics } from '../../../src/publish/topics.js';
 import { KeyVault } from '../../../src/security/key-vault.js';
 import { MappingStore } from '../../../src/store/mapping-store.js';
@@ -49,10 +50,10 @@ describe('JobProcessor', () => {
   });
   afterEach(async () => db.stop());
 
-  function processor(store: TelegramStore, maxClaims = 5): JobProcessor {
+  function processor(store: TelegramStore, maxClaims = 5, parser: Parser = new LocalParser()): JobProcessor {
     const vault = KeyVault.plain();
     const mappings = new MappingStore('/nonexistent.json', store, log, { importFile: false });
-    return new JobProcessor(store, new KeyResolver(store, vault, 'strict'), new LocalParser(), mappings, new Topics('oms/v1/gw/{gateway_id}/meter/{meter_id}'), events, log, {
+    return new JobProcessor(store, new KeyResolver(store, vault, 'strict'), parser, mappings, new Topics('oms/v1/gw/{gateway_id}/meter/{meter_id}'), events, log, {
       maxAttempts: 3, maxClaims, backoff: { baseMs: 10, capMs: 100 }, qos: 1, retainReadings: false,
     });
   }
@@ -110,6 +111,17 @@ describe('JobProcessor', () => {
     expect(await db.getTelegram(id)).toMatchObject({ status: 'done', errorCode: null });
     expect(await outbox()).toEqual(['reading']);
     expect(seen).toEqual(['jobFinished:', 'jobFenced:']);
+  });
+
+  it('an unexpected exception inside the parser ends as parse_failed without its internal text on MQTT', async () => {
+    const id = await accept(OMS_KEY, 1);
+    const broken: Parser = { name: 'broken', parse: async () => { throw new TypeError('cannot read x of /srv/bridge/secret-path.js'); } };
+    await processor(db, 5, broken).process(await claim(10));
+    const t = await db.getTelegram(id);
+    expect(t).toMatchObject({ status: 'error', errorCode: 'parse_failed' });
+    expect(JSON.stringify(t?.parsed)).not.toContain('secret-path');
+    const [row] = (await db.claimOutbox(100, Date.now() + 10_000_000, 'check', 1)).filter((r) => r.kind === 'error');
+    expect(row?.payload).not.toContain('secret-path');
   });
 
   it('a telegram that keeps taking the process down ends as claim_limit after JOB_MAX_CLAIMS claims', async () => {
