@@ -20,46 +20,33 @@ const requireServices = process.env.REQUIRE_SERVICES === 'true';
 
 // --- SQLite: a temp file per test -------------------------------------------
 
-async function sqliteEnv(): Promise<StoreEnv> {
-  const dir = mkdtempSync(join(tmpdir(), 'oms-store-'));
-  const file = join(dir, 'bridge.db');
-  const opened: TelegramStore[] = [];
-  return {
-    open: async () => {
-      const s = new SqliteStore(file);
-      await s.start();
-      opened.push(s);
-      return s;
-    },
-    dispose: async () => {
-      for (const s of opened) await s.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
+/** A temp SQLite file; `make` opens a store of the kind under test on it. */
+function fileEnv(make: (file: string) => TelegramStore): () => Promise<StoreEnv> {
+  return async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oms-store-'));
+    const file = join(dir, 'bridge.db');
+    const opened: TelegramStore[] = [];
+    return {
+      open: async () => {
+        const s = make(file);
+        await s.start();
+        opened.push(s);
+        return s;
+      },
+      dispose: async () => {
+        for (const s of opened) await s.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
   };
 }
+
+const sqliteEnv = fileEnv((file) => new SqliteStore(file));
+// The default for a file database: writes through the writer thread, reads on this thread's connection.
+const threadedEnv = fileEnv((file) => new ThreadedSqliteStore(file));
 
 storeContract('SQLite', sqliteEnv);
 meterContract('SQLite', sqliteEnv);
-
-// The default for a file database: writes through the writer thread, reads on this thread's connection.
-async function threadedEnv(): Promise<StoreEnv> {
-  const dir = mkdtempSync(join(tmpdir(), 'oms-store-'));
-  const file = join(dir, 'bridge.db');
-  const opened: TelegramStore[] = [];
-  return {
-    open: async () => {
-      const s = new ThreadedSqliteStore(file);
-      await s.start();
-      opened.push(s);
-      return s;
-    },
-    dispose: async () => {
-      for (const s of opened) await s.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 storeContract('SQLite with writer thread', threadedEnv);
 meterContract('SQLite with writer thread', threadedEnv);
 
