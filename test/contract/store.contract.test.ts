@@ -50,6 +50,21 @@ meterContract('SQLite', sqliteEnv);
 storeContract('SQLite with writer thread', threadedEnv);
 meterContract('SQLite with writer thread', threadedEnv);
 
+describe('ThreadedSqliteStore', () => {
+  it('creates the database folder on a fresh install (DATABASE_URL=sqlite:///./data/bridge.db)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oms-fresh-'));
+    const store = new ThreadedSqliteStore(join(dir, 'data', 'nested', 'bridge.db'));
+    try {
+      await store.start();
+      await store.ping();
+      await store.putSetting('x', '1');
+    } finally {
+      await store.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('SqliteStore', () => {
   it('refuses a second store on the same file with database_locked', async () => {
     const env = await sqliteEnv();

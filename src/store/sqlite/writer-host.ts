@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import { toErrorCode } from '../../lib/error-codes.js';
 import { BridgeError } from '../../lib/errors.js';
@@ -35,6 +37,8 @@ export class WriterHost {
   async start(): Promise<void> {
     if (this.lock) return;
     this.stopping = false;
+    // A fresh install has no ./data yet: the lock file and the database go there.
+    mkdirSync(dirname(this.path), { recursive: true });
     this.lock = new ProcessLock(this.path);
     this.lock.acquire();
     try {
