@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { BENCH_DIR, freePort, ROOT, rssKb, sleep, spawnTracked, stopChild } from './common.js';
+import { freePort, ROOT, rssKb, sleep, spawnTracked, stopChild } from './common.js';
 
 // Beside src/ and drivers/, so the compiled bridge finds drivers/ and schemas/ as dist/ does.
 export const BUILD_DIR = join(ROOT, '.bench-build');
