@@ -9,7 +9,8 @@ import { meterFromHeader, ParseError, type Parser } from '../parser/parser.js';
 import { errorPayload, readingPayload, type JobError } from '../publish/payloads.js';
 import type { Topics } from '../publish/topics.js';
 import type { MappingStore } from '../store/mapping-store.js';
-import type { FinishJob, Job, OutboxMessage, TelegramStore } from '../store/store.js';
+import type { JobQueue, MeterRegistry } from '../store/roles.js';
+import type { FinishJob, Job, OutboxMessage } from '../store/store.js';
 import { parseHeader, type TelegramHeader } from '../wmbus/index.js';
 
 export interface JobProcessorOptions {
@@ -41,7 +42,7 @@ const STORE_RETRY_MS = 1_000;
  */
 export class JobProcessor {
   constructor(
-    private readonly store: TelegramStore,
+    private readonly store: JobQueue & Pick<MeterRegistry, 'recordMeterSeen'>,
     private readonly keys: KeyResolver,
     private readonly parser: Parser,
     private readonly mappings: MappingStore,
@@ -158,7 +159,7 @@ export class JobProcessor {
     return ok;
   }
 
-  private async retry(job: Job, r: Parameters<TelegramStore['retryJob']>[1]): Promise<boolean> {
+  private async retry(job: Job, r: Parameters<JobQueue['retryJob']>[1]): Promise<boolean> {
     const ok = await this.store.retryJob(job, r);
     if (!ok) this.fenced(job, 'retry');
     return ok;
