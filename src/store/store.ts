@@ -138,8 +138,26 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-/** Gateways remembered per meter on the "keys needed" list. */
+/** Gateways remembered per meter on the "key problems" list. */
 export const KEY_MISSING_GATEWAYS_MAX = 16;
+
+/** Why a meter's telegrams do not decrypt (src/wmbus/key-diagnosis.ts); the kinds of the "key problems" list. */
+export const KEY_PROBLEMS = ['key_missing', 'wrong_key', 'truncated', 'unsupported_mode'] as const;
+export type KeyProblemKind = (typeof KEY_PROBLEMS)[number];
+
+/** Longest `detail` kept per entry: one sentence, never key material. */
+export const KEY_PROBLEM_DETAIL_MAX = 300;
+
+/** One failed decryption, as recorded on the "key problems" list. */
+export interface KeyProblemReport {
+  meterId: string;
+  manufacturer: string | null;
+  gatewayId: string;
+  problem: KeyProblemKind;
+  /** One sentence from the key diagnosis; cut to KEY_PROBLEM_DETAIL_MAX characters. */
+  detail: string;
+  now: number;
+}
 
 export interface ReplayResult {
   replayed: number;
@@ -157,9 +175,12 @@ export interface MeterKeyRecord {
   updatedAt: number;
 }
 
-export interface KeyMissingMeter {
+/** A meter on the "key problems" list: its latest problem; count and first_seen restart when the kind changes. */
+export interface KeyProblemMeter {
   meterId: string;
   manufacturer: string | null;
+  problem: KeyProblemKind;
+  detail: string | null;
   firstSeen: number;
   lastSeen: number;
   count: number;
@@ -277,18 +298,24 @@ export interface TelegramStore {
   /** Returns false when there was no such key. */
   deleteMeterKey(meterId: string): Promise<boolean>;
   /**
-   * Upserts the "keys needed" list: an encrypted telegram of this meter arrived and no key was known.
+   * Upserts the "key problems" list: a telegram of this meter did not decrypt, for this reason.
+   * One entry per meter holding its latest problem; count and first_seen restart when the kind changes.
+   * `key_missing` is skipped when the meter's key was stored since the caller looked it up.
    * At most KEY_MISSING_GATEWAYS_MAX gateways are kept per meter (the first ones seen).
    */
-  recordKeyMissing(meterId: string, manufacturer: string | null, gatewayId: string, now: number): Promise<void>;
+  recordKeyProblem(report: KeyProblemReport): Promise<void>;
   /**
-   * Bounds the "keys needed" list: drops entries last seen before `before`, then the longest unseen
+   * Bounds the "key problems" list: drops entries last seen before `before`, then the longest unseen
    * beyond `maxEntries`, with their gateways. Returns how many entries left.
    */
-  pruneKeyMissing(before: number, maxEntries: number): Promise<number>;
-  /** Newest last_seen first. A meter leaves the list when putMeterKey stores its key. */
-  listKeyMissing(limit: number, cursor: string | null): Promise<Page<KeyMissingMeter>>;
-  countKeyMissing(): Promise<number>;
+  pruneKeyProblems(before: number, maxEntries: number): Promise<number>;
+  /**
+   * Newest last_seen first; `problem` null = every kind. A meter leaves the list when putMeterKey
+   * stores a key for it (a telegram that then still fails puts it back with the new reason).
+   */
+  listKeyProblems(problem: KeyProblemKind | null, limit: number, cursor: string | null): Promise<Page<KeyProblemMeter>>;
+  /** Entries per kind (every kind present, 0 when none). */
+  countKeyProblems(): Promise<Record<KeyProblemKind, number>>;
 
   // --- admin: mappings (version 1 = the MAPPINGS_FILE content at first start) ---
   getActiveMapping(): Promise<MappingVersion | undefined>;
