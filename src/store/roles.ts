@@ -1,6 +1,6 @@
 import type { MeterLiveness, MeterSeen, MeterStatus, StalePolicy } from '../liveness/meter-state.js';
 import type {
-  AuditRecord, BatchInsert, BatchInsertResult, Depths, FinishJob, InsertResult, Job, JobLease, KeyMissingMeter, MappingVersion,
+  AuditRecord, BatchInsert, BatchInsertResult, Depths, FinishJob, InsertResult, Job, JobLease, KeyProblemKind, KeyProblemMeter, KeyProblemReport, MappingVersion,
   MeterKeyRecord, NewTelegram, OutboxMessage, OutboxRow, Page, ParserState, ReplayResult, RetryJob, StoreLink, TelegramFilter,
   TelegramRecord, GatewayStats,
 } from './store.js';
@@ -88,18 +88,24 @@ export interface MeterKeys {
 /** The "keys needed" list an operator works through. */
 export interface KeyProblems {
   /**
-   * Upserts the "keys needed" list: an encrypted telegram of this meter arrived and no key was known.
+   * Upserts the "key problems" list: a telegram of this meter did not decrypt, for this reason.
+   * One entry per meter holding its latest problem; count and first_seen restart when the kind changes.
+   * `key_missing` is skipped when the meter's key was stored since the caller looked it up.
    * At most KEY_MISSING_GATEWAYS_MAX gateways are kept per meter (the first ones seen).
    */
-  recordKeyMissing(meterId: string, manufacturer: string | null, gatewayId: string, now: number): Promise<void>;
+  recordKeyProblem(report: KeyProblemReport): Promise<void>;
   /**
-   * Bounds the "keys needed" list: drops entries last seen before `before`, then the longest unseen
+   * Bounds the "key problems" list: drops entries last seen before `before`, then the longest unseen
    * beyond `maxEntries`, with their gateways. Returns how many entries left.
    */
-  pruneKeyMissing(before: number, maxEntries: number): Promise<number>;
-  /** Newest last_seen first. A meter leaves the list when putMeterKey stores its key. */
-  listKeyMissing(limit: number, cursor: string | null): Promise<Page<KeyMissingMeter>>;
-  countKeyMissing(): Promise<number>;
+  pruneKeyProblems(before: number, maxEntries: number): Promise<number>;
+  /**
+   * Newest last_seen first; `problem` null = every kind. A meter leaves the list when putMeterKey
+   * stores a key for it (a telegram that then still fails puts it back with the new reason).
+   */
+  listKeyProblems(problem: KeyProblemKind | null, limit: number, cursor: string | null): Promise<Page<KeyProblemMeter>>;
+  /** Entries per kind (every kind present, 0 when none). */
+  countKeyProblems(): Promise<Record<KeyProblemKind, number>>;
 }
 
 /** Versioned mapping documents (version 1 = the MAPPINGS_FILE content at first start). */

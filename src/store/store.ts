@@ -141,8 +141,26 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-/** Gateways remembered per meter on the "keys needed" list. */
+/** Gateways remembered per meter on the "key problems" list. */
 export const KEY_MISSING_GATEWAYS_MAX = 16;
+
+/** Why a meter's telegrams do not decrypt (src/wmbus/key-diagnosis.ts); the kinds of the "key problems" list. */
+export const KEY_PROBLEMS = ['key_missing', 'wrong_key', 'truncated', 'unsupported_mode'] as const;
+export type KeyProblemKind = (typeof KEY_PROBLEMS)[number];
+
+/** Longest `detail` kept per entry: one sentence, never key material. */
+export const KEY_PROBLEM_DETAIL_MAX = 300;
+
+/** One failed decryption, as recorded on the "key problems" list. */
+export interface KeyProblemReport {
+  meterId: string;
+  manufacturer: string | null;
+  gatewayId: string;
+  problem: KeyProblemKind;
+  /** One sentence from the key diagnosis; cut to KEY_PROBLEM_DETAIL_MAX characters. */
+  detail: string;
+  now: number;
+}
 
 export interface ReplayResult {
   replayed: number;
@@ -160,9 +178,12 @@ export interface MeterKeyRecord {
   updatedAt: number;
 }
 
-export interface KeyMissingMeter {
+/** A meter on the "key problems" list: its latest problem; count and first_seen restart when the kind changes. */
+export interface KeyProblemMeter {
   meterId: string;
   manufacturer: string | null;
+  problem: KeyProblemKind;
+  detail: string | null;
   firstSeen: number;
   lastSeen: number;
   count: number;

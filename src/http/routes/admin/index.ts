@@ -6,6 +6,7 @@ import { auditRoutes } from './audit.js';
 import type { AdminContext } from './context.js';
 import { keyRoutes } from './keys.js';
 import { mappingRoutes } from './mappings.js';
+import { keyProblemRoutes } from './key-problems.js';
 import { meterRoutes } from './meters.js';
 import { telegramAdminRoutes } from './telegrams.js';
 
@@ -25,7 +26,7 @@ export function adminPlugin(auth: AdminAuth, ctx: AdminContext, throttle = new L
         }
         req.adminActor = actor;
       });
-      for (const routes of [keyRoutes, meterRoutes, mappingRoutes, telegramAdminRoutes, auditRoutes]) await admin.register(routes, ctx);
+      for (const routes of [keyRoutes, meterRoutes, keyProblemRoutes, mappingRoutes, telegramAdminRoutes, auditRoutes]) await admin.register(routes, ctx);
     }, { prefix: '/v1/admin' });
   };
 }

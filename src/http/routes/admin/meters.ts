@@ -29,7 +29,7 @@ const MeterView = Type.Object({
 });
 
 const Status = Type.Union([Type.Literal('key_missing'), Type.Literal('ok'), Type.Literal('stale'), Type.Literal('key_problem')], {
-  description: '`ok`, `stale`, `key_problem`: liveness of every meter heard (omit for all). `key_missing`: meters seen with encrypted telegrams and no key.',
+  description: '`ok`, `stale`, `key_problem`: liveness of every meter heard (omit for all). `key_missing`: meters seen with encrypted telegrams and no key (GET /v1/admin/key-problems has every reason).',
 });
 
 function meterView(m: MeterLiveness) {
@@ -56,7 +56,8 @@ export const meterRoutes: FastifyPluginAsyncTypebox<AdminContext> = async (app, 
     const limit = req.query.limit ?? 100;
     const cursor = req.query.cursor ?? null;
     if (req.query.status === 'key_missing') {
-      const page = await ctx.store.listKeyMissing(limit, cursor);
+      // The key_missing part of GET /v1/admin/key-problems, in the shape this list always had.
+      const page = await ctx.store.listKeyProblems('key_missing', limit, cursor);
       return {
         items: page.items.map((m) => ({
           meter_id: m.meterId, manufacturer: m.manufacturer, first_seen: iso(m.firstSeen)!, last_seen: iso(m.lastSeen)!, count: m.count, gateways: m.gateways,
