@@ -47,7 +47,7 @@ describe.each(backends)('console API on $name', (backend) => {
   beforeAll(async () => {
     broker = await startTestBroker();
     t = await startTestApp({
-      MQTT_URL: broker.url, ADMIN_TOKEN: ADMIN, PARSER: 'local', PIPELINE_THREAD: 'true',
+      MQTT_URL: broker.url, ADMIN_TOKEN: ADMIN, PARSER: 'local', PIPELINE_THREAD: 'true', ENABLE_DEDUP: 'false',
       ...(backend.pg ? { DATABASE_URL: `${pgUrl}${pgUrl?.includes('?') ? '&' : '?'}schema=${schema}` } : {}),
     });
   });
@@ -100,5 +100,46 @@ describe.each(backends)('console API on $name', (backend) => {
     expect(event).toBe('event: overview');
     const body = JSON.parse(data!.replace(/^data: /, ''));
     expect(body).toMatchObject({ parser: 'local', ingest: { per_minute: expect.any(Array) } });
+  });
+
+  it('meters: search by id prefix, type, driver, last values, gateways with RSSI', async () => {
+    const res = await admin('GET', '/v1/admin/meters?q=3322');
+    expect(res.status).toBe(200);
+    expect(res.json.items).toHaveLength(1);
+    const m = res.json.items[0];
+    expect(m).toMatchObject({ meter_id: '33225544', status: 'ok', parser: 'local', driver: expect.any(String), device_type: 7, type: expect.any(String) });
+    expect(m.gateways).toEqual([{ gateway_id: t.gatewayId, rssi_dbm: -71, at: expect.any(String) }]);
+    expect(m.last_reading.values.length).toBeGreaterThan(0);
+    expect(m.last_reading.values[0]).toMatchObject({ name: expect.any(String), unit: expect.any(String) });
+    const problem = await admin('GET', '/v1/admin/meters?q=1234&status=key_problem');
+    expect(problem.json.items.map((x: { meter_id: string }) => x.meter_id)).toEqual(['12345678']);
+    expect(problem.json.items[0].last_reading).toBeNull();
+    expect((await admin('GET', '/v1/admin/meters?q=nobody')).json.items).toEqual([]);
+    expect((await admin('GET', '/v1/admin/meters?q=a%25b')).status).toBe(400);
+    expect((await admin('GET', '/v1/admin/meters?q=1&status=key_missing')).status).toBe(400);
+    const one = await admin('GET', '/v1/admin/meters/33225544');
+    expect(one.json.last_reading).toEqual(m.last_reading);
+  });
+
+  it('meters/:id/readings: values over time from stored telegrams, oldest first, by window and limit', async () => {
+    const first = (await admin('GET', '/v1/admin/meters/33225544/readings')).json.items.length;
+    expect(first).toBe(1);
+    await postFinished(PLAIN);
+    await postFinished(PLAIN);
+    const all = await admin('GET', '/v1/admin/meters/33225544/readings');
+    expect(all.status).toBe(200);
+    expect(all.json.items).toHaveLength(3);
+    expect(all.json.truncated).toBe(false);
+    const ats = all.json.items.map((r: { at: string }) => Date.parse(r.at));
+    expect([...ats].sort((a, b) => a - b)).toEqual(ats);
+    expect(all.json.items[0].values).toEqual(all.json.items[2].values);
+    const last = await admin('GET', '/v1/admin/meters/33225544/readings?limit=2');
+    expect(last.json.items.map((r: { ingest_id: string }) => r.ingest_id)).toEqual(all.json.items.slice(1).map((r: { ingest_id: string }) => r.ingest_id));
+    expect(last.json.truncated).toBe(true);
+    const since = encodeURIComponent(all.json.items[2].at);
+    expect((await admin('GET', `/v1/admin/meters/33225544/readings?since=${since}`)).json.items).toHaveLength(1);
+    expect((await admin('GET', `/v1/admin/meters/33225544/readings?until=${since}`)).json.items).toHaveLength(2);
+    expect((await admin('GET', '/v1/admin/meters/12345678/readings')).json.items).toEqual([]);
+    expect((await admin('GET', '/v1/admin/meters/33225544/readings?since=yesterday')).status).toBe(400);
   });
 });
