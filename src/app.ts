@@ -14,6 +14,7 @@ import { adminPlugin } from './http/routes/admin/index.js';
 import { metricsPlugin } from './http/routes/metrics.js';
 import { GatewayTracker } from './ingest/gateway-tracker.js';
 import { RateLimiter } from './ingest/rate-limiter.js';
+import { loadDriverRegistry } from './drivers/load.js';
 import { createMetrics } from './observability/metrics.js';
 import { OverviewTracker } from './observability/overview.js';
 import { EmbeddedBroker } from './publish/embedded-broker.js';
@@ -129,7 +130,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     health: { snapshot, isAdmin: (authorization) => adminAuth.check(authorization) !== undefined },
     plugins: [
       adminPlugin(adminAuth, {
-        store, keys, mappings, gateways, overview, wakeWorkers: () => pipeline.wake(), replayMax: config.replayMax,
+        store, keys, mappings, gateways, overview, drivers: loadDriverRegistry({ dir: config.driversDir }), wakeWorkers: () => pipeline.wake(), replayMax: config.replayMax,
         queueRoom: async () => config.queueMax - (await store.depths()).queue,
         haDiscoveryPrefix: config.haDiscovery ? config.haDiscoveryPrefix : undefined,
         meterDeleted: (meterId, manufacturer) => {

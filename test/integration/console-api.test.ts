@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OMS_EXAMPLE, post, startTestApp, type TestApp } from '../helpers/app.js';
+import { OMS_EXAMPLE, OMS_KEY, post, startTestApp, type TestApp } from '../helpers/app.js';
 import { PLAIN } from '../helpers/load.js';
 import { startTestBroker, type TestBroker } from '../helpers/mqtt.js';
 
@@ -141,5 +141,49 @@ describe.each(backends)('console API on $name', (backend) => {
     expect((await admin('GET', `/v1/admin/meters/33225544/readings?until=${since}`)).json.items).toHaveLength(2);
     expect((await admin('GET', '/v1/admin/meters/12345678/readings')).json.items).toEqual([]);
     expect((await admin('GET', '/v1/admin/meters/33225544/readings?since=yesterday')).status).toBe(400);
+  });
+
+  it('decode: the inspector lays out a pasted telegram, decrypts with a given key, stores nothing, never echoes the key', async () => {
+    const before = (await admin('GET', '/v1/admin/telegrams?limit=1000')).json.items.length;
+    const res = await admin('POST', '/v1/admin/decode', { hex: OMS_EXAMPLE, key: OMS_KEY });
+    expect(res.status).toBe(200);
+    const d = res.json;
+    expect(d).toMatchObject({
+      ok: true, error: null, key_diagnosis: null, hex: OMS_EXAMPLE, crc_removed: false,
+      meter: { id: '12345678', manufacturer: 'ELS', device_type: 3 },
+      security: { mode: 5, encrypted: true, decrypted: true, authenticated: true, default_key_used: false },
+      layers: [{ name: 'dll', start: 0, end: 10 }, { name: 'tpl', start: 10, end: 15 }, { name: 'records', start: 15, end: 47 }],
+    });
+    expect(d.plain_hex.slice(30, 34)).toBe('2f2f');
+    expect(d.records[0]).toMatchObject({ start: 17, end: 23, data_start: 19, dif: '0c', vif: '14', value: 28504.27, unit: 'm^3', storage: 0, tariff: 0 });
+    expect(d.records[0].description).toMatch(/Volume/);
+    expect(d.values[0]).toMatchObject({ name: 'volume', value: 28504.27, unit: 'm^3' });
+    expect(d.wmbus.IdString).toBe('12345678');
+    expect(res.body.toLowerCase()).not.toContain(OMS_KEY.toLowerCase());
+    expect(res.body).not.toMatch(/KeyIdentifier/);
+
+    const missing = (await admin('POST', '/v1/admin/decode', { hex: OMS_EXAMPLE })).json;
+    expect(missing).toMatchObject({ ok: false, key_diagnosis: { problem: 'key_missing' }, security: { decrypted: false }, records: [], values: [] });
+    expect(missing.layers.at(-1)).toEqual({ name: 'encrypted', start: 15, end: 47 });
+    const wrongKey = '00112233445566778899aabbccddeeff';
+    const wrong = await admin('POST', '/v1/admin/decode', { hex: OMS_EXAMPLE, key: wrongKey });
+    expect(wrong.json).toMatchObject({ ok: false, key_diagnosis: { problem: 'wrong_key' } });
+    expect(wrong.body).not.toContain(wrongKey);
+    const refused = await admin('POST', '/v1/admin/decode', { hex: '0102' });
+    expect(refused.json).toMatchObject({ ok: false, error: { code: expect.any(String) }, meter: null, layers: [] });
+
+    expect((await admin('POST', '/v1/admin/decode', { hex: 'xyz' })).status).toBe(400);
+    expect((await admin('POST', '/v1/admin/decode', { hex: OMS_EXAMPLE, key: 'short' })).status).toBe(400);
+    expect((await admin('POST', '/v1/admin/decode', { hex: OMS_EXAMPLE, extra: 1 })).status).toBe(400);
+    expect((await t.app.http.inject({ method: 'POST', url: '/v1/admin/decode', payload: { hex: OMS_EXAMPLE } })).statusCode).toBe(401);
+
+    expect((await admin('GET', '/v1/admin/telegrams?limit=1000')).json.items.length).toBe(before);
+    const audit = (await admin('GET', '/v1/admin/audit?limit=20')).json.items.filter((a: { action: string }) => a.action === 'telegram.decode');
+    expect(audit.length).toBe(4);
+    expect(audit[audit.length - 1]).toMatchObject({ target: '12345678', details: { bytes: 47, key_given: true, ok: true } });
+    const auditText = JSON.stringify(audit).toLowerCase();
+    for (const secret of [OMS_KEY.toLowerCase(), wrongKey, OMS_EXAMPLE.slice(20)]) expect(auditText).not.toContain(secret);
+    const logText = t.logs.join('').toLowerCase();
+    for (const secret of [OMS_KEY.toLowerCase(), wrongKey]) expect(logText).not.toContain(secret);
   });
 });

@@ -3,6 +3,7 @@ import type { MappingStore } from '../../../store/mapping-store.js';
 import type { TelegramStore } from '../../../store/store.js';
 import type { GatewayTracker } from '../../../ingest/gateway-tracker.js';
 import type { Overview } from '../../../observability/overview.js';
+import type { DriverRegistry } from '../../../drivers/index.js';
 
 /** What the admin routes need; built in the composition root. */
 export interface AdminContext {
@@ -23,6 +24,8 @@ export interface AdminContext {
   meterDeleted(meterId: string, manufacturer: string | null): void;
   /** The console's overview (OverviewTracker). */
   overview: { snapshot(): Promise<Overview> };
+  /** Meter drivers for the inspector (POST /v1/admin/decode), as the local parser loads them. */
+  drivers: DriverRegistry;
 }
 
 declare module 'fastify' {

@@ -4,6 +4,7 @@ import { HttpError } from '../../http-error.js';
 import { LoginThrottle } from '../../login-throttle.js';
 import { auditRoutes } from './audit.js';
 import type { AdminContext } from './context.js';
+import { decodeRoutes } from './decode.js';
 import { keyRoutes } from './keys.js';
 import { mappingRoutes } from './mappings.js';
 import { meterRoutes } from './meters.js';
@@ -26,7 +27,7 @@ export function adminPlugin(auth: AdminAuth, ctx: AdminContext, throttle = new L
         }
         req.adminActor = actor;
       });
-      for (const routes of [keyRoutes, meterRoutes, mappingRoutes, telegramAdminRoutes, auditRoutes, overviewRoutes]) await admin.register(routes, ctx);
+      for (const routes of [keyRoutes, meterRoutes, mappingRoutes, telegramAdminRoutes, auditRoutes, overviewRoutes, decodeRoutes]) await admin.register(routes, ctx);
     }, { prefix: '/v1/admin' });
   };
 }
