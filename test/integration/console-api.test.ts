@@ -215,4 +215,23 @@ describe.each(backends)('console API on $name', (backend) => {
     expect(audit.filter((a: { action: string }) => a.action === 'keys.import_preview')).toHaveLength(2);
     expect(JSON.stringify(audit)).not.toContain(key);
   });
+
+  it('OpenAPI describes every console endpoint with its response schema, behind the admin token', async () => {
+    const doc = (await t.app.http.inject({ method: 'GET', url: '/docs/json' })).json();
+    const ops = [
+      ['/v1/admin/overview', 'get'], ['/v1/admin/overview/stream', 'get'], ['/v1/admin/meters', 'get'],
+      ['/v1/admin/meters/{meter_id}/readings', 'get'], ['/v1/admin/decode', 'post'], ['/v1/admin/keys:import', 'post'],
+    ] as const;
+    for (const [path, method] of ops) {
+      const op = doc.paths[path]?.[method];
+      expect(op, path).toBeDefined();
+      expect(op.security, path).toEqual([{ adminToken: [] }]);
+      expect(op.responses['200'], path).toBeDefined();
+    }
+    const schemaOf = (path: string, method: string) => doc.paths[path][method].responses['200'].content['application/json'].schema;
+    expect(Object.keys(schemaOf('/v1/admin/overview', 'get').properties)).toEqual(expect.arrayContaining(['ingest', 'queue', 'outbox', 'lobaro_circuit', 'mqtt', 'meters', 'recent_errors']));
+    expect(Object.keys(schemaOf('/v1/admin/decode', 'post').properties)).toEqual(expect.arrayContaining(['layers', 'records', 'security', 'key_diagnosis', 'values', 'hex']));
+    expect(Object.keys(schemaOf('/v1/admin/meters/{meter_id}/readings', 'get').properties)).toEqual(['meter_id', 'items', 'truncated']);
+    expect(doc.paths['/v1/admin/keys:import'].post.parameters.map((p: { name: string }) => p.name)).toContain('dry_run');
+  });
 });
