@@ -1,6 +1,6 @@
 import type { MeterLiveness, MeterSeen, MeterStatus, StalePolicy } from '../liveness/meter-state.js';
 import type {
-  AuditRecord, BatchInsert, BatchInsertResult, Depths, FinishJob, InsertResult, Job, JobLease, KeyProblemKind, KeyProblemMeter, KeyProblemReport, MappingVersion,
+  AuditRecord, BatchInsert, BatchInsertResult, Depths, FinishJob, InsertResult, Job, JobLease, KeyProblemKind, KeyProblemMeter, KeyProblemReport, MappingVersion, MeterMatch, MeterReading,
   MeterKeyRecord, NewTelegram, OutboxMessage, OutboxRow, Page, ParserState, ReplayResult, RetryJob, StoreLink, TelegramFilter,
   TelegramRecord, GatewayStats,
 } from './store.js';
@@ -120,6 +120,10 @@ export interface Mappings {
 
 /** Looking into processed telegrams and re-running them. */
 export interface TelegramQueries {
+  /** The newest `done` telegram's reading of each given meter (meters without one are left out). */
+  latestReadings(meterIds: string[]): Promise<MeterReading[]>;
+  /** A meter's readings accepted in [since, until), newest first, at most `limit` (stored telegrams, so bounded by RETENTION_DAYS). */
+  listReadings(meterId: string, since: number | null, until: number | null, limit: number): Promise<MeterReading[]>;
   getTelegram(ingestId: string): Promise<TelegramRecord | undefined>;
   /** Newest first. */
   listTelegrams(filter: TelegramFilter, limit: number, cursor: string | null): Promise<Page<TelegramRecord>>;
@@ -169,8 +173,10 @@ export interface MeterRegistry {
    * instance that does not get the lock returns [] and leaves the work to the holder.
    */
   markStaleMeters(now: number, limit: number): Promise<MeterLiveness[]>;
-  /** By meter id; `status` null = all. */
-  listMeters(status: MeterStatus | null, limit: number, cursor: string | null): Promise<Page<MeterLiveness>>;
+  /** By meter id; `status` null = all; `idPrefix` keeps meters whose id starts with it (case-sensitive). */
+  listMeters(status: MeterStatus | null, limit: number, cursor: string | null, idPrefix?: string): Promise<Page<MeterLiveness>>;
+  /** One entry per given id, in order (duplicates kept). */
+  matchMeters(meterIds: string[]): Promise<MeterMatch[]>;
   countMetersByStatus(): Promise<Record<MeterStatus, number>>;
   getMeter(meterId: string): Promise<MeterLiveness | undefined>;
   /** Deletes the meter's liveness row; false when there was none. */

@@ -1,3 +1,4 @@
+import type { MeterStatus } from '../liveness/meter-state.js';
 import type { MessagePort } from 'node:worker_threads';
 import type {
   AuditLog, Housekeeping, JobQueue, KeyProblems, Mappings, MeterKeys, MeterRegistry, Outbox, ParserStateStore, Settings,
@@ -224,6 +225,27 @@ export interface GatewayStats {
 export interface ParserState {
   openUntil: number;
   pausedUntil: number;
+}
+
+/** A finished reading of a meter: the published payload of a `done` telegram. */
+export interface MeterReading {
+  meterId: string;
+  ingestId: string;
+  /** When the telegram was accepted, epoch ms. */
+  at: number;
+  /** The reading payload as published (schemas/reading.schema.json). */
+  parsed: unknown;
+}
+
+/** What the bridge knows of a meter id (a key import preview matches its rows with it). */
+export interface MeterMatch {
+  meterId: string;
+  /** Liveness status; null when the meter was never heard (or was deleted). */
+  status: MeterStatus | null;
+  /** On the "key problems" list (any reason). */
+  keyMissing: boolean;
+  /** A key is stored for it. */
+  hasKey: boolean;
 }
 
 /** What another thread of this process needs to use the same store: a port to the SQLite writer thread. */

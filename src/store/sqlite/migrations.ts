@@ -151,4 +151,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ALTER TABLE key_missing ADD COLUMN detail TEXT;
   CREATE INDEX key_missing_problem ON key_missing (problem, last_seen, meter_id);
   `,
+  // 7: a meter's readings (issue 14, console): the newest done telegram per meter without walking its failed
+  // ones (a meter failing to decrypt for RETENTION_DAYS would otherwise be thousands of rows per lookup).
+  `
+  CREATE INDEX telegrams_meter_done ON telegrams (meter_id, created_at) WHERE status = 'done';
+  `,
 ];
