@@ -91,6 +91,8 @@ export interface Config {
   meterStaleIntervals: number;
   /** …but never before this many seconds of silence. */
   meterStaleMinS: number;
+  /** GATEWAY_SILENT_S: a gateway without an accepted telegram for this long is `silent`. */
+  gatewaySilentS: number;
 }
 
 export class ConfigError extends Error {
@@ -188,6 +190,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     haDiscoveryPrefix: read.topicPrefix('HA_DISCOVERY_PREFIX', 'homeassistant'),
     meterStaleIntervals: read.number('METER_STALE_INTERVALS', 3, 1, 1_000),
     meterStaleMinS: read.number('METER_STALE_MIN_S', 3_600, 1, 31 * 86_400),
+    gatewaySilentS: read.number('GATEWAY_SILENT_S', 900, 1, 31 * 86_400),
   };
 
   if (appEnv === 'prod') {

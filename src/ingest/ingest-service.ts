@@ -103,6 +103,7 @@ export class IngestService {
     this.landed(1);
     this.clockSample(input.gatewayId, input.rxTime, telegram.createdAt);
     this.events.emit('accepted', { ingestId: result.ingestId, gatewayId: telegram.gatewayId, durationMs: performance.now() - started });
+    this.events.emit('gatewayTelegrams', { gatewayId: telegram.gatewayId, count: 1 });
     return result;
   }
 
@@ -120,14 +121,18 @@ export class IngestService {
         this.pending -= items.length;
       });
     let created = 0;
+    const perGateway = new Map<string, number>();
     results.forEach((r, i) => {
       if (r.repeated) return;
-      if (r.duplicate) this.events.emit('duplicate', { ingestId: r.ingestId, gatewayId: items[i]!.telegram.gatewayId });
+      const gatewayId = items[i]!.telegram.gatewayId;
+      if (r.duplicate) this.events.emit('duplicate', { ingestId: r.ingestId, gatewayId });
       else {
         created++;
-        this.clockSample(inputs[i]!.gatewayId, inputs[i]!.rxTime, items[i]!.telegram.createdAt);
+        perGateway.set(gatewayId, (perGateway.get(gatewayId) ?? 0) + 1);
+        this.clockSample(gatewayId, inputs[i]!.rxTime, items[i]!.telegram.createdAt);
       }
     });
+    for (const [gatewayId, count] of perGateway) this.events.emit('gatewayTelegrams', { gatewayId, count });
     if (created > 0) this.landed(created);
     return results;
   }

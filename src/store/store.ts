@@ -1,4 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
+import type { GatewayLiveness, GatewayTransition } from '../liveness/gateway-state.js';
 import type { MeterLiveness, MeterSeen, MeterStatus, StalePolicy } from '../liveness/meter-state.js';
 
 /** Durable queue, outbox and key store behind one interface; SQLite and PostgreSQL implement it side by side. */
@@ -345,4 +346,16 @@ export interface TelegramStore {
   deleteMeter(meterId: string): Promise<boolean>;
   /** Messages not tied to a telegram (bridge events, cleared discovery configs), published by the outbox relay. */
   enqueueMessages(messages: OutboxMessage[], now: number): Promise<void>;
+
+  // --- gateway liveness (issue 12) ---
+  /**
+   * One evaluation, one transaction: folds the telegrams accepted at or after `scanSince` into each
+   * gateway's last seen, moves gateways whose status is no longer right (silent after `silentMs` without
+   * a telegram, online again after one) and queues their messages (transitionMessages) in the outbox.
+   * Each transition is returned once. PostgreSQL: one instance at a time (transaction advisory lock);
+   * an instance that does not get the lock gets null and nothing changed (its scan window is still to do).
+   */
+  checkGateways(scanSince: number, now: number, silentMs: number): Promise<GatewayTransition[] | null>;
+  /** Known gateways by id, at most `limit`. */
+  listGateways(limit: number): Promise<GatewayLiveness[]>;
 }

@@ -146,4 +146,15 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE INDEX meters_due ON meters (stale_at) WHERE status <> 'stale';
   CREATE INDEX meters_by_status ON meters (status, meter_id);
   `,
+  // 6: gateway liveness (issue 12): last seen per gateway and its online/silent state, so one
+  // instance publishes each change once. Folded from the telegram table by the monitor, not per insert.
+  `
+  CREATE TABLE gateways (
+    gateway_id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    first_seen BIGINT NOT NULL,
+    last_seen BIGINT NOT NULL,
+    changed_at BIGINT NOT NULL
+  );
+  `,
 ];

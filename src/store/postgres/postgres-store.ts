@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { MeterLiveness, MeterSeen, MeterStatus, StalePolicy } from '../../liveness/meter-state.js';
 import { PostgresMeters } from './postgres-meters.js';
+import { PostgresGateways } from './postgres-gateways.js';
+import type { GatewayLiveness, GatewayTransition } from '../../liveness/gateway-state.js';
 import pg from 'pg';
 import { BridgeError } from '../../lib/errors.js';
 import type { Logger } from '../../observability/logger.js';
@@ -44,6 +46,7 @@ export class PostgresStore implements TelegramStore {
   private readonly listener: WorkListener;
   private readonly admin: PostgresAdmin;
   private readonly meters: PostgresMeters;
+  private readonly gateways: PostgresGateways;
   private db: pg.Pool | undefined;
 
   constructor(url: string, private readonly opts: PostgresStoreOptions = {}) {
@@ -55,6 +58,7 @@ export class PostgresStore implements TelegramStore {
     });
     this.admin = new PostgresAdmin(() => this.pool(), this.token);
     this.meters = new PostgresMeters(() => this.pool());
+    this.gateways = new PostgresGateways(() => this.pool());
   }
 
   async start(): Promise<void> {
@@ -310,4 +314,10 @@ export class PostgresStore implements TelegramStore {
   getMeter(meterId: string): Promise<MeterLiveness | undefined> { return this.meters.getMeter(meterId); }
   deleteMeter(meterId: string): Promise<boolean> { return this.meters.deleteMeter(meterId); }
   enqueueMessages(messages: OutboxMessage[], now: number): Promise<void> { return this.meters.enqueueMessages(messages, now); }
+
+  // --- gateway liveness: postgres-gateways.ts ---
+  checkGateways(scanSince: number, now: number, silentMs: number): Promise<GatewayTransition[] | null> {
+    return this.gateways.checkGateways(scanSince, now, silentMs);
+  }
+  listGateways(limit: number): Promise<GatewayLiveness[]> { return this.gateways.listGateways(limit); }
 }

@@ -144,4 +144,15 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX meters_due ON meters (stale_at) WHERE status <> 'stale';
   CREATE INDEX meters_by_status ON meters (status, meter_id);
   `,
+  // 6: gateway liveness (issue 12): last seen per gateway and its online/silent state, so one
+  // instance publishes each change once. Folded from the telegram table by the monitor, not per insert.
+  `
+  CREATE TABLE gateways (
+    gateway_id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    first_seen INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    changed_at INTEGER NOT NULL
+  );
+  `,
 ];

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { BridgeError } from '../../lib/errors.js';
+import type { GatewayLiveness, GatewayTransition } from '../../liveness/gateway-state.js';
 import type { MeterLiveness, MeterSeen, MeterStatus, StalePolicy } from '../../liveness/meter-state.js';
 import type {
   AuditRecord, BatchInsert, BatchInsertResult, Depths, FinishJob, GatewayStats, InsertResult, Job, KeyMissingMeter, MappingVersion, MeterKeyRecord, NewTelegram,
@@ -15,6 +16,7 @@ import { GroupCommit } from './group-commit.js';
 import { ProcessLock } from './process-lock.js';
 import { SqliteAdmin } from './sqlite-admin.js';
 import { SqliteMeters } from './sqlite-meters.js';
+import { SqliteGateways } from './sqlite-gateways.js';
 
 /** `sqlite:///./data/bridge.db` → `./data/bridge.db`; `sqlite:///:memory:` → `:memory:`. */
 export function sqlitePath(url: string): string {
@@ -47,6 +49,7 @@ export class SqliteStore implements TelegramStore {
   private stmts: SqliteStatements | undefined;
   private adminQueries: SqliteAdmin | undefined;
   private meterQueries: SqliteMeters | undefined;
+  private gatewayQueries: SqliteGateways | undefined;
   private readonly group = new GroupCommit(() => this.db);
   private lock: ProcessLock | undefined;
   private checkpointer: Checkpointer | undefined;
@@ -85,6 +88,7 @@ export class SqliteStore implements TelegramStore {
     this.stmts = prepareStatements(db);
     this.adminQueries = new SqliteAdmin(db);
     this.meterQueries = new SqliteMeters(db);
+    this.gatewayQueries = new SqliteGateways(db);
     if (!primary) return;
     if (this.opts.recover !== false) {
       // A previous process that died left claimed jobs and outbox rows behind; this
@@ -110,6 +114,7 @@ export class SqliteStore implements TelegramStore {
     this.stmts = undefined;
     this.adminQueries = undefined;
     this.meterQueries = undefined;
+    this.gatewayQueries = undefined;
   }
 
   private migrate(): void {
@@ -138,6 +143,11 @@ export class SqliteStore implements TelegramStore {
   private meters(): SqliteMeters {
     if (!this.meterQueries) throw new BridgeError('store_closed', 'store is not started');
     return this.meterQueries;
+  }
+
+  private gateways(): SqliteGateways {
+    if (!this.gatewayQueries) throw new BridgeError('store_closed', 'store is not started');
+    return this.gatewayQueries;
   }
 
   private admin(): SqliteAdmin {
@@ -343,4 +353,10 @@ export class SqliteStore implements TelegramStore {
   async getMeter(meterId: string): Promise<MeterLiveness | undefined> { return this.meters().getMeter(meterId); }
   async deleteMeter(meterId: string): Promise<boolean> { return this.meters().deleteMeter(meterId); }
   async enqueueMessages(messages: OutboxMessage[], now: number): Promise<void> { this.meters().enqueueMessages(messages, now); }
+
+  // --- gateway liveness: sqlite-gateways.ts ---
+  async checkGateways(scanSince: number, now: number, silentMs: number): Promise<GatewayTransition[] | null> {
+    return this.gateways().checkGateways(scanSince, now, silentMs);
+  }
+  async listGateways(limit: number): Promise<GatewayLiveness[]> { return this.gateways().listGateways(limit); }
 }

@@ -58,6 +58,8 @@ export const METHOD_PLACE: Readonly<Record<StoreMethod, 'read' | 'write'>> = Obj
   getMeter: 'read',
   deleteMeter: 'write',
   enqueueMessages: 'write',
+  checkGateways: 'write',
+  listGateways: 'read',
 });
 
 /** A call of a store method, from any thread to the writer thread. */
