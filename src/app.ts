@@ -67,6 +67,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
   const ingest = new IngestService(store, topics, events, log.child({ stage: 'ingest' }), {
     dedupWindowMs: config.enableDedup ? config.dedupWindowS * 1_000 : null,
     queueMax: config.queueMax, outboxMax: config.outboxMax, qos: config.mqttQos, depthRefreshMs: 500, clientIdTtlMs: 86_400_000,
+    mergeWindowMs: config.dedupScope === 'global' ? config.mergeWindowMs : null,
   }, keys, () => pipeline.wake());
 
   const writeProbe = new WriteProbe(store);

@@ -7,6 +7,7 @@ import type { MeterKeyService } from '../security/meter-key-service.js';
 import type { Topics } from '../publish/topics.js';
 import type { BatchInsertResult, Depths, NewTelegram, OutboxMessage, TelegramStore } from '../store/store.js';
 import { parseHeader } from '../wmbus/index.js';
+import { mergeHash } from './merge-key.js';
 
 export interface IngestInput {
   gatewayId: string;
@@ -28,9 +29,17 @@ export interface IngestOptions {
   depthRefreshMs: number;
   /** How long a batch client_id is remembered (24 h). */
   clientIdTtlMs: number;
+  /** DEDUP_SCOPE=global: MERGE_WINDOW_MS; null = one job per gateway's telegram. */
+  mergeWindowMs?: number | null;
 }
 
-export type AcceptResult = { ingestId: string; duplicate: boolean };
+/**
+ * The merged job runs this long after the window closes: a reception stamped just inside the
+ * window may commit a moment later, and the job should still list it.
+ */
+export const MERGE_GRACE_MS = 250;
+
+export type AcceptResult = { ingestId: string; duplicate: boolean; mergedInto?: string };
 
 export interface BatchIngestInput extends IngestInput {
   /** Gateway-chosen id that makes a retried upload idempotent. */
@@ -162,6 +171,10 @@ export class IngestService {
       keyHex: input.keyHex ? this.keys.sealInline(job.ingestId, input.keyHex) : null,
       createdAt: Date.now(),
     };
+    const windowMs = this.opts.mergeWindowMs;
+    if (windowMs != null) {
+      telegram.merge = { hash: mergeHash(rawHex), until: telegram.createdAt + windowMs, dueAt: telegram.createdAt + windowMs + MERGE_GRACE_MS };
+    }
     return { telegram, raw };
   }
 

@@ -4,7 +4,8 @@ import type { MeterLiveness, MeterSeen, MeterStatus, StalePolicy } from '../live
 
 /** Durable queue, outbox and key store behind one interface; SQLite and PostgreSQL implement it side by side. */
 
-export type JobStatus = 'queued' | 'processing' | 'done' | 'error';
+/** `merged`: another reception of the same transmission carries the job (DEDUP_SCOPE=global); see `mergedInto`. */
+export type JobStatus = 'queued' | 'processing' | 'done' | 'error' | 'merged';
 export type TopicKind = 'raw' | 'reading' | 'error' | 'status' | 'state' | 'discovery' | 'event';
 
 export interface NewTelegram {
@@ -23,6 +24,26 @@ export interface NewTelegram {
   keyHex: string | null;
   /** Epoch ms. */
   createdAt: number;
+  /** DEDUP_SCOPE=global only: how this reception joins the other receptions of its transmission. */
+  merge?: MergeSpec | undefined;
+}
+
+/** One radio transmission heard by several gateways becomes one job (DEDUP_SCOPE=global). */
+export interface MergeSpec {
+  /** mergeHash() of the telegram. */
+  hash: string;
+  /** Epoch ms: receptions inserted before this join the first reception's job. */
+  until: number;
+  /** Epoch ms when the first reception's job becomes due (after the window, so all receptions are in). */
+  dueAt: number;
+}
+
+/** One gateway's reception of a transmission, as listed in a merged reading. */
+export interface Reception {
+  ingestId: string;
+  gatewayId: string;
+  rssiDbm: number | null;
+  rxTime: string;
 }
 
 export interface Job {
@@ -63,6 +84,8 @@ export interface OutboxRow extends OutboxMessage {
 export interface InsertResult {
   ingestId: string;
   duplicate: boolean;
+  /** DEDUP_SCOPE=global: the telegram was stored as a reception of this job's transmission. */
+  mergedInto?: string;
 }
 
 /** One telegram of a batch upload. */
@@ -112,6 +135,8 @@ export interface TelegramRecord {
   /** The published payload (reading or error), null while unfinished. */
   parsed: unknown;
   publishedAt: number | null;
+  /** Status `merged`: the ingest id of the job that carries this reception. */
+  mergedInto: string | null;
 }
 
 export interface Depths {
@@ -239,6 +264,8 @@ export interface TelegramStore {
   nextDueAt(): Promise<number | null>;
   depths(): Promise<Depths>;
   getTelegram(ingestId: string): Promise<TelegramRecord | undefined>;
+  /** The job's own reception and every reception merged into it (DEDUP_SCOPE=global), in no particular order. */
+  listReceptions(ingestId: string): Promise<Reception[]>;
 
   getMeterKey(meterId: string): Promise<string | undefined>;
   putMeterKey(meterId: string, keyHex: string, manufacturer: string | null, now: number): Promise<void>;
@@ -248,7 +275,7 @@ export interface TelegramStore {
   markPublished(ids: number[], now: number): Promise<void>;
   releaseOutbox(ids: number[]): Promise<void>;
 
-  /** Drops expired dedup entries and batch client ids; returns how many. */
+  /** Drops expired dedup entries, merge claims and batch client ids; returns how many. */
   purgeDedup(now: number): Promise<number>;
   /**
    * Deletes up to `limit` finished telegrams (done/error) accepted before `before`, with their

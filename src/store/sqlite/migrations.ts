@@ -155,4 +155,17 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     changed_at INTEGER NOT NULL
   );
   `,
+  // 7: one reading per radio transmission (issue 12, DEDUP_SCOPE=global). merges: the first reception
+  // of a transmission claims its hash for MERGE_WINDOW_MS; later ones are stored as status 'merged'
+  // with merged_into = the claiming telegram, whose job lists them all.
+  `
+  ALTER TABLE telegrams ADD COLUMN merged_into TEXT;
+  CREATE INDEX telegrams_merged ON telegrams (merged_into) WHERE merged_into IS NOT NULL;
+  CREATE TABLE merges (
+    merge_hash TEXT PRIMARY KEY,
+    ingest_id TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX merges_expires ON merges (expires_at);
+  `,
 ];

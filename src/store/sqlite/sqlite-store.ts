@@ -6,9 +6,9 @@ import type { GatewayLiveness, GatewayTransition } from '../../liveness/gateway-
 import type { MeterLiveness, MeterSeen, MeterStatus, StalePolicy } from '../../liveness/meter-state.js';
 import type {
   AuditRecord, BatchInsert, BatchInsertResult, Depths, FinishJob, GatewayStats, InsertResult, Job, KeyMissingMeter, MappingVersion, MeterKeyRecord, NewTelegram,
-  OutboxMessage, OutboxRow, Page, ParserState, ReplayResult, RetryJob, JobLease, TelegramFilter, TelegramRecord, TelegramStore,
+  MergeSpec, OutboxMessage, OutboxRow, Page, ParserState, Reception, ReplayResult, RetryJob, JobLease, TelegramFilter, TelegramRecord, TelegramStore,
 } from '../store.js';
-import { toJob, toOutboxRow, toTelegramRecord, type Row } from '../store-rows.js';
+import { toJob, toOutboxRow, toReception, toTelegramRecord, type Row } from '../store-rows.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { prepareStatements, type SqliteStatements } from './sqlite-statements.js';
 import { Checkpointer } from './checkpointer.js';
@@ -187,9 +187,25 @@ export class SqliteStore implements TelegramStore {
       const claimed = s.dedupClaim.get(t.dedupHash, t.ingestId, t.createdAt + dedupWindowMs, t.createdAt);
       if (!claimed) return { ingestId: s.dedupGet.get(t.dedupHash) as string, duplicate: true };
     }
+    if (t.merge) return this.insertReception(t, t.merge, raw);
     s.insertTelegram.run(t);
     this.insertMessages([raw], t.createdAt);
     return { ingestId: t.ingestId, duplicate: false };
+  }
+
+  /** DEDUP_SCOPE=global: the first reception of a transmission gets the job, due after the window; later ones join it. */
+  private insertReception(t: NewTelegram, m: MergeSpec, raw: OutboxMessage): InsertResult {
+    const s = this.s();
+    const first = s.mergeClaim.get(m.hash, t.ingestId, m.until, t.createdAt) !== undefined;
+    const mergedInto = first ? null : (s.mergeGet.get(m.hash) as string);
+    s.insertReception.run({
+      ingestId: t.ingestId, gatewayId: t.gatewayId, rxTime: t.rxTime, rssiDbm: t.rssiDbm, mode: t.mode, rawHex: t.rawHex,
+      meterId: t.meterId, manufacturer: t.manufacturer, dedupHash: t.dedupHash, createdAt: t.createdAt,
+      // A joining reception's key would never be used: the job runs with the first one's.
+      status: first ? 'queued' : 'merged', nextAttemptAt: first ? m.dueAt : t.createdAt, keyHex: first ? t.keyHex : null, mergedInto,
+    });
+    this.insertMessages([raw], t.createdAt);
+    return mergedInto === null ? { ingestId: t.ingestId, duplicate: false } : { ingestId: t.ingestId, duplicate: false, mergedInto };
   }
 
   private insertMessages(messages: OutboxMessage[], now: number): void {
@@ -246,6 +262,10 @@ export class SqliteStore implements TelegramStore {
     return row ? toTelegramRecord(row) : undefined;
   }
 
+  async listReceptions(ingestId: string): Promise<Reception[]> {
+    return (this.s().receptions.all(ingestId, ingestId) as Row[]).map(toReception);
+  }
+
   async getMeterKey(meterId: string): Promise<string | undefined> {
     return (this.s().getKey.get(meterId) as string | undefined) ?? undefined;
   }
@@ -284,7 +304,7 @@ export class SqliteStore implements TelegramStore {
 
   async purgeDedup(now: number): Promise<number> {
     const s = this.s();
-    return s.purgeDedup.run(now).changes + s.purgeClientIds.run(now).changes;
+    return s.purgeDedup.run(now).changes + s.purgeClientIds.run(now).changes + s.purgeMerges.run(now).changes;
   }
 
   async purgeFinished(before: number, limit: number): Promise<number> {

@@ -23,6 +23,7 @@ export const METHOD_PLACE: Readonly<Record<StoreMethod, 'read' | 'write'>> = Obj
   nextDueAt: 'read',
   depths: 'read',
   getTelegram: 'read',
+  listReceptions: 'read',
   getMeterKey: 'read',
   putMeterKey: 'write',
   claimOutbox: 'write',
