@@ -117,7 +117,7 @@ export function walk(frame: Frame, key: KeyContext | null, tryDecrypt: boolean, 
       w.afl = afl;
       if ((afl.fcl & 0x4000) !== 0 || (afl.fcl & 0xff) > 1) {
         w.payload = 'other';
-        w.error = 'fragmented message: reassembly of AFL fragments is not supported';
+        w.error = `AFL fragment ${afl.fcl & 0xff} of a fragmented message: decode the reassembled message (reassembleAfl)`;
         return w;
       }
       pos = afl.next;
