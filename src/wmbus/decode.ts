@@ -286,7 +286,8 @@ function buildResult(w: Walk, key: KeyContext | null, cache: FormatCache | undef
   if (f.lengthMismatch) warnings.push(`L-field ${f.data[0] ?? 0} does not match ${f.data.length - 1} bytes`);
   if (f.lFieldAdded) warnings.push('telegram had no L-field; one was added');
   if (w.plainRefused) warnings.push('payload is plaintext although the header says encrypted: not accepted without the key (acceptPredecrypted is off)');
-  if (w.unsupportedSecurity) warnings.push(`security mode ${w.tpl?.mode ?? `ELL ${w.ell?.enc ?? 0}`} is not supported`);
+  if (w.unsupportedKdf !== undefined) warnings.push(`security mode 7 with the reserved KDF selection ${w.unsupportedKdf} is not supported`);
+  else if (w.unsupportedSecurity) warnings.push(`security mode ${w.tpl?.mode ?? `ELL ${w.ell?.enc ?? 0}`} is not supported`);
   if (warnings.length > 0) result.Warnings = warnings;
   return result;
 }
