@@ -181,6 +181,17 @@ const CASES: Case[] = [
     values: { volume: 7177.66666667 },
   },
   {
+    // wmbusmeters zenner0b test telegrams: target 7.1035 m³, total 17.062 m³; the second has status 0x1BBF80.
+    driver: 'zenner-0b',
+    hex: '1E44496A677308500B167AD80010252F2F0F0000000080BF1B0000A6420000',
+    values: { volumeCurrentMonth: 7.1035, volume: 17.062, statusFlags: 0 },
+  },
+  {
+    driver: 'zenner-0b',
+    hex: '1E44496A677308500B167AD80010252F2F0F80BF1B0080BF1B0000A6420000',
+    values: { volumeCurrentMonth: 7.1035, volume: 17.062, statusFlags: 0x1bbf80 },
+  },
+  {
     driver: 'apator-162',
     hex: '2E4401064052030205077A2D0020852F2F0F334DA39A00000071011ABF0D00039A0D00A01053850310CECC0D008943',
     values: { volume: 904.398 },
