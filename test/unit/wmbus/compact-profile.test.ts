@@ -82,6 +82,22 @@ describe('compact profiles (EN 13757-3 Annex F)', () => {
     expect(p.Entries[9]!.Date).toBe('2025-08-01');
   });
 
+  it('Zenner Caltos E HCA (wmbusmeters caltose test telegrams and their published test keys): monthly history as stated there', () => {
+    const cases = [
+      { hex: '5e44496a91190880fc087a744050052f05bf0c6baf613a078098e048ae47ffb93083b455065e03de9b7878c8b3bb063637ea5693160e831cc3d4e0470fabbcd4fedb09d289a0025ca7960d5c7b8064b1093037e7a0a57908edb554d17ad587',
+        key: '6B6B5EB80884328A7B1E45043D39FAAD', history: [99, 52, 10, 0] },
+      { hex: '5e44496a12180880fc087a7040500584a63344b5af071a23539c6020cbba81fa6adcfe738682a0924d4f6f7d89d165c9144e4918cdc2d5f86be7b5bd8143528273accc131a13d0b100f2540dc1f2c379dde4984236d3bca424113cf0ee1bbd',
+        key: 'DC7C9EF16126348CDFD52CE6567A9FFD', history: [627, 395, 176, 7] },
+    ];
+    for (const c of cases) {
+      const profile = toValues(decode(c.hex, { key: c.key })).filter((v) => v.name === 'hca' && v.description === 'Inverse compact profile');
+      // wmbusmeters: consumption_1 … _4 at 2026-01-01, 2025-12-01, 2025-11-01, 2025-10-01.
+      expect(profile.map((v) => [v.date, v.value])).toEqual([
+        ['2026-01-01', c.history[0]], ['2025-12-01', c.history[1]], ['2025-11-01', c.history[2]], ['2025-10-01', c.history[3]],
+      ]);
+    }
+  });
+
   it('month steps keep the day, clamped to the end of a shorter month', () => {
     // Base 2010-01-31 (type G), monthly absolute 8-bit values.
     const p = records('82046C5F11' + '8D04931F0431FE0102').find((r) => r.Profile)!.Profile!;
