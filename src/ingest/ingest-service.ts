@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { uuid7 } from '../lib/uuid7.js';
 import type { EventBus } from '../observability/events.js';
 import type { Logger } from '../observability/logger.js';
@@ -204,7 +204,8 @@ export class IngestService {
 
 /** sha256(gateway_id + raw_hex), hex; raw_hex lower-case so case does not defeat dedup. */
 export function dedupHash(gatewayId: string, rawHex: string): string {
-  return createHash('sha256').update(gatewayId).update(rawHex.toLowerCase()).digest('hex');
+  // One-shot hash(): the same digest as update(gatewayId).update(rawHex), without a Hash object per telegram.
+  return hash('sha256', gatewayId + rawHex.toLowerCase(), 'hex');
 }
 
 function safeHeader(rawHex: string): ReturnType<typeof parseHeader> | null {
