@@ -6,8 +6,8 @@ import { rawPayload } from '../publish/payloads.js';
 import type { MeterKeyService } from '../security/meter-key-service.js';
 import type { Topics } from '../publish/topics.js';
 import type { BatchInsertResult, Depths, NewTelegram, OutboxMessage, TelegramStore } from '../store/store.js';
-import { parseHeader } from '../wmbus/index.js';
 import { mergeHash } from './merge-key.js';
+import { meterAddress } from './meter-address.js';
 
 export interface IngestInput {
   gatewayId: string;
@@ -148,7 +148,7 @@ export class IngestService {
 
   private prepare(input: IngestInput): { telegram: NewTelegram; raw: OutboxMessage } {
     const rawHex = input.rawHex.toLowerCase();
-    const header = safeHeader(rawHex);
+    const header = meterAddress(rawHex);
     const job = {
       ingestId: uuid7(),
       gatewayId: input.gatewayId,
@@ -206,12 +206,4 @@ export class IngestService {
 export function dedupHash(gatewayId: string, rawHex: string): string {
   // One-shot hash(): the same digest as update(gatewayId).update(rawHex), without a Hash object per telegram.
   return hash('sha256', gatewayId + rawHex.toLowerCase(), 'hex');
-}
-
-function safeHeader(rawHex: string): ReturnType<typeof parseHeader> | null {
-  try {
-    return parseHeader(rawHex);
-  } catch {
-    return null;
-  }
 }
