@@ -14,7 +14,9 @@ import { adminPlugin } from './http/routes/admin/index.js';
 import { metricsPlugin } from './http/routes/metrics.js';
 import { GatewayTracker } from './ingest/gateway-tracker.js';
 import { RateLimiter } from './ingest/rate-limiter.js';
-import { createMetrics } from './observability/metrics.js';
+import { loadDriverRegistry } from './drivers/load.js';
+import { createMetrics, GATEWAY_SERIES_MAX } from './observability/metrics.js';
+import { OverviewTracker } from './observability/overview.js';
 import { EmbeddedBroker } from './publish/embedded-broker.js';
 import { KeyVault, openVault } from './security/key-vault.js';
 import { MeterKeyService } from './security/meter-key-service.js';
@@ -26,6 +28,7 @@ import { MappingStore } from './store/mapping-store.js';
 import { createStore } from './store/create-store.js';
 import { Retention } from './store/retention.js';
 import { LivenessMonitor } from './liveness/liveness-monitor.js';
+import { GatewayMonitor } from './liveness/gateway-monitor.js';
 import type { TelegramStore } from './store/store.js';
 
 export interface App {
@@ -66,6 +69,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
   const ingest = new IngestService(store, topics, events, log.child({ stage: 'ingest' }), {
     dedupWindowMs: config.enableDedup ? config.dedupWindowS * 1_000 : null,
     queueMax: config.queueMax, outboxMax: config.outboxMax, qos: config.mqttQos, depthRefreshMs: 500, clientIdTtlMs: 86_400_000,
+    mergeWindowMs: config.dedupScope === 'global' ? config.mergeWindowMs : null,
   }, keys, () => pipeline.wake());
 
   const writeProbe = new WriteProbe(store);
@@ -100,12 +104,21 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
   const gateways = new GatewayTracker(events, store);
   const registry = createMetrics(events, {
     gatewayClockDrifts: () => gateways.clockDrifts(),
+    gateways: () => store.listGateways(GATEWAY_SERIES_MAX),
     depths: async () => ingest.currentDepths,
     mqttConnected: () => pipeline.status().mqttConnected,
     clientCertExpiresAt: clientCert && (() => clientCert.notAfter),
     circuitState: () => pipeline.status().circuit,
     lobaroRateLimit: () => pipeline.status().lobaroRateLimit,
     keyProblemMeters: () => store.countKeyProblems(),
+    meterCounts: () => store.countMetersByStatus(),
+  });
+  const overview = new OverviewTracker({
+    events, parser: config.parser, depths: () => ingest.currentDepths,
+    pipeline: () => {
+      const p = pipeline.status();
+      return { circuit: p.circuit, mqttConnected: p.mqttConnected, running: p.running };
+    },
     meterCounts: () => store.countMetersByStatus(),
   });
   const adminAuth = new AdminAuth(config.adminToken);
@@ -120,7 +133,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     health: { snapshot, isAdmin: (authorization) => adminAuth.check(authorization) !== undefined },
     plugins: [
       adminPlugin(adminAuth, {
-        store, keys, mappings, gateways, wakeWorkers: () => pipeline.wake(), replayMax: config.replayMax,
+        store, keys, mappings, gateways, overview, drivers: loadDriverRegistry({ dir: config.driversDir }), wakeWorkers: () => pipeline.wake(), replayMax: config.replayMax,
         queueRoom: async () => config.queueMax - (await store.depths()).queue,
         haDiscoveryPrefix: config.haDiscovery ? config.haDiscoveryPrefix : undefined,
         meterDeleted: (meterId, manufacturer) => {
@@ -146,6 +159,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     retentionDays: config.retentionDays, keyMissingMax: config.keyMissingMax, keyMissingMaxAgeDays: config.keyMissingMaxAgeDays,
   }, log.child({ stage: 'retention' }));
   const liveness = new LivenessMonitor(store, events, log.child({ stage: 'liveness' }), { checkMs: 60_000, batch: 500, onQueued: () => pipeline.wake() });
+  const gatewayMonitor = new GatewayMonitor(store, events, log.child({ stage: 'gateways' }), { silentMs: config.gatewaySilentS * 1_000, onQueued: () => pipeline.wake() });
   let certCheck: NodeJS.Timeout | undefined;
   let started = false;
   let stopping: Promise<void> | undefined;
@@ -169,12 +183,14 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
         mqttUrl = embedded.url;
         log.info({ address: mqttUrl }, 'embedded MQTT broker listening');
       }
+      overview.start();
       await pipeline.start(mqttUrl);
       await ingest.start();
       mqttIngress = ingress?.(mqttUrl);
       await mqttIngress?.start();
       retention.start();
       liveness.start();
+      gatewayMonitor.start();
       // A bridge that runs for months would otherwise warn about an ending certificate only at its last start.
       certCheck = setInterval(() => {
         for (const warning of certificateWarnings(config.mqttTls)) log.warn(warning);
@@ -192,9 +208,11 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
         await mqttIngress?.stop();
         await retention.stop();
         await liveness.stop();
+        await gatewayMonitor.stop();
         if (certCheck) clearInterval(certCheck);
         await ingest.stop();
         await pipeline.stop();
+        overview.stop();
         await embedded?.stop();
         await mappings.stop();
         await store.stop();

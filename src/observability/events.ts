@@ -13,7 +13,11 @@ export interface BridgeEvents {
   /** Items of one batch upload (HTTP) or of one round of MQTT ingress, by outcome; `repeated` = answered from an earlier client_id. */
   batchItems: { via: 'http' | 'mqtt'; gatewayId: string | undefined; accepted: number; duplicate: number; invalid: number; repeated: number };
   /** `payload` is the published object in the thread that built it; it does not cross threads (listeners read it from the store). */
-  jobFinished: { ingestId: string; status: 'done' | 'error'; code?: string; attempts: number; payload?: Record<string, unknown> };
+  jobFinished: {
+    ingestId: string; status: 'done' | 'error'; code?: string; attempts: number; payload?: Record<string, unknown>;
+    /** With status error: the published error message and the meter, for the console's recent errors (they cross threads, unlike payload). */
+    message?: string; meterId?: string | null;
+  };
   jobRetry: { ingestId: string; attempt: number; delayMs: number; code: string };
   /** A late outcome from a worker whose lease was taken over; nothing was written. */
   jobFenced: { ingestId: string; outcome: 'finish' | 'retry' };
@@ -25,6 +29,10 @@ export interface BridgeEvents {
   mqttConnection: { connected: boolean };
   /** A meter sent nothing for its stale threshold (liveness monitor). */
   meterStale: { meterId: string; lastSeen: number };
+  /** Telegrams accepted from one gateway (single, batch or MQTT ingress). */
+  gatewayTelegrams: { gatewayId: string; count: number };
+  /** A gateway changed liveness status (gateway monitor; on PostgreSQL only on the evaluating instance). */
+  gatewayStatus: { gatewayId: string; status: 'online' | 'silent'; lastSeen: number };
   /** A meter was deleted through the admin API; HA discovery forgets it. */
   meterDeleted: { meterId: string; manufacturer: string | null };
   /** The active domain mapping changed (admin API); pipelines re-read it. */

@@ -1,5 +1,6 @@
 import type { KeyVault } from '../security/key-vault.js';
-import type { Job, TelegramStore } from '../store/store.js';
+import type { KeyProblems, MeterKeys } from '../store/roles.js';
+import type { Job } from '../store/store.js';
 import { decode, readFragment, type TelegramHeader, WmbusError } from '../wmbus/index.js';
 import { ParseError } from './parser.js';
 
@@ -37,7 +38,7 @@ export class KeyResolver {
   private readonly acceptPredecrypted: boolean;
 
   constructor(
-    private readonly store: Pick<TelegramStore, 'getMeterKey' | 'recordKeyProblem'>,
+    private readonly store: Pick<MeterKeys, 'getMeterKey'> & Pick<KeyProblems, 'recordKeyProblem'>,
     private readonly vault: KeyVault,
     opts: KeyResolverOptions | KeyPolicy,
   ) {

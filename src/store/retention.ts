@@ -1,5 +1,5 @@
 import type { Logger } from '../observability/logger.js';
-import type { TelegramStore } from './store.js';
+import type { Housekeeping, KeyProblems } from './roles.js';
 
 export interface RetentionOptions {
   /** RETENTION_DAYS: finished telegrams older than this are deleted; 0 keeps them. */
@@ -27,7 +27,7 @@ export class Retention {
   private running: Promise<void> | undefined;
 
   constructor(
-    private readonly store: Pick<TelegramStore, 'purgeDedup' | 'purgeFinished' | 'pruneKeyProblems'>,
+    private readonly store: Housekeeping & Pick<KeyProblems, 'pruneKeyProblems'>,
     private readonly opts: RetentionOptions,
     private readonly log: Logger,
   ) {}

@@ -151,4 +151,33 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ALTER TABLE key_missing ADD COLUMN detail TEXT;
   CREATE INDEX key_missing_problem ON key_missing (problem, last_seen, meter_id);
   `,
+  // 7: a meter's readings (issue 14, console): the newest done telegram per meter without walking its failed
+  // ones (a meter failing to decrypt for RETENTION_DAYS would otherwise be thousands of rows per lookup).
+  `
+  CREATE INDEX telegrams_meter_done ON telegrams (meter_id, created_at) WHERE status = 'done';
+  `,
+  // 8: gateway liveness (issue 12): last seen per gateway and its online/silent state, so one
+  // instance publishes each change once. Folded from the telegram table by the monitor, not per insert.
+  `
+  CREATE TABLE gateways (
+    gateway_id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    first_seen INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    changed_at INTEGER NOT NULL
+  );
+  `,
+  // 9: one reading per radio transmission (issue 12, DEDUP_SCOPE=global). merges: the first reception
+  // of a transmission claims its hash for MERGE_WINDOW_MS; later ones are stored as status 'merged'
+  // with merged_into = the claiming telegram, whose job lists them all.
+  `
+  ALTER TABLE telegrams ADD COLUMN merged_into TEXT;
+  CREATE INDEX telegrams_merged ON telegrams (merged_into) WHERE merged_into IS NOT NULL;
+  CREATE TABLE merges (
+    merge_hash TEXT PRIMARY KEY,
+    ingest_id TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX merges_expires ON merges (expires_at);
+  `,
 ];
