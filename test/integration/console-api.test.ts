@@ -67,13 +67,18 @@ describe.each(backends)('console API on $name', (backend) => {
     expect(done.status).toBe('done');
     const failed = await postFinished(OMS_EXAMPLE);
     expect(failed).toMatchObject({ status: 'error', error_code: 'decrypt_key_missing' });
-    const res = await admin('GET', '/v1/admin/overview');
+    // The outcome events cross from the pipeline thread after the rows are written: wait on them, not on time.
+    const total = (o: any, k: 'accepted' | 'done' | 'error') => o.ingest.per_minute.reduce((s: number, m: Record<string, number>) => s + m[k]!, 0);
+    let res = await admin('GET', '/v1/admin/overview');
+    while (total(res.json, 'done') + total(res.json, 'error') < 2) {
+      await new Promise((r) => setTimeout(r, 20));
+      res = await admin('GET', '/v1/admin/overview');
+    }
     expect(res.status).toBe(200);
     const o = res.json;
     expect(o.ingest.last_minute).toBe(2);
     expect(o.ingest.per_minute).toHaveLength(60);
-    const total = (k: 'accepted' | 'done' | 'error') => o.ingest.per_minute.reduce((s: number, m: Record<string, number>) => s + m[k]!, 0);
-    expect([total('accepted'), total('done'), total('error')]).toEqual([2, 1, 1]);
+    expect([total(o, 'accepted'), total(o, 'done'), total(o, 'error')]).toEqual([2, 1, 1]);
     expect(o.recent_errors[0]).toMatchObject({ code: 'decrypt_key_missing', meter_id: '12345678', ingest_id: failed.ingest_id });
     expect(o.recent_errors[0].message).toEqual(expect.any(String));
     expect(o).toMatchObject({ parser: 'local', lobaro_circuit: null, mqtt: { connected: true }, pipeline: { running: true } });
