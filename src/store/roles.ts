@@ -120,6 +120,10 @@ export interface Mappings {
 
 /** Looking into processed telegrams and re-running them. */
 export interface TelegramQueries {
+  /** The newest `done` telegram's reading of each given meter (meters without one are left out). */
+  latestReadings(meterIds: string[]): Promise<MeterReading[]>;
+  /** A meter's readings accepted in [since, until), newest first, at most `limit` (stored telegrams, so bounded by RETENTION_DAYS). */
+  listReadings(meterId: string, since: number | null, until: number | null, limit: number): Promise<MeterReading[]>;
   getTelegram(ingestId: string): Promise<TelegramRecord | undefined>;
   /** Newest first. */
   listTelegrams(filter: TelegramFilter, limit: number, cursor: string | null): Promise<Page<TelegramRecord>>;

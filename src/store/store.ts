@@ -1,5 +1,5 @@
-import type { MessagePort } from 'node:worker_threads';
 import type { MeterStatus } from '../liveness/meter-state.js';
+import type { MessagePort } from 'node:worker_threads';
 import type {
   AuditLog, Housekeeping, JobQueue, KeyProblems, Mappings, MeterKeys, MeterRegistry, Outbox, ParserStateStore, Settings,
   StoreLifecycle, TelegramIntake, TelegramQueries,
