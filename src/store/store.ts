@@ -140,6 +140,8 @@ export interface TelegramRecord {
   publishedAt: number | null;
   /** Status `merged`: the ingest id of the job that carries this reception. */
   mergedInto: string | null;
+  /** The telegram as received, lower-case hex. */
+  rawHex: string;
 }
 
 export interface Depths {
@@ -267,8 +269,8 @@ export interface MeterMatch {
   meterId: string;
   /** Liveness status; null when the meter was never heard (or was deleted). */
   status: MeterStatus | null;
-  /** On the "key problems" list (any reason). */
-  keyMissing: boolean;
+  /** The meter's entry on the key problems list (GET /v1/admin/key-problems), null when it has none. */
+  keyProblem: KeyProblemKind | null;
   /** A key is stored for it. */
   hasKey: boolean;
 }
