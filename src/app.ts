@@ -15,7 +15,9 @@ import { metricsPlugin } from './http/routes/metrics.js';
 import { consolePlugin } from './http/console.js';
 import { GatewayTracker } from './ingest/gateway-tracker.js';
 import { RateLimiter } from './ingest/rate-limiter.js';
+import { loadDriverRegistry } from './drivers/load.js';
 import { createMetrics } from './observability/metrics.js';
+import { OverviewTracker } from './observability/overview.js';
 import { EmbeddedBroker } from './publish/embedded-broker.js';
 import { KeyVault, openVault } from './security/key-vault.js';
 import { MeterKeyService } from './security/meter-key-service.js';
@@ -109,6 +111,14 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     keyMissingMeters: () => store.countKeyMissing(),
     meterCounts: () => store.countMetersByStatus(),
   });
+  const overview = new OverviewTracker({
+    events, parser: config.parser, depths: () => ingest.currentDepths,
+    pipeline: () => {
+      const p = pipeline.status();
+      return { circuit: p.circuit, mqttConnected: p.mqttConnected, running: p.running };
+    },
+    meterCounts: () => store.countMetersByStatus(),
+  });
   const adminAuth = new AdminAuth(config.adminToken);
   const http = await buildHttpServer({
     log, events,
@@ -121,7 +131,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     health: { snapshot, isAdmin: (authorization) => adminAuth.check(authorization) !== undefined },
     plugins: [
       adminPlugin(adminAuth, {
-        store, keys, mappings, gateways, wakeWorkers: () => pipeline.wake(), replayMax: config.replayMax,
+        store, keys, mappings, gateways, overview, drivers: loadDriverRegistry({ dir: config.driversDir }), wakeWorkers: () => pipeline.wake(), replayMax: config.replayMax,
         queueRoom: async () => config.queueMax - (await store.depths()).queue,
         haDiscoveryPrefix: config.haDiscovery ? config.haDiscoveryPrefix : undefined,
         meterDeleted: (meterId, manufacturer) => {
@@ -171,6 +181,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
         mqttUrl = embedded.url;
         log.info({ address: mqttUrl }, 'embedded MQTT broker listening');
       }
+      overview.start();
       await pipeline.start(mqttUrl);
       await ingest.start();
       mqttIngress = ingress?.(mqttUrl);
@@ -197,6 +208,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
         if (certCheck) clearInterval(certCheck);
         await ingest.stop();
         await pipeline.stop();
+        overview.stop();
         await embedded?.stop();
         await mappings.stop();
         await store.stop();

@@ -13,7 +13,11 @@ export interface BridgeEvents {
   /** Items of one batch upload (HTTP) or of one round of MQTT ingress, by outcome; `repeated` = answered from an earlier client_id. */
   batchItems: { via: 'http' | 'mqtt'; gatewayId: string | undefined; accepted: number; duplicate: number; invalid: number; repeated: number };
   /** `payload` is the published object in the thread that built it; it does not cross threads (listeners read it from the store). */
-  jobFinished: { ingestId: string; status: 'done' | 'error'; code?: string; attempts: number; payload?: Record<string, unknown> };
+  jobFinished: {
+    ingestId: string; status: 'done' | 'error'; code?: string; attempts: number; payload?: Record<string, unknown>;
+    /** With status error: the published error message and the meter, for the console's recent errors (they cross threads, unlike payload). */
+    message?: string; meterId?: string | null;
+  };
   jobRetry: { ingestId: string; attempt: number; delayMs: number; code: string };
   /** A late outcome from a worker whose lease was taken over; nothing was written. */
   jobFenced: { ingestId: string; outcome: 'finish' | 'retry' };

@@ -1,4 +1,5 @@
 import type { MeterGateway, MeterLiveness, MeterStatus } from '../liveness/meter-state.js';
+import type { MeterReading } from './store.js';
 import type { Row } from './store-rows.js';
 
 export const METER_COLUMNS = 'meter_id, manufacturer, status, first_seen, last_seen, interval_ms, gaps, gateways, last_error_code, last_error, stale_at';
@@ -30,3 +31,10 @@ export function meterValues(m: MeterLiveness): unknown[] {
 }
 
 export const EMPTY_COUNTS: Readonly<Record<MeterStatus, number>> = Object.freeze({ ok: 0, stale: 0, key_problem: 0 });
+
+/** Columns of a {@link MeterReading}; `t` = telegrams, `r` = parse_results. */
+export const READING_COLUMNS = 't.meter_id, t.ingest_id, t.created_at, r.parsed_json';
+
+export function toReading(r: Row): MeterReading {
+  return { meterId: r.meter_id as string, ingestId: r.ingest_id as string, at: num(r.created_at), parsed: JSON.parse(r.parsed_json as string) as unknown };
+}

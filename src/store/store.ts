@@ -202,6 +202,16 @@ export interface ParserState {
   pausedUntil: number;
 }
 
+/** A finished reading of a meter: the published payload of a `done` telegram. */
+export interface MeterReading {
+  meterId: string;
+  ingestId: string;
+  /** When the telegram was accepted, epoch ms. */
+  at: number;
+  /** The reading payload as published (schemas/reading.schema.json). */
+  parsed: unknown;
+}
+
 /** What another thread of this process needs to use the same store: a port to the SQLite writer thread. */
 export interface StoreLink {
   sqliteWriter: MessagePort;
@@ -337,8 +347,12 @@ export interface TelegramStore {
    * instance that does not get the lock returns [] and leaves the work to the holder.
    */
   markStaleMeters(now: number, limit: number): Promise<MeterLiveness[]>;
-  /** By meter id; `status` null = all. */
-  listMeters(status: MeterStatus | null, limit: number, cursor: string | null): Promise<Page<MeterLiveness>>;
+  /** By meter id; `status` null = all; `idPrefix` keeps meters whose id starts with it (case-sensitive). */
+  listMeters(status: MeterStatus | null, limit: number, cursor: string | null, idPrefix?: string): Promise<Page<MeterLiveness>>;
+  /** The newest `done` telegram's reading of each given meter (meters without one are left out). */
+  latestReadings(meterIds: string[]): Promise<MeterReading[]>;
+  /** A meter's readings accepted in [since, until), newest first, at most `limit` (stored telegrams, so bounded by RETENTION_DAYS). */
+  listReadings(meterId: string, since: number | null, until: number | null, limit: number): Promise<MeterReading[]>;
   countMetersByStatus(): Promise<Record<MeterStatus, number>>;
   getMeter(meterId: string): Promise<MeterLiveness | undefined>;
   /** Deletes the meter's liveness row; false when there was none. */

@@ -125,7 +125,7 @@ export class JobProcessor {
       messages: [{ ingestId: job.ingestId, kind: 'error', topic: this.topics.error(job.gatewayId, job.ingestId), payload: text, qos: this.opts.qos, retain: false }, ...live.messages],
     });
     if (!done) return;
-    this.events.emit('jobFinished', { ingestId: job.ingestId, status: 'error', code: err.code, attempts, payload });
+    this.events.emit('jobFinished', { ingestId: job.ingestId, status: 'error', code: err.code, attempts, payload, message: err.message, meterId: meter.id });
     this.log.warn({ ingestId: job.ingestId, code: err.code, attempts }, 'telegram failed; error published');
   }
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MeterSeen } from '../../src/liveness/meter-state.js';
 import type { TelegramStore } from '../../src/store/store.js';
-import { T0, type StoreEnv } from './store-fixtures.js';
+import { add, T0, type StoreEnv } from './store-fixtures.js';
 
 const POLICY = { intervals: 3, minMs: 3_600_000 };
 const MIN = 60_000;
@@ -66,6 +66,50 @@ export function meterContract(name: string, makeEnv: () => Promise<StoreEnv>): v
       expect(second.nextCursor).toBeNull();
       expect(await store.deleteMeter('d')).toBe(true);
       expect(await store.deleteMeter('d')).toBe(false);
+    });
+
+    it('searches meters by id prefix (literally: _ is no wildcard), with status and paging', async () => {
+      for (const id of ['1234_1', '1234_2', '12340', '1235', 'x1234']) await store.recordMeterSeen(seen(id, T0), POLICY);
+      await store.recordMeterSeen(seen('1234_3', T0, { errorCode: 'decrypt_failed', error: 'wrong key' }), POLICY);
+      expect((await store.listMeters(null, 10, null, '1234')).items.map((m) => m.meterId)).toEqual(['12340', '1234_1', '1234_2', '1234_3']);
+      expect((await store.listMeters(null, 10, null, '1234_')).items.map((m) => m.meterId)).toEqual(['1234_1', '1234_2', '1234_3']);
+      expect((await store.listMeters('key_problem', 10, null, '1234')).items.map((m) => m.meterId)).toEqual(['1234_3']);
+      const first = await store.listMeters('ok', 2, null, '1234');
+      expect(first.items.map((m) => m.meterId)).toEqual(['12340', '1234_1']);
+      expect((await store.listMeters('ok', 2, first.nextCursor, '1234')).items.map((m) => m.meterId)).toEqual(['1234_2']);
+      expect((await store.listMeters(null, 10, null, 'nope')).items).toEqual([]);
+    });
+
+    it('readings: the newest done telegram per meter, and a meter\'s readings by time window, newest first', async () => {
+      const reading = (v: number) => JSON.stringify({ values: [{ name: 'volume', value: v, unit: 'm^3' }] });
+      const finish = async (status: 'done' | 'error', parsed: string, now: number) => {
+        const [job] = await store.claimJobs(1, now, 'w', 60_000);
+        await store.finishJob(job!, { status, attempts: 1, errorCode: status === 'error' ? 'parse_failed' : null, lastError: null, parsedJson: parsed, messages: [], now });
+      };
+      const at = [T0 + 1_000, T0 + 2_000, T0 + 3_000, T0 + 4_000];
+      await add(store, { meterId: 'r1', createdAt: at[0] });
+      await finish('done', reading(1), at[0]!);
+      await add(store, { meterId: 'r1', createdAt: at[1] });
+      await finish('done', reading(2), at[1]!);
+      await add(store, { meterId: 'r1', createdAt: at[2] });
+      await finish('error', '{"error":{}}', at[2]!);
+      await add(store, { meterId: 'r2', createdAt: at[3] });
+      await finish('done', reading(9), at[3]!);
+      await add(store, { meterId: 'r1', createdAt: at[3] }); // still queued: no reading
+
+      const latest = await store.latestReadings(['r1', 'r2', 'nobody']);
+      expect(latest.map((r) => [r.meterId, r.at, r.parsed])).toEqual([
+        ['r1', at[1], JSON.parse(reading(2))],
+        ['r2', at[3], JSON.parse(reading(9))],
+      ]);
+      expect(latest[0]!.ingestId).toEqual(expect.any(String));
+      expect(await store.latestReadings([])).toEqual([]);
+
+      expect((await store.listReadings('r1', null, null, 10)).map((r) => r.at)).toEqual([at[1], at[0]]);
+      expect((await store.listReadings('r1', null, null, 1)).map((r) => r.at)).toEqual([at[1]]);
+      expect((await store.listReadings('r1', at[1]!, null, 10)).map((r) => r.at)).toEqual([at[1]]);
+      expect((await store.listReadings('r1', null, at[1]!, 10)).map((r) => r.at)).toEqual([at[0]]);
+      expect(await store.listReadings('nobody', null, null, 10)).toEqual([]);
     });
 
     it('enqueues messages that are not tied to a telegram', async () => {

@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import { applySeen, type MeterLiveness, type MeterSeen, type MeterStatus, type StalePolicy } from '../../liveness/meter-state.js';
-import { EMPTY_COUNTS, METER_COLUMNS, meterValues, toMeter } from '../meter-rows.js';
+import { EMPTY_COUNTS, METER_COLUMNS, meterValues, READING_COLUMNS, toMeter, toReading } from '../meter-rows.js';
 import { decodeCursor, pageLimit, toPage } from '../page-cursor.js';
-import type { OutboxMessage, Page } from '../store.js';
+import type { MeterReading, OutboxMessage, Page } from '../store.js';
 import type { Row } from '../store-rows.js';
 
 /** Advisory lock key of the staleness evaluation ("oms-stal" as bytes), one holder across instances. */
@@ -56,13 +56,36 @@ export class PostgresMeters {
     });
   }
 
-  async listMeters(status: MeterStatus | null, limit: number, cursor: string | null): Promise<Page<MeterLiveness>> {
+  async listMeters(status: MeterStatus | null, limit: number, cursor: string | null, idPrefix?: string): Promise<Page<MeterLiveness>> {
     const after = cursor === null ? '' : decodeCursor(cursor, ['string'] as const)[0];
     const n = pageLimit(limit) + 1;
-    const { rows } = status === null
-      ? await this.pool().query<Row>(`SELECT ${METER_COLUMNS} FROM meters WHERE meter_id > $1 ORDER BY meter_id LIMIT $2`, [after, n])
-      : await this.pool().query<Row>(`SELECT ${METER_COLUMNS} FROM meters WHERE status = $1 AND meter_id > $2 ORDER BY meter_id LIMIT $3`, [status, after, n]);
+    // starts_with, not LIKE: meter ids may contain '_', a LIKE wildcard.
+    const { rows } = await this.pool().query<Row>(
+      `SELECT ${METER_COLUMNS} FROM meters WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR starts_with(meter_id, $2))
+         AND meter_id > $3 ORDER BY meter_id LIMIT $4`,
+      [status, idPrefix || null, after, n],
+    );
     return toPage(rows, limit, toMeter, (r) => [r.meter_id as string]);
+  }
+
+  async latestReadings(meterIds: string[]): Promise<MeterReading[]> {
+    if (meterIds.length === 0) return [];
+    const { rows } = await this.pool().query<Row>(
+      `SELECT x.* FROM unnest($1::text[]) AS m(id) CROSS JOIN LATERAL (
+         SELECT ${READING_COLUMNS} FROM telegrams t JOIN parse_results r ON r.ingest_id = t.ingest_id
+         WHERE t.meter_id = m.id AND t.status = 'done' ORDER BY t.created_at DESC LIMIT 1) AS x`,
+      [meterIds],
+    );
+    return rows.map(toReading);
+  }
+
+  async listReadings(meterId: string, since: number | null, until: number | null, limit: number): Promise<MeterReading[]> {
+    const { rows } = await this.pool().query<Row>(
+      `SELECT ${READING_COLUMNS} FROM telegrams t JOIN parse_results r ON r.ingest_id = t.ingest_id
+       WHERE t.meter_id = $1 AND t.status = 'done' AND t.created_at >= $2 AND t.created_at < $3 ORDER BY t.created_at DESC LIMIT $4`,
+      [meterId, since ?? 0, until ?? Number.MAX_SAFE_INTEGER, limit],
+    );
+    return rows.map(toReading);
   }
 
   async countMetersByStatus(): Promise<Record<MeterStatus, number>> {

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { BridgeError } from '../../lib/errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type {
-  AuditRecord, BatchInsert, BatchInsertResult, Depths, FinishJob, GatewayStats, InsertResult, Job, KeyMissingMeter, MappingVersion, MeterKeyRecord, NewTelegram,
+  AuditRecord, BatchInsert, BatchInsertResult, Depths, FinishJob, GatewayStats, InsertResult, Job, KeyMissingMeter, MappingVersion, MeterKeyRecord, MeterReading, NewTelegram,
   OutboxMessage, OutboxRow, Page, ParserState, ReplayResult, RetryJob, JobLease, TelegramFilter, TelegramRecord, TelegramStore,
 } from '../store.js';
 import { toJob, toOutboxRow, toTelegramRecord, type Row } from '../store-rows.js';
@@ -303,8 +303,12 @@ export class PostgresStore implements TelegramStore {
     return this.meters.recordMeterSeen(seen, policy);
   }
   markStaleMeters(now: number, limit: number): Promise<MeterLiveness[]> { return this.meters.markStaleMeters(now, limit); }
-  listMeters(status: MeterStatus | null, limit: number, cursor: string | null): Promise<Page<MeterLiveness>> {
-    return this.meters.listMeters(status, limit, cursor);
+  listMeters(status: MeterStatus | null, limit: number, cursor: string | null, idPrefix?: string): Promise<Page<MeterLiveness>> {
+    return this.meters.listMeters(status, limit, cursor, idPrefix);
+  }
+  latestReadings(meterIds: string[]): Promise<MeterReading[]> { return this.meters.latestReadings(meterIds); }
+  listReadings(meterId: string, since: number | null, until: number | null, limit: number): Promise<MeterReading[]> {
+    return this.meters.listReadings(meterId, since, until, limit);
   }
   countMetersByStatus(): Promise<Record<MeterStatus, number>> { return this.meters.countMetersByStatus(); }
   getMeter(meterId: string): Promise<MeterLiveness | undefined> { return this.meters.getMeter(meterId); }

@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
 import { applySeen, type MeterLiveness, type MeterSeen, type MeterStatus, type StalePolicy } from '../../liveness/meter-state.js';
-import { EMPTY_COUNTS, METER_COLUMNS, meterValues, toMeter } from '../meter-rows.js';
+import { EMPTY_COUNTS, METER_COLUMNS, meterValues, READING_COLUMNS, toMeter, toReading } from '../meter-rows.js';
 import { decodeCursor, pageLimit, toPage } from '../page-cursor.js';
-import type { OutboxMessage, Page } from '../store.js';
+import type { MeterReading, OutboxMessage, Page } from '../store.js';
 import type { Row } from '../store-rows.js';
 
 function prepare(db: Database.Database) {
@@ -13,6 +13,13 @@ function prepare(db: Database.Database) {
       (SELECT meter_id FROM meters WHERE status <> 'stale' AND stale_at <= ? ORDER BY stale_at LIMIT ?) RETURNING ${METER_COLUMNS}`),
     list: db.prepare(`SELECT ${METER_COLUMNS} FROM meters WHERE meter_id > ? ORDER BY meter_id LIMIT ?`),
     listStatus: db.prepare(`SELECT ${METER_COLUMNS} FROM meters WHERE status = ? AND meter_id > ? ORDER BY meter_id LIMIT ?`),
+    listPrefix: db.prepare(`SELECT ${METER_COLUMNS} FROM meters WHERE substr(meter_id, 1, length(?)) = ? AND meter_id > ? ORDER BY meter_id LIMIT ?`),
+    listStatusPrefix: db.prepare(`SELECT ${METER_COLUMNS} FROM meters
+      WHERE status = ? AND substr(meter_id, 1, length(?)) = ? AND meter_id > ? ORDER BY meter_id LIMIT ?`),
+    latestReading: db.prepare(`SELECT ${READING_COLUMNS} FROM telegrams t JOIN parse_results r ON r.ingest_id = t.ingest_id
+      WHERE t.meter_id = ? AND t.status = 'done' ORDER BY t.created_at DESC LIMIT 1`),
+    readings: db.prepare(`SELECT ${READING_COLUMNS} FROM telegrams t JOIN parse_results r ON r.ingest_id = t.ingest_id
+      WHERE t.meter_id = ? AND t.status = 'done' AND t.created_at >= ? AND t.created_at < ? ORDER BY t.created_at DESC LIMIT ?`),
     counts: db.prepare('SELECT status, COUNT(*) AS n FROM meters GROUP BY status'),
     delete: db.prepare('DELETE FROM meters WHERE meter_id = ?'),
     outbox: db.prepare('INSERT INTO outbox (ingest_id, kind, topic, payload, qos, retain, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
@@ -40,11 +47,26 @@ export class SqliteMeters {
     return (this.s.markStale.all(now, limit) as Row[]).map(toMeter);
   }
 
-  listMeters(status: MeterStatus | null, limit: number, cursor: string | null): Page<MeterLiveness> {
+  listMeters(status: MeterStatus | null, limit: number, cursor: string | null, idPrefix?: string): Page<MeterLiveness> {
     const after = cursor === null ? '' : decodeCursor(cursor, ['string'] as const)[0];
     const n = pageLimit(limit) + 1;
-    const rows = (status === null ? this.s.list.all(after, n) : this.s.listStatus.all(status, after, n)) as Row[];
+    const rows = (idPrefix
+      ? (status === null ? this.s.listPrefix.all(idPrefix, idPrefix, after, n) : this.s.listStatusPrefix.all(status, idPrefix, idPrefix, after, n))
+      : (status === null ? this.s.list.all(after, n) : this.s.listStatus.all(status, after, n))) as Row[];
     return toPage(rows, limit, toMeter, (r) => [r.meter_id as string]);
+  }
+
+  latestReadings(meterIds: string[]): MeterReading[] {
+    const out: MeterReading[] = [];
+    for (const id of meterIds) {
+      const row = this.s.latestReading.get(id) as Row | undefined;
+      if (row) out.push(toReading(row));
+    }
+    return out;
+  }
+
+  listReadings(meterId: string, since: number | null, until: number | null, limit: number): MeterReading[] {
+    return (this.s.readings.all(meterId, since ?? 0, until ?? Number.MAX_SAFE_INTEGER, limit) as Row[]).map(toReading);
   }
 
   countMetersByStatus(): Record<MeterStatus, number> {

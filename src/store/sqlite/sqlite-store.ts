@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { BridgeError } from '../../lib/errors.js';
 import type { MeterLiveness, MeterSeen, MeterStatus, StalePolicy } from '../../liveness/meter-state.js';
 import type {
-  AuditRecord, BatchInsert, BatchInsertResult, Depths, FinishJob, GatewayStats, InsertResult, Job, KeyMissingMeter, MappingVersion, MeterKeyRecord, NewTelegram,
+  AuditRecord, BatchInsert, BatchInsertResult, Depths, FinishJob, GatewayStats, InsertResult, Job, KeyMissingMeter, MappingVersion, MeterKeyRecord, MeterReading, NewTelegram,
   OutboxMessage, OutboxRow, Page, ParserState, ReplayResult, RetryJob, JobLease, TelegramFilter, TelegramRecord, TelegramStore,
 } from '../store.js';
 import { toJob, toOutboxRow, toTelegramRecord, type Row } from '../store-rows.js';
@@ -336,8 +336,12 @@ export class SqliteStore implements TelegramStore {
     return this.meters().recordMeterSeen(seen, policy);
   }
   async markStaleMeters(now: number, limit: number): Promise<MeterLiveness[]> { return this.meters().markStaleMeters(now, limit); }
-  async listMeters(status: MeterStatus | null, limit: number, cursor: string | null): Promise<Page<MeterLiveness>> {
-    return this.meters().listMeters(status, limit, cursor);
+  async listMeters(status: MeterStatus | null, limit: number, cursor: string | null, idPrefix?: string): Promise<Page<MeterLiveness>> {
+    return this.meters().listMeters(status, limit, cursor, idPrefix);
+  }
+  async latestReadings(meterIds: string[]): Promise<MeterReading[]> { return this.meters().latestReadings(meterIds); }
+  async listReadings(meterId: string, since: number | null, until: number | null, limit: number): Promise<MeterReading[]> {
+    return this.meters().listReadings(meterId, since, until, limit);
   }
   async countMetersByStatus(): Promise<Record<MeterStatus, number>> { return this.meters().countMetersByStatus(); }
   async getMeter(meterId: string): Promise<MeterLiveness | undefined> { return this.meters().getMeter(meterId); }

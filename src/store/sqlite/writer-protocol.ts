@@ -54,6 +54,8 @@ export const METHOD_PLACE: Readonly<Record<StoreMethod, 'read' | 'write'>> = Obj
   recordMeterSeen: 'write',
   markStaleMeters: 'write',
   listMeters: 'read',
+  latestReadings: 'read',
+  listReadings: 'read',
   countMetersByStatus: 'read',
   getMeter: 'read',
   deleteMeter: 'write',

@@ -2,6 +2,8 @@ import type { MeterKeyService } from '../../../security/meter-key-service.js';
 import type { MappingStore } from '../../../store/mapping-store.js';
 import type { TelegramStore } from '../../../store/store.js';
 import type { GatewayTracker } from '../../../ingest/gateway-tracker.js';
+import type { Overview } from '../../../observability/overview.js';
+import type { DriverRegistry } from '../../../drivers/index.js';
 
 /** What the admin routes need; built in the composition root. */
 export interface AdminContext {
@@ -20,6 +22,10 @@ export interface AdminContext {
   haDiscoveryPrefix?: string | undefined;
   /** Tells the pipeline (its discovery cache) that a meter was deleted; queued messages are published now. */
   meterDeleted(meterId: string, manufacturer: string | null): void;
+  /** The console's overview (OverviewTracker). */
+  overview: { snapshot(): Promise<Overview> };
+  /** Meter drivers for the inspector (POST /v1/admin/decode), as the local parser loads them. */
+  drivers: DriverRegistry;
 }
 
 declare module 'fastify' {

@@ -4,9 +4,11 @@ import { HttpError } from '../../http-error.js';
 import { LoginThrottle } from '../../login-throttle.js';
 import { auditRoutes } from './audit.js';
 import type { AdminContext } from './context.js';
+import { decodeRoutes } from './decode.js';
 import { keyRoutes } from './keys.js';
 import { mappingRoutes } from './mappings.js';
 import { meterRoutes } from './meters.js';
+import { overviewRoutes } from './overview.js';
 import { telegramAdminRoutes } from './telegrams.js';
 
 /** /v1/admin/*: Bearer ADMIN_TOKEN only (gateway keys never work here). */
@@ -25,7 +27,7 @@ export function adminPlugin(auth: AdminAuth, ctx: AdminContext, throttle = new L
         }
         req.adminActor = actor;
       });
-      for (const routes of [keyRoutes, meterRoutes, mappingRoutes, telegramAdminRoutes, auditRoutes]) await admin.register(routes, ctx);
+      for (const routes of [keyRoutes, meterRoutes, mappingRoutes, telegramAdminRoutes, auditRoutes, overviewRoutes, decodeRoutes]) await admin.register(routes, ctx);
     }, { prefix: '/v1/admin' });
   };
 }
