@@ -193,6 +193,157 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/decode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decode a telegram locally (inspector)
+         * @description Decodes with the built-in decoder and the meter drivers, whatever PARSER is: nothing is stored, queued or published, the key is used for this call only and is never echoed, logged or audited (the audit entry holds the byte count and meter id). Answers 200 also for telegrams the decoder refuses (`ok: false`, `error`); byte offsets refer to `hex`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The telegram as hex (with or without link-layer CRCs). */
+                        hex: string;
+                        /** @description AES-128 key, 32 hex digits. Write-only. */
+                        key?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The input carried link-layer CRCs (format A/B); they are not in `hex`. */
+                            crc_removed: boolean;
+                            /** @description Meter driver that interpreted the payload ("oms" = standard decoding). */
+                            driver: string | null;
+                            /** @description Why the decoder refused the telegram (e.g. crc_error, too_short, unexpected_plaintext). */
+                            error: {
+                                code: string;
+                                message: string;
+                            } | null;
+                            /** @description The frame bytes all offsets refer to: link-layer CRCs removed, wired M-Bus start/stop removed. null when the frame could not be read. */
+                            hex: string | null;
+                            /** @description Why it did not decrypt; null when it did or was not encrypted. */
+                            key_diagnosis: {
+                                detail: string;
+                                problem: "key_missing" | "wrong_key" | "truncated" | "unsupported_mode";
+                            } | null;
+                            layers: {
+                                /** @description One past the last byte. */
+                                end: number;
+                                /** @description dll, ell, afl, nwl (network layer), tpl, records, compact, format, encrypted (not decrypted), mfct, payload, unknown. */
+                                name: string;
+                                /** @description First byte, offset into `hex`. */
+                                start: number;
+                            }[];
+                            meter: {
+                                device_type: number;
+                                id: string;
+                                manufacturer: string;
+                                manufacturer_name: string;
+                                type: string;
+                                version: number;
+                            } | null;
+                            /** @description The telegram decoded and, if encrypted, decrypted. */
+                            ok: boolean;
+                            plain_hex: string | null;
+                            records: {
+                                /** @description Data bytes, hex. */
+                                data: string;
+                                /** @description First data byte (after DIF…VIFE and an LVAR length byte). */
+                                data_start: number;
+                                /** @description Quantity, VIFE meaning and function, e.g. "Volume; Maximum Value". */
+                                description: string;
+                                /** @description DIF and DIFEs, hex. */
+                                dif: string;
+                                end: number;
+                                start: number;
+                                storage: number;
+                                subunit: number;
+                                tariff: number;
+                                unit: string;
+                                /** @description Scaled value, or text (dates, identifiers); null when the bytes were no valid value. */
+                                value: number | string | (never | null);
+                                /** @description VIF and VIFEs, hex. */
+                                vif: string;
+                            }[];
+                            security: {
+                                /** @description Decrypted with a key into a payload that checked (and the AFL MAC, when sent). */
+                                authenticated: boolean;
+                                /** @description A key (the given one or a driver's published default key) decrypted it. */
+                                decrypted: boolean;
+                                default_key_used: boolean;
+                                /** @description The ELL carries AES-CTR encryption. */
+                                ell_encrypted: boolean;
+                                /** @description The payload was encrypted (TPL or ELL). */
+                                encrypted: boolean;
+                                /** @description AFL MAC check; null when none was sent or no key allowed checking it. */
+                                mac_valid: boolean | null;
+                                /** @description TPL security mode (0 none, 5 AES-CBC, 7 AES-CBC ephemeral key, …). */
+                                mode: number;
+                                mode_name: string;
+                            } | null;
+                            /** @description The decoded values as in a reading's `values` (without a domain mapping). */
+                            values: {
+                                date?: string;
+                                description?: string;
+                                function?: string;
+                                name: string;
+                                storage?: number;
+                                subunit?: number;
+                                tariff?: number;
+                                unit: string;
+                                value: number | string;
+                            }[];
+                            warnings: string[];
+                            /** @description The full Lobaro-shaped decode (as a reading's local.wmbus), null when refused. */
+                            wmbus: unknown;
+                        };
+                    };
+                };
+                /** @description Every error answer has this shape. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @example validation_failed */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/gateways": {
         parameters: {
             query?: never;
@@ -711,7 +862,7 @@ export interface paths {
         };
         /**
          * Meters by status
-         * @description Liveness: a meter is `stale` when METER_STALE_INTERVALS learned intervals (at least METER_STALE_MIN_S) passed without a telegram, `key_problem` when its last telegram failed to decrypt. `status=key_missing` lists meters seen encrypted without a key instead.
+         * @description Liveness: a meter is `stale` when METER_STALE_INTERVALS learned intervals (at least METER_STALE_MIN_S) passed without a telegram, `key_problem` when its last telegram failed to decrypt. `status=key_missing` lists meters seen encrypted without a key instead. `q` keeps meters whose id starts with it. Each meter carries its last reading (type, driver, values) when a stored telegram of it became one.
          */
         get: {
             parameters: {
@@ -720,6 +871,8 @@ export interface paths {
                     cursor?: string;
                     /** @description Page size, 1–1000 (default 100). */
                     limit?: number;
+                    /** @description Meter id prefix (case-sensitive). Not with status=key_missing. */
+                    q?: string;
                     /** @description `ok`, `stale`, `key_problem`: liveness of every meter heard (omit for all). `key_missing`: meters seen with encrypted telegrams and no key. */
                     status?: "key_missing" | "ok" | "stale" | "key_problem";
                 };
@@ -737,6 +890,10 @@ export interface paths {
                     content: {
                         "application/json": {
                             items: ({
+                                /** @description OMS device type of the last reading (e.g. 7 = water); null without a reading. */
+                                device_type: number | null;
+                                /** @description With parser=local: the driver that decoded the last reading ("oms" = standard OMS decoding). */
+                                driver: string | null;
                                 /** Format: date-time */
                                 first_seen: string;
                                 gateways: {
@@ -751,16 +908,38 @@ export interface paths {
                                     code: string;
                                     message: string | null;
                                 } | null;
+                                /** @description The newest telegram of this meter that became a reading (stored telegrams only: RETENTION_DAYS). */
+                                last_reading: {
+                                    /**
+                                     * Format: date-time
+                                     * @description When the telegram was accepted.
+                                     */
+                                    at: string;
+                                    ingest_id: string;
+                                    values: {
+                                        date?: string;
+                                        name: string;
+                                        storage?: number;
+                                        subunit?: number;
+                                        tariff?: number;
+                                        unit: string;
+                                        value: number | string | (never | null);
+                                    }[];
+                                } | null;
                                 /** Format: date-time */
                                 last_seen: string;
                                 manufacturer: string | null;
                                 meter_id: string;
+                                /** @description Parser of the last reading: local or lobaro. */
+                                parser: string | null;
                                 /**
                                  * Format: date-time
                                  * @description When the meter counts as stale if nothing arrives.
                                  */
                                 stale_at: string;
                                 status: "ok" | "stale" | "key_problem";
+                                /** @description Its name, e.g. "water". */
+                                type: string | null;
                             } | {
                                 count: number;
                                 /** Format: date-time */
@@ -812,6 +991,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description OMS device type of the last reading (e.g. 7 = water); null without a reading. */
+                            device_type: number | null;
+                            /** @description With parser=local: the driver that decoded the last reading ("oms" = standard OMS decoding). */
+                            driver: string | null;
                             /** Format: date-time */
                             first_seen: string;
                             gateways: {
@@ -826,16 +1009,38 @@ export interface paths {
                                 code: string;
                                 message: string | null;
                             } | null;
+                            /** @description The newest telegram of this meter that became a reading (stored telegrams only: RETENTION_DAYS). */
+                            last_reading: {
+                                /**
+                                 * Format: date-time
+                                 * @description When the telegram was accepted.
+                                 */
+                                at: string;
+                                ingest_id: string;
+                                values: {
+                                    date?: string;
+                                    name: string;
+                                    storage?: number;
+                                    subunit?: number;
+                                    tariff?: number;
+                                    unit: string;
+                                    value: number | string | (never | null);
+                                }[];
+                            } | null;
                             /** Format: date-time */
                             last_seen: string;
                             manufacturer: string | null;
                             meter_id: string;
+                            /** @description Parser of the last reading: local or lobaro. */
+                            parser: string | null;
                             /**
                              * Format: date-time
                              * @description When the meter counts as stale if nothing arrives.
                              */
                             stale_at: string;
                             status: "ok" | "stale" | "key_problem";
+                            /** @description Its name, e.g. "water". */
+                            type: string | null;
                         };
                     };
                 };
@@ -900,6 +1105,221 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/meters/{meter_id}/readings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One meter's readings over time
+         * @description The values of every stored telegram of the meter that became a reading, accepted in [since, until): the newest `limit` of them, oldest first (ready for a chart). Stored telegrams only, so at most RETENTION_DAYS back. `truncated` says older ones in the window were left out.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Most readings returned, 1–10000 (default 1000). */
+                    limit?: number;
+                    /** @description RFC 3339; readings accepted at or after. */
+                    since?: string;
+                    /** @description RFC 3339; readings accepted before. */
+                    until?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description Meter id as printed on the meter, e.g. 12345678. */
+                    meter_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: date-time */
+                                at: string;
+                                ingest_id: string;
+                                values: {
+                                    date?: string;
+                                    name: string;
+                                    storage?: number;
+                                    subunit?: number;
+                                    tariff?: number;
+                                    unit: string;
+                                    value: number | string | (never | null);
+                                }[];
+                            }[];
+                            meter_id: string;
+                            truncated: boolean;
+                        };
+                    };
+                };
+                /** @description Every error answer has this shape. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @example validation_failed */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Bridge overview for the console
+         * @description Cheap to call every few seconds: rates and errors come from in-memory counters of this instance, depths from the ingest side's background refresh.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            at: string;
+                            ingest: {
+                                /** @description Telegrams this instance accepted in the last 60 s (single and batch uploads, MQTT ingress). */
+                                last_minute: number;
+                                /** @description The last 60 minutes, oldest first; the last entry is the current, partial minute. Counted since this process started. */
+                                per_minute: {
+                                    accepted: number;
+                                    /**
+                                     * Format: date-time
+                                     * @description Start of the minute.
+                                     */
+                                    at: string;
+                                    /** @description Telegrams this instance's pipeline finished as readings. */
+                                    done: number;
+                                    /** @description Telegrams this instance's pipeline finished as errors. */
+                                    error: number;
+                                }[];
+                            };
+                            /** @description null without a Lobaro parser. */
+                            lobaro_circuit: "closed" | "open" | "half_open" | (never | null);
+                            /** @description Meters by liveness status (at most 5 s old). */
+                            meters: {
+                                key_problem: number;
+                                ok: number;
+                                stale: number;
+                            };
+                            mqtt: {
+                                connected: boolean;
+                            };
+                            outbox: {
+                                /** @description MQTT messages not yet acknowledged by the broker. */
+                                depth: number;
+                                /** Format: date-time */
+                                oldest_at: string | null;
+                            };
+                            /** @description PARSER: lobaro, local or auto. */
+                            parser: string;
+                            pipeline: {
+                                running: boolean;
+                            };
+                            queue: {
+                                /** @description Unfinished telegrams (queued + in flight). */
+                                depth: number;
+                            };
+                            /** @description The last 20 telegrams this instance finished as errors, newest first. */
+                            recent_errors: {
+                                /** Format: date-time */
+                                at: string;
+                                code: string;
+                                ingest_id: string;
+                                message: string | null;
+                                meter_id: string | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/overview/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Bridge overview as Server-Sent Events
+         * @description The GET /v1/admin/overview body as an `overview` event now and every 5 s (text/event-stream). Needs the Authorization header like every admin call: read it with fetch() and a stream reader (EventSource cannot send headers).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description event: overview\ndata: <overview JSON>\n\n, repeated. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;

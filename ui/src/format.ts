@@ -27,6 +27,7 @@ export interface ValueItem {
   name: string;
   value: unknown;
   unit?: string;
+  storage?: number;
 }
 
 /** The `values` list of a published reading, or [] for anything else. */
@@ -37,7 +38,7 @@ export function valuesOf(result: unknown): ValueItem[] {
   return values.filter((v): v is ValueItem => !!v && typeof v === 'object' && typeof (v as ValueItem).name === 'string');
 }
 
-/** First numeric value of a list: the meter's "main" value (volume, energy, …) for charts. */
+/** First current (not historic) numeric value of a list: the meter's "main" value (volume, energy, …) for charts. */
 export function mainValue(values: ValueItem[]): ValueItem | undefined {
-  return values.find((v) => typeof v.value === 'number');
+  return values.find((v) => typeof v.value === 'number' && !v.storage);
 }

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { ErrorNote } from '../components/bits';
 import { type Decoded, HexView } from '../components/hex-view';
-import { decode } from '../decode';
+import { api, must } from '../client';
 
 /** Paste a telegram (and optionally a key): the bridge decodes it without storing anything. */
 export function InspectorPage() {
@@ -26,7 +26,8 @@ export function InspectorForm({ initialHex = '' }: { initialHex?: string }) {
     setBusy(true);
     setError(undefined);
     try {
-      setResult(await decode(hex, key || undefined));
+      const body = { hex: hex.replace(/[\s:-]/g, ''), ...(key.trim() ? { key: key.replace(/\s+/g, '') } : {}) };
+      setResult(must(await api.POST('/v1/admin/decode', { body })));
     } catch (err) {
       setError(err as Error);
       setResult(undefined);

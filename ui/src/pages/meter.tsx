@@ -5,7 +5,6 @@ import { LineChart } from '../components/chart';
 import { KeyFix, RecentTelegrams } from '../components/key-fix';
 import { ago, mainValue, num, when } from '../format';
 import { useLoad } from '../hooks';
-import { readings } from '../pending';
 
 const RANGES = [['24 h', 86_400_000], ['7 days', 7 * 86_400_000], ['30 days', 30 * 86_400_000]] as const;
 
@@ -16,10 +15,12 @@ export function MeterPage({ meterId }: { meterId: string }) {
     const r = await api.GET('/v1/admin/keys/{meter_id}', { params: { path: { meter_id: meterId } } });
     return r.response.status === 404 ? null : must(r);
   }, [meterId]);
-  const series = useLoad(() => readings(meterId, new Date(Date.now() - range).toISOString()), [meterId, range], 30_000);
+  const series = useLoad(async () => must(await api.GET('/v1/admin/meters/{meter_id}/readings', {
+    params: { path: { meter_id: meterId }, query: { since: new Date(Date.now() - range).toISOString(), limit: 2000 } },
+  })), [meterId, range], 30_000);
 
   const m = meter.data;
-  const points = (series.data ?? []).flatMap((r) => {
+  const points = (series.data?.items ?? []).flatMap((r) => {
     const v = mainValue(r.values);
     return v ? [{ t: new Date(r.at).getTime(), v: v.value as number, name: v.name, unit: v.unit ?? '' }] : [];
   });
@@ -34,6 +35,7 @@ export function MeterPage({ meterId }: { meterId: string }) {
         <dl class="facts">
           <div><dt>Status</dt><dd><Badge status={m.status} /></dd></div>
           <div><dt>Manufacturer</dt><dd>{m.manufacturer ?? '—'}</dd></div>
+          <div><dt>Type</dt><dd>{m.type ?? '—'}{m.driver && ` · driver ${m.driver}`}{m.parser && ` · parser ${m.parser}`}</dd></div>
           <div><dt>Last seen</dt><dd title={m.last_seen}>{ago(m.last_seen)} ({when(m.last_seen)})</dd></div>
           <div><dt>Interval</dt><dd>{m.interval_s === null ? 'not learned yet' : `${m.interval_s} s`}</dd></div>
           <div><dt>Stale at</dt><dd>{when(m.stale_at)}</dd></div>

@@ -1,19 +1,8 @@
 import { useState } from 'preact/hooks';
-import { api, must, type Ok } from '../client';
+import { api, must } from '../client';
 import { Badge, ErrorNote, TableBox } from '../components/bits';
-import { ago, num, type ValueItem, when } from '../format';
+import { ago, num, when } from '../format';
 import { useLoad } from '../hooks';
-
-type MeterItem = Ok<'/v1/admin/meters', 'get'>['items'][number];
-type Liveness = Extract<MeterItem, { status: string }>;
-
-/** Fields the meters table shows beyond liveness, when the server sends them. */
-export function meterExtras(m: object): { type: string | null; driver: string | null; values: ValueItem[] } {
-  const r = m as Record<string, unknown>;
-  const type = r.device_type ?? r.type ?? null;
-  const values = Array.isArray(r.last_values) ? (r.last_values as ValueItem[]) : [];
-  return { type: type === null ? null : String(type), driver: typeof r.driver === 'string' ? r.driver : null, values };
-}
 
 const STATUSES = ['', 'ok', 'stale', 'key_problem', 'key_missing'] as const;
 
@@ -21,19 +10,20 @@ export function MetersPage() {
   const [q, setQ] = useState('');
   const [status, setStatus] = useState<(typeof STATUSES)[number]>('');
   const meters = useLoad(async () => {
-    const page = must(await api.GET('/v1/admin/meters', { params: { query: { limit: 500, ...(status ? { status } : {}) } } }));
-    return page.items;
-  }, [status], 15_000);
-  const needle = q.trim().toLowerCase();
-  const items = (meters.data ?? []).filter((m) => needle === '' || m.meter_id.toLowerCase().startsWith(needle)
-    || (m.manufacturer ?? '').toLowerCase().startsWith(needle));
+    // The server filters by id prefix (q); the key_missing list is small and filtered here.
+    const prefix = q.trim();
+    const query = { limit: 500, ...(status ? { status } : {}), ...(prefix && status !== 'key_missing' ? { q: prefix } : {}) };
+    const page = must(await api.GET('/v1/admin/meters', { params: { query } }));
+    return page.items.filter((m) => m.meter_id.startsWith(prefix));
+  }, [status, q], 15_000);
+  const items = meters.data ?? [];
 
   return (
     <>
       <h1 tabIndex={-1}>Meters</h1>
       <form class="filters" aria-label="Filter meters" onSubmit={(e) => e.preventDefault()}>
         <div>
-          <label for="meter-q">Search (meter id or manufacturer prefix)</label>
+          <label for="meter-q">Search (meter id prefix)</label>
           <input id="meter-q" type="search" value={q} onInput={(e) => setQ(e.currentTarget.value)} autocomplete="off" spellcheck={false} />
         </div>
         <div>
@@ -55,15 +45,15 @@ export function MetersPage() {
           </thead>
           <tbody>
             {items.map((m) => {
-              const x = meterExtras(m);
-              const live = 'status' in m ? (m as Liveness) : undefined;
+              const live = 'status' in m ? m : undefined;
+              const values = live?.last_reading?.values.filter((v) => v.storage === undefined || v.storage === 0) ?? [];
               return (
                 <tr key={m.meter_id}>
                   <th scope="row"><a href={`#/meters/${encodeURIComponent(m.meter_id)}`}>{m.meter_id}</a></th>
                   <td>{m.manufacturer ?? '—'}</td>
-                  <td>{x.type ?? '—'}</td>
-                  <td>{x.driver ?? '—'}</td>
-                  <td>{x.values.length === 0 ? '—' : x.values.slice(0, 2).map((v) => `${v.name} ${num(v.value)}${v.unit ? ` ${v.unit}` : ''}`).join(', ')}</td>
+                  <td>{live?.type ?? '—'}</td>
+                  <td>{live?.driver ?? '—'}</td>
+                  <td>{values.length === 0 ? '—' : values.slice(0, 2).map((v) => `${v.name} ${num(v.value)}${v.unit ? ` ${v.unit}` : ''}`).join(', ')}</td>
                   <td title={m.last_seen}>{ago(m.last_seen)}<span class="sub">{when(m.last_seen)}</span></td>
                   <td><Badge status={live ? live.status : 'key_missing'} /></td>
                   <td>

@@ -2,11 +2,11 @@ import { Badge, Card, ErrorNote, TableBox } from '../components/bits';
 import { LineChart } from '../components/chart';
 import { ago } from '../format';
 import { useLoad } from '../hooks';
-import { overview } from '../pending';
+import { api, must } from '../client';
 
 /** Refreshes itself every 5 s (paused while the tab is hidden). */
 export function OverviewPage() {
-  const o = useLoad(overview, [], 5_000);
+  const o = useLoad(async () => must(await api.GET('/v1/admin/overview')), [], 5_000);
   const d = o.data;
   const minutes = d?.ingest.per_minute ?? [];
   const t = (at: string) => new Date(at).getTime();
