@@ -6,21 +6,25 @@ export interface Series {
 }
 
 const W = 320;
-const H = 120;
-const PAD = { left: 42, right: 8, top: 8, bottom: 20 };
+const H = 100;
+const PAD_Y = 4;
 
 function fmt(v: number): string {
   if (Math.abs(v) >= 1000) return v.toLocaleString(undefined, { maximumFractionDigits: 0 });
   return v.toLocaleString(undefined, { maximumFractionDigits: 2 });
 }
 
-function clock(t: number): string {
-  return new Date(t).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+function clock(t: number, span: number): string {
+  const d = new Date(t);
+  return span > 86_400_000
+    ? d.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' })
+    : d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
 }
 
 /**
  * A small line chart drawn as SVG (no chart library: a few lines of geometry are cheaper than a
- * dependency). Screen readers get the title and a summary of the last values instead of the drawing.
+ * dependency). The drawing stretches to its box; the labels are HTML so they never stretch with it.
+ * Screen readers get the title and a summary of the last values instead of the drawing.
  */
 export function LineChart({ title, series, unit, zeroBased = true }: { title: string; series: Series[]; unit?: string; zeroBased?: boolean }) {
   const all = series.flatMap((s) => s.points);
@@ -40,8 +44,8 @@ export function LineChart({ title, series, unit, zeroBased = true }: { title: st
     v1 += 1;
     if (!zeroBased) v0 -= 1;
   }
-  const x = (t: number) => PAD.left + (t1 === t0 ? (W - PAD.left - PAD.right) / 2 : ((t - t0) / (t1 - t0)) * (W - PAD.left - PAD.right));
-  const y = (v: number) => PAD.top + (1 - (v - v0) / (v1 - v0)) * (H - PAD.top - PAD.bottom);
+  const x = (t: number) => (t1 === t0 ? W / 2 : ((t - t0) / (t1 - t0)) * W);
+  const y = (v: number) => PAD_Y + (1 - (v - v0) / (v1 - v0)) * (H - 2 * PAD_Y);
   const summary = series.map((s) => `${s.label}: last ${fmt(s.points.at(-1)?.v ?? 0)}${unit ? ` ${unit}` : ''}`).join('; ');
   return (
     <figure class="chart">
@@ -58,20 +62,21 @@ export function LineChart({ title, series, unit, zeroBased = true }: { title: st
           </span>
         )}
       </figcaption>
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`${title}. ${summary}`} preserveAspectRatio="none">
-        <line class="axis" x1={PAD.left} x2={W - PAD.right} y1={y(v0)} y2={y(v0)} />
-        <line class="grid" x1={PAD.left} x2={W - PAD.right} y1={y(v1)} y2={y(v1)} />
-        <text class="tick" x={PAD.left - 4} y={y(v1) + 4} text-anchor="end">{fmt(v1)}</text>
-        <text class="tick" x={PAD.left - 4} y={y(v0)} text-anchor="end">{fmt(v0)}</text>
-        <text class="tick" x={PAD.left} y={H - 4}>{clock(t0)}</text>
-        <text class="tick" x={W - PAD.right} y={H - 4} text-anchor="end">{clock(t1)}</text>
-        {series.map((s) => (
-          s.points.length === 1
-            ? <circle key={s.label} cx={x(s.points[0]!.t)} cy={y(s.points[0]!.v)} r={3} fill={`var(${s.color})`} />
-            : <polyline key={s.label} fill="none" stroke={`var(${s.color})`} stroke-width={2} vector-effect="non-scaling-stroke"
-                points={s.points.map((p) => `${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`).join(' ')} />
-        ))}
-      </svg>
+      <div class="plot" aria-hidden="true">
+        <div class="y-ticks"><span>{fmt(v1)}</span><span>{fmt(v0)}</span></div>
+        <svg viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" aria-hidden="true">
+          <line class="grid" x1={0} x2={W} y1={y(v1)} y2={y(v1)} vector-effect="non-scaling-stroke" />
+          <line class="axis" x1={0} x2={W} y1={y(v0)} y2={y(v0)} vector-effect="non-scaling-stroke" />
+          {series.map((s) => (
+            s.points.length === 1
+              ? <line key={s.label} x1={x(s.points[0]!.t)} x2={x(s.points[0]!.t)} y1={y(v0)} y2={y(s.points[0]!.v)} stroke={`var(${s.color})`} stroke-width={3} vector-effect="non-scaling-stroke" />
+              : <polyline key={s.label} fill="none" stroke={`var(${s.color})`} stroke-width={2} vector-effect="non-scaling-stroke" stroke-linejoin="round"
+                  points={s.points.map((p) => `${x(p.t).toFixed(2)},${y(p.v).toFixed(2)}`).join(' ')} />
+          ))}
+        </svg>
+        <div class="x-ticks"><span>{clock(t0, t1 - t0)}</span><span>{clock(t1, t1 - t0)}</span></div>
+      </div>
+      <p class="sr-only">{summary}</p>
     </figure>
   );
 }

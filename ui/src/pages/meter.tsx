@@ -60,10 +60,12 @@ export function MeterPage({ meterId }: { meterId: string }) {
       <section aria-labelledby="key-h">
         <h2 id="key-h">Key</h2>
         <ErrorNote error={key.error} />
-        {key.data === null && <p><Badge status="key_missing" /> No key stored for this meter.</p>}
+        {key.data === null && (m?.status === 'key_problem' || notHeard
+          ? <p><Badge status="key_missing" /> No key stored for this meter.</p>
+          : <p>No key stored; none needed so far (its telegrams decode without one).</p>)}
         {key.data && <p>Key stored, key id <code title={key.data.key_id}>{key.data.key_id.slice(0, 16)}…</code>, updated {when(key.data.updated_at)}.</p>}
         {key.data !== undefined && (
-          <details open={key.data === null || m?.status === 'key_problem'}>
+          <details open={m?.status === 'key_problem' || (key.data === null && notHeard)}>
             <summary>{key.data ? 'Replace the key' : 'Enter the key'}</summary>
             <KeyFix meterId={meterId} manufacturer={m?.manufacturer ?? null} onChange={key.reload} />
           </details>
