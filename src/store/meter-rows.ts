@@ -1,5 +1,5 @@
 import type { MeterGateway, MeterLiveness, MeterStatus } from '../liveness/meter-state.js';
-import type { MeterReading } from './store.js';
+import type { MeterMatch, MeterReading } from './store.js';
 import type { Row } from './store-rows.js';
 
 export const METER_COLUMNS = 'meter_id, manufacturer, status, first_seen, last_seen, interval_ms, gaps, gateways, last_error_code, last_error, stale_at';
@@ -37,4 +37,9 @@ export const READING_COLUMNS = 't.meter_id, t.ingest_id, t.created_at, r.parsed_
 
 export function toReading(r: Row): MeterReading {
   return { meterId: r.meter_id as string, ingestId: r.ingest_id as string, at: num(r.created_at), parsed: JSON.parse(r.parsed_json as string) as unknown };
+}
+
+/** Row of a meter id left-joined with meters, key_missing and meter_keys (`id`, `status`, `key_missing`, `has_key`). */
+export function toMatch(r: Row): MeterMatch {
+  return { meterId: r.id as string, status: (r.status as MeterStatus | null) ?? null, keyMissing: Boolean(r.key_missing), hasKey: Boolean(r.has_key) };
 }

@@ -212,6 +212,17 @@ export interface MeterReading {
   parsed: unknown;
 }
 
+/** What the bridge knows of a meter id (a key import preview matches its rows with it). */
+export interface MeterMatch {
+  meterId: string;
+  /** Liveness status; null when the meter was never heard (or was deleted). */
+  status: MeterStatus | null;
+  /** On the "keys needed" list: seen encrypted without a key. */
+  keyMissing: boolean;
+  /** A key is stored for it. */
+  hasKey: boolean;
+}
+
 /** What another thread of this process needs to use the same store: a port to the SQLite writer thread. */
 export interface StoreLink {
   sqliteWriter: MessagePort;
@@ -349,6 +360,8 @@ export interface TelegramStore {
   markStaleMeters(now: number, limit: number): Promise<MeterLiveness[]>;
   /** By meter id; `status` null = all; `idPrefix` keeps meters whose id starts with it (case-sensitive). */
   listMeters(status: MeterStatus | null, limit: number, cursor: string | null, idPrefix?: string): Promise<Page<MeterLiveness>>;
+  /** One entry per given id, in order (duplicates kept). */
+  matchMeters(meterIds: string[]): Promise<MeterMatch[]>;
   /** The newest `done` telegram's reading of each given meter (meters without one are left out). */
   latestReadings(meterIds: string[]): Promise<MeterReading[]>;
   /** A meter's readings accepted in [since, until), newest first, at most `limit` (stored telegrams, so bounded by RETENTION_DAYS). */

@@ -112,6 +112,24 @@ export function meterContract(name: string, makeEnv: () => Promise<StoreEnv>): v
       expect(await store.listReadings('nobody', null, null, 10)).toEqual([]);
     });
 
+    it('matches meter ids against liveness, the keys-needed list and stored keys, in order, duplicates kept', async () => {
+      await store.recordMeterSeen(seen('heard', T0), POLICY);
+      await store.recordMeterSeen(seen('broken', T0, { errorCode: 'decrypt_failed', error: 'wrong key' }), POLICY);
+      await store.putMeterKey('broken', 'sealed-key', 'ELS', T0);
+      await store.recordKeyMissing('wanted', 'KAM', 'gw-1', T0);
+      const m = await store.matchMeters(['wanted', 'heard', 'nobody', 'broken', 'heard']);
+      expect(m).toEqual([
+        { meterId: 'wanted', status: null, keyMissing: true, hasKey: false },
+        { meterId: 'heard', status: 'ok', keyMissing: false, hasKey: false },
+        { meterId: 'nobody', status: null, keyMissing: false, hasKey: false },
+        { meterId: 'broken', status: 'key_problem', keyMissing: false, hasKey: true },
+        { meterId: 'heard', status: 'ok', keyMissing: false, hasKey: false },
+      ]);
+      expect(await store.matchMeters([])).toEqual([]);
+      const many = Array.from({ length: 2_000 }, (_, i) => `bulk-${i}`);
+      expect((await store.matchMeters(many)).map((x) => x.meterId)).toEqual(many);
+    });
+
     it('enqueues messages that are not tied to a telegram', async () => {
       await store.enqueueMessages([{ ingestId: null, kind: 'status', topic: 'oms/v1/bridge/events', payload: '{"event":"meter_stale"}', qos: 1, retain: false }], T0);
       const rows = await store.claimOutbox(10, T0, 'me', 1_000);

@@ -186,4 +186,52 @@ describe.each(backends)('console API on $name', (backend) => {
     const logText = t.logs.join('').toLowerCase();
     for (const secret of [OMS_KEY.toLowerCase(), wrongKey]) expect(logText).not.toContain(secret);
   });
+
+  it('keys:import?dry_run=true previews the matches and stores nothing', async () => {
+    const key = '000102030405060708090a0b0c0d0e0f';
+    const csv = [`12345678;${key};ELS`, `33225544;${key}`, `never-heard;${key}`, 'bad-row;zz', `12345678;${key}`].join('\n');
+    const res = await admin('POST', '/v1/admin/keys:import?dry_run=true', csv, { 'content-type': 'text/csv' });
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({
+      imported: 0, dry_run: true,
+      summary: { valid: 4, invalid: 1, key_problem: 2, known: 1, unknown: 1, replaces_key: 0 },
+      results: [
+        { row: 1, meter_id: '12345678', ok: true, match: 'key_problem', meter_status: 'key_problem', key_missing: true, has_key: false },
+        { row: 2, meter_id: '33225544', ok: true, match: 'known', meter_status: 'ok', key_missing: false, has_key: false },
+        { row: 3, meter_id: 'never-heard', ok: true, match: 'unknown', meter_status: null, has_key: false },
+        { row: 4, meter_id: 'bad-row', ok: false, error: expect.stringMatching(/key_hex/) },
+        { row: 5, meter_id: '12345678', ok: true, match: 'key_problem', duplicate_of_row: 1 },
+      ],
+    });
+    expect(res.json.results[0].duplicate_of_row).toBeUndefined();
+    expect(res.body).not.toContain(key);
+    expect((await admin('GET', '/v1/admin/keys')).json.items).toEqual([]);
+    // JSON bodies preview the same way; a stored key shows as has_key.
+    expect((await admin('POST', '/v1/admin/keys:import', [{ meter_id: '33225544', key_hex: key }])).json.imported).toBe(1);
+    const again = await admin('POST', '/v1/admin/keys:import?dry_run=true', [{ meter_id: '33225544', key_hex: key }]);
+    expect(again.json.results[0]).toMatchObject({ match: 'known', has_key: true });
+    expect(again.json.summary.replaces_key).toBe(1);
+    const audit = (await admin('GET', '/v1/admin/audit?limit=50')).json.items;
+    expect(audit.filter((a: { action: string }) => a.action === 'keys.import_preview')).toHaveLength(2);
+    expect(JSON.stringify(audit)).not.toContain(key);
+  });
+
+  it('OpenAPI describes every console endpoint with its response schema, behind the admin token', async () => {
+    const doc = (await t.app.http.inject({ method: 'GET', url: '/docs/json' })).json();
+    const ops = [
+      ['/v1/admin/overview', 'get'], ['/v1/admin/overview/stream', 'get'], ['/v1/admin/meters', 'get'],
+      ['/v1/admin/meters/{meter_id}/readings', 'get'], ['/v1/admin/decode', 'post'], ['/v1/admin/keys:import', 'post'],
+    ] as const;
+    for (const [path, method] of ops) {
+      const op = doc.paths[path]?.[method];
+      expect(op, path).toBeDefined();
+      expect(op.security, path).toEqual([{ adminToken: [] }]);
+      expect(op.responses['200'], path).toBeDefined();
+    }
+    const schemaOf = (path: string, method: string) => doc.paths[path][method].responses['200'].content['application/json'].schema;
+    expect(Object.keys(schemaOf('/v1/admin/overview', 'get').properties)).toEqual(expect.arrayContaining(['ingest', 'queue', 'outbox', 'lobaro_circuit', 'mqtt', 'meters', 'recent_errors']));
+    expect(Object.keys(schemaOf('/v1/admin/decode', 'post').properties)).toEqual(expect.arrayContaining(['layers', 'records', 'security', 'key_diagnosis', 'values', 'hex']));
+    expect(Object.keys(schemaOf('/v1/admin/meters/{meter_id}/readings', 'get').properties)).toEqual(['meter_id', 'items', 'truncated']);
+    expect(doc.paths['/v1/admin/keys:import'].post.parameters.map((p: { name: string }) => p.name)).toContain('dry_run');
+  });
 });

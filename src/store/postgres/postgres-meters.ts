@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import { applySeen, type MeterLiveness, type MeterSeen, type MeterStatus, type StalePolicy } from '../../liveness/meter-state.js';
-import { EMPTY_COUNTS, METER_COLUMNS, meterValues, READING_COLUMNS, toMeter, toReading } from '../meter-rows.js';
+import { EMPTY_COUNTS, METER_COLUMNS, meterValues, READING_COLUMNS, toMatch, toMeter, toReading } from '../meter-rows.js';
 import { decodeCursor, pageLimit, toPage } from '../page-cursor.js';
-import type { MeterReading, OutboxMessage, Page } from '../store.js';
+import type { MeterMatch, MeterReading, OutboxMessage, Page } from '../store.js';
 import type { Row } from '../store-rows.js';
 
 /** Advisory lock key of the staleness evaluation ("oms-stal" as bytes), one holder across instances. */
@@ -66,6 +66,17 @@ export class PostgresMeters {
       [status, idPrefix || null, after, n],
     );
     return toPage(rows, limit, toMeter, (r) => [r.meter_id as string]);
+  }
+
+  async matchMeters(meterIds: string[]): Promise<MeterMatch[]> {
+    if (meterIds.length === 0) return [];
+    const { rows } = await this.pool().query<Row>(
+      `SELECT j.id, m.status, k.meter_id IS NOT NULL AS key_missing, mk.meter_id IS NOT NULL AS has_key
+       FROM unnest($1::text[]) WITH ORDINALITY AS j(id, n) LEFT JOIN meters m ON m.meter_id = j.id
+       LEFT JOIN key_missing k ON k.meter_id = j.id LEFT JOIN meter_keys mk ON mk.meter_id = j.id ORDER BY j.n`,
+      [meterIds],
+    );
+    return rows.map(toMatch);
   }
 
   async latestReadings(meterIds: string[]): Promise<MeterReading[]> {

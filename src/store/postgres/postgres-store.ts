@@ -5,7 +5,7 @@ import pg from 'pg';
 import { BridgeError } from '../../lib/errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type {
-  AuditRecord, BatchInsert, BatchInsertResult, Depths, FinishJob, GatewayStats, InsertResult, Job, KeyMissingMeter, MappingVersion, MeterKeyRecord, MeterReading, NewTelegram,
+  AuditRecord, BatchInsert, BatchInsertResult, Depths, FinishJob, GatewayStats, InsertResult, Job, KeyMissingMeter, MappingVersion, MeterKeyRecord, MeterMatch, MeterReading, NewTelegram,
   OutboxMessage, OutboxRow, Page, ParserState, ReplayResult, RetryJob, JobLease, TelegramFilter, TelegramRecord, TelegramStore,
 } from '../store.js';
 import { toJob, toOutboxRow, toTelegramRecord, type Row } from '../store-rows.js';
@@ -306,6 +306,7 @@ export class PostgresStore implements TelegramStore {
   listMeters(status: MeterStatus | null, limit: number, cursor: string | null, idPrefix?: string): Promise<Page<MeterLiveness>> {
     return this.meters.listMeters(status, limit, cursor, idPrefix);
   }
+  matchMeters(meterIds: string[]): Promise<MeterMatch[]> { return this.meters.matchMeters(meterIds); }
   latestReadings(meterIds: string[]): Promise<MeterReading[]> { return this.meters.latestReadings(meterIds); }
   listReadings(meterId: string, since: number | null, until: number | null, limit: number): Promise<MeterReading[]> {
     return this.meters.listReadings(meterId, since, until, limit);

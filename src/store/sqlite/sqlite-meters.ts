@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
 import { applySeen, type MeterLiveness, type MeterSeen, type MeterStatus, type StalePolicy } from '../../liveness/meter-state.js';
-import { EMPTY_COUNTS, METER_COLUMNS, meterValues, READING_COLUMNS, toMeter, toReading } from '../meter-rows.js';
+import { EMPTY_COUNTS, METER_COLUMNS, meterValues, READING_COLUMNS, toMatch, toMeter, toReading } from '../meter-rows.js';
 import { decodeCursor, pageLimit, toPage } from '../page-cursor.js';
-import type { MeterReading, OutboxMessage, Page } from '../store.js';
+import type { MeterMatch, MeterReading, OutboxMessage, Page } from '../store.js';
 import type { Row } from '../store-rows.js';
 
 function prepare(db: Database.Database) {
@@ -20,6 +20,10 @@ function prepare(db: Database.Database) {
       WHERE t.meter_id = ? AND t.status = 'done' ORDER BY t.created_at DESC LIMIT 1`),
     readings: db.prepare(`SELECT ${READING_COLUMNS} FROM telegrams t JOIN parse_results r ON r.ingest_id = t.ingest_id
       WHERE t.meter_id = ? AND t.status = 'done' AND t.created_at >= ? AND t.created_at < ? ORDER BY t.created_at DESC LIMIT ?`),
+    // One statement for any number of ids: a JSON array expanded by json_each, order kept by its key.
+    match: db.prepare(`SELECT j.value AS id, m.status, k.meter_id IS NOT NULL AS key_missing, mk.meter_id IS NOT NULL AS has_key
+      FROM json_each(?) j LEFT JOIN meters m ON m.meter_id = j.value LEFT JOIN key_missing k ON k.meter_id = j.value
+      LEFT JOIN meter_keys mk ON mk.meter_id = j.value ORDER BY j.key`),
     counts: db.prepare('SELECT status, COUNT(*) AS n FROM meters GROUP BY status'),
     delete: db.prepare('DELETE FROM meters WHERE meter_id = ?'),
     outbox: db.prepare('INSERT INTO outbox (ingest_id, kind, topic, payload, qos, retain, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
@@ -54,6 +58,11 @@ export class SqliteMeters {
       ? (status === null ? this.s.listPrefix.all(idPrefix, idPrefix, after, n) : this.s.listStatusPrefix.all(status, idPrefix, idPrefix, after, n))
       : (status === null ? this.s.list.all(after, n) : this.s.listStatus.all(status, after, n))) as Row[];
     return toPage(rows, limit, toMeter, (r) => [r.meter_id as string]);
+  }
+
+  matchMeters(meterIds: string[]): MeterMatch[] {
+    if (meterIds.length === 0) return [];
+    return (this.s.match.all(JSON.stringify(meterIds)) as Row[]).map(toMatch);
   }
 
   latestReadings(meterIds: string[]): MeterReading[] {

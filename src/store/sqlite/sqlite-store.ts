@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { BridgeError } from '../../lib/errors.js';
 import type { MeterLiveness, MeterSeen, MeterStatus, StalePolicy } from '../../liveness/meter-state.js';
 import type {
-  AuditRecord, BatchInsert, BatchInsertResult, Depths, FinishJob, GatewayStats, InsertResult, Job, KeyMissingMeter, MappingVersion, MeterKeyRecord, MeterReading, NewTelegram,
+  AuditRecord, BatchInsert, BatchInsertResult, Depths, FinishJob, GatewayStats, InsertResult, Job, KeyMissingMeter, MappingVersion, MeterKeyRecord, MeterMatch, MeterReading, NewTelegram,
   OutboxMessage, OutboxRow, Page, ParserState, ReplayResult, RetryJob, JobLease, TelegramFilter, TelegramRecord, TelegramStore,
 } from '../store.js';
 import { toJob, toOutboxRow, toTelegramRecord, type Row } from '../store-rows.js';
@@ -339,6 +339,7 @@ export class SqliteStore implements TelegramStore {
   async listMeters(status: MeterStatus | null, limit: number, cursor: string | null, idPrefix?: string): Promise<Page<MeterLiveness>> {
     return this.meters().listMeters(status, limit, cursor, idPrefix);
   }
+  async matchMeters(meterIds: string[]): Promise<MeterMatch[]> { return this.meters().matchMeters(meterIds); }
   async latestReadings(meterIds: string[]): Promise<MeterReading[]> { return this.meters().latestReadings(meterIds); }
   async listReadings(meterId: string, since: number | null, until: number | null, limit: number): Promise<MeterReading[]> {
     return this.meters().listReadings(meterId, since, until, limit);

@@ -55,6 +55,7 @@ export const METHOD_PLACE: Readonly<Record<StoreMethod, 'read' | 'write'>> = Obj
   markStaleMeters: 'write',
   listMeters: 'read',
   latestReadings: 'read',
+  matchMeters: 'read',
   listReadings: 'read',
   countMetersByStatus: 'read',
   getMeter: 'read',

@@ -5,7 +5,7 @@ import { ErrorBody } from '../../schemas.js';
 import { HttpError } from '../../http-error.js';
 import { iso, KeyHex, MeterId, PagedBody, pageOf, PageQuery } from './common.js';
 import type { AdminContext } from './context.js';
-import { parseImport } from './key-import.js';
+import { parseImport, type ImportRow } from './key-import.js';
 
 const KeyView = Type.Object({
   meter_id: Type.String(),
@@ -59,18 +59,40 @@ export const keyRoutes: FastifyPluginAsyncTypebox<AdminContext> = async (app, ct
   app.post('/keys::import', {
     schema: {
       summary: 'Bulk import keys',
-      description: 'Body: text/csv without header, rows `meter_id;key_hex[;manufacturer]`, or a JSON array `[{meter_id, key_hex, manufacturer?}]`. Bad rows never stop good ones.',
+      description: 'Body: text/csv without header, rows `meter_id;key_hex[;manufacturer]`, or a JSON array `[{meter_id, key_hex, manufacturer?}]`. Bad rows never stop good ones. '
+        + '`dry_run=true` stores nothing: it says which rows are valid and what each matches — `key_problem` (the meter is on the keys-needed list or its last telegram failed to decrypt), '
+        + '`known` (heard, no key problem) or `unknown` (never heard) — whether a key is stored already (the import would replace it) and which rows repeat a meter id.',
       tags: ['admin: keys'],
+      querystring: Type.Object({ dry_run: Type.Optional(Type.Boolean({ default: false, description: 'Preview only: nothing is stored.' })) }),
       body: Type.Union([Type.String(), Type.Array(Type.Object({}, { additionalProperties: true }))]),
       response: {
         200: Type.Object({
           imported: Type.Integer(),
-          results: Type.Array(Type.Object({ row: Type.Integer(), meter_id: Type.Union([Type.String(), Type.Null()]), ok: Type.Boolean(), error: Type.Optional(Type.String()) })),
+          dry_run: Type.Optional(Type.Boolean()),
+          summary: Type.Optional(Type.Object({
+            valid: Type.Integer(), invalid: Type.Integer(), key_problem: Type.Integer(), known: Type.Integer(), unknown: Type.Integer(), replaces_key: Type.Integer(),
+          }, { description: 'dry_run only: counts over the rows.' })),
+          results: Type.Array(Type.Object({
+            row: Type.Integer(),
+            meter_id: Type.Union([Type.String(), Type.Null()]),
+            ok: Type.Boolean({ description: 'Stored; with dry_run: valid.' }),
+            error: Type.Optional(Type.String()),
+            match: Type.Optional(Type.Union([Type.Literal('key_problem'), Type.Literal('known'), Type.Literal('unknown')])),
+            meter_status: Type.Optional(Type.Union([Type.Literal('ok'), Type.Literal('stale'), Type.Literal('key_problem'), Type.Null()])),
+            key_missing: Type.Optional(Type.Boolean({ description: 'On the keys-needed list.' })),
+            has_key: Type.Optional(Type.Boolean({ description: 'A key is stored; importing replaces it.' })),
+            duplicate_of_row: Type.Optional(Type.Integer({ description: 'An earlier row has the same meter id (the last row wins on import).' })),
+          })),
         }),
       },
     },
   }, async (req) => {
     const rows = parseImport(req.body as string | Array<Record<string, unknown>>);
+    if (req.query.dry_run) {
+      const preview = await previewImport(ctx, rows);
+      await ctx.keys.audit(req.adminActor ?? 'unknown', 'keys.import_preview', null, { valid: preview.summary.valid, invalid: preview.summary.invalid });
+      return { imported: 0, dry_run: true, ...preview };
+    }
     const valid = rows.flatMap((r) => ('error' in r ? [] : [{ meterId: r.meterId, keyHex: r.keyHex, manufacturer: r.manufacturer }]));
     const stored = await ctx.keys.importKeys(valid, req.log);
     let next = 0;
@@ -84,3 +106,26 @@ export const keyRoutes: FastifyPluginAsyncTypebox<AdminContext> = async (app, ct
     return { imported, results };
   });
 };
+
+/** What an import would do, row by row, without storing: one store query for all rows. */
+async function previewImport(ctx: AdminContext, rows: ImportRow[]) {
+  const validRows = rows.filter((r): r is Extract<ImportRow, { keyHex: string }> => !('error' in r));
+  const matches = await ctx.store.matchMeters(validRows.map((r) => r.meterId));
+  const byRow = new Map(validRows.map((r, i) => [r.row, matches[i]!]));
+  const firstRow = new Map<string, number>();
+  const summary = { valid: validRows.length, invalid: rows.length - validRows.length, key_problem: 0, known: 0, unknown: 0, replaces_key: 0 };
+  const results = rows.map((row) => {
+    if ('error' in row) return { row: row.row, meter_id: row.meterId, ok: false, error: row.error };
+    const m = byRow.get(row.row)!;
+    const match = m.keyMissing || m.status === 'key_problem' ? 'key_problem' as const : m.status !== null ? 'known' as const : 'unknown' as const;
+    summary[match]++;
+    if (m.hasKey) summary.replaces_key++;
+    const earlier = firstRow.get(row.meterId);
+    if (earlier === undefined) firstRow.set(row.meterId, row.row);
+    return {
+      row: row.row, meter_id: row.meterId, ok: true, match, meter_status: m.status, key_missing: m.keyMissing, has_key: m.hasKey,
+      ...(earlier === undefined ? {} : { duplicate_of_row: earlier }),
+    };
+  });
+  return { summary, results };
+}
