@@ -153,9 +153,24 @@ describe.skipIf(!existsSync(CHROMIUM) && !mustRun).each(stores)('operator consol
     await page.getByText('1 telegram(s) re-queued').waitFor();
     // The replayed telegram turns into a reading: the OMS example's volume is 28504.27 m³.
     await page.locator('.telegram-list li', { hasText: 'done' }).getByText(/28,?504\.27/).waitFor({ timeout: 20_000 });
-    await shot('keys');
     expect(await page.content()).not.toContain(OMS_KEY);
   }, 90_000);
+
+  it('previews a key file (nothing stored), then imports it', async () => {
+    await go('/keys', 'Keys');
+    await page.getByLabel(/or paste rows/).fill(`44556677;${'A1'.repeat(16)};KAM\nnot-a-meter;123\n${PLAIN_METER};${'B2'.repeat(16)}`);
+    await page.getByRole('button', { name: 'Preview' }).click();
+    const preview = page.getByRole('region', { name: 'Import preview' });
+    await preview.getByText('never heard').waitFor();
+    await preview.getByText('known meter').waitFor();
+    expect(await preview.getByRole('row').count()).toBe(4);
+    const before = await fetch(`${t.app.url}/v1/admin/keys/44556677`, { headers: { authorization: `Bearer ${ADMIN}` } });
+    expect(before.status).toBe(404);
+    await shot('keys');
+    await page.getByRole('button', { name: 'Import 2 key(s)' }).click();
+    await page.getByRole('status').filter({ hasText: 'Imported 2 key(s), 1 row(s) rejected' }).waitFor();
+    await page.getByRole('region', { name: 'Stored keys' }).getByRole('link', { name: '44556677' }).waitFor();
+  });
 
   it('shows the meter page with its chart and recent telegrams', async () => {
     await go(`/meters/${PLAIN_METER}`, `Meter ${PLAIN_METER}`);

@@ -455,11 +455,14 @@ export interface paths {
         put?: never;
         /**
          * Bulk import keys
-         * @description Body: text/csv without header, rows `meter_id;key_hex[;manufacturer]`, or a JSON array `[{meter_id, key_hex, manufacturer?}]`. Bad rows never stop good ones.
+         * @description Body: text/csv without header, rows `meter_id;key_hex[;manufacturer]`, or a JSON array `[{meter_id, key_hex, manufacturer?}]`. Bad rows never stop good ones. `dry_run=true` stores nothing: it says which rows are valid and what each matches — `key_problem` (the meter is on the keys-needed list or its last telegram failed to decrypt), `known` (heard, no key problem) or `unknown` (never heard) — whether a key is stored already (the import would replace it) and which rows repeat a meter id.
          */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description Preview only: nothing is stored. */
+                    dry_run?: boolean;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -479,13 +482,32 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            dry_run?: boolean;
                             imported: number;
                             results: {
+                                /** @description An earlier row has the same meter id (the last row wins on import). */
+                                duplicate_of_row?: number;
                                 error?: string;
+                                /** @description A key is stored; importing replaces it. */
+                                has_key?: boolean;
+                                /** @description On the keys-needed list. */
+                                key_missing?: boolean;
+                                match?: "key_problem" | "known" | "unknown";
                                 meter_id: string | null;
+                                meter_status?: "ok" | "stale" | "key_problem" | (never | null);
+                                /** @description Stored; with dry_run: valid. */
                                 ok: boolean;
                                 row: number;
                             }[];
+                            /** @description dry_run only: counts over the rows. */
+                            summary?: {
+                                invalid: number;
+                                key_problem: number;
+                                known: number;
+                                replaces_key: number;
+                                unknown: number;
+                                valid: number;
+                            };
                         };
                     };
                 };

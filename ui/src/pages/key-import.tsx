@@ -1,21 +1,19 @@
 import { useState } from 'preact/hooks';
-import { api, must } from '../client';
+import { api, must, type Ok } from '../client';
 import { Badge, ErrorNote, TableBox } from '../components/bits';
 
-interface RowResult {
-  row: number;
-  meter_id: string | null;
-  ok: boolean;
-  error?: string;
-  match?: string;
-}
+type ImportResult = Ok<'/v1/admin/keys:import', 'post'>;
+
+const MATCH_TEXT: Record<string, string> = {
+  key_problem: 'has a key problem: this fixes it', known: 'known meter', unknown: 'never heard (kept for later)',
+};
 
 const csvBody = { headers: { 'content-type': 'text/csv' }, bodySerializer: (b: unknown) => b as string };
 
 /** Vendor key file (CSV `meter_id;key_hex[;manufacturer]`): preview first (dry run, nothing stored), then import. */
 export function KeyImport({ onImported }: { onImported: () => void }) {
   const [csv, setCsv] = useState('');
-  const [preview, setPreview] = useState<RowResult[]>();
+  const [preview, setPreview] = useState<ImportResult>();
   const [done, setDone] = useState<{ imported: number; rejected: number }>();
   const [error, setError] = useState<Error>();
   const [busy, setBusy] = useState(false);
@@ -25,10 +23,10 @@ export function KeyImport({ onImported }: { onImported: () => void }) {
     setError(undefined);
     try {
       const r = must(await api.POST('/v1/admin/keys:import', {
-        body: csv, ...csvBody, params: { query: dryRun ? { dry_run: true } : {} } as never,
+        body: csv, ...csvBody, params: { query: dryRun ? { dry_run: true } : {} },
       }));
       if (dryRun) {
-        setPreview(r.results as RowResult[]);
+        setPreview(r);
         setDone(undefined);
       } else {
         setDone({ imported: r.imported, rejected: r.results.length - r.imported });
@@ -51,7 +49,8 @@ export function KeyImport({ onImported }: { onImported: () => void }) {
     }
   }
 
-  const valid = preview?.filter((r) => r.ok).length ?? 0;
+  const valid = preview?.results.filter((r) => r.ok).length ?? 0;
+  const sum = preview?.summary;
   return (
     <div class="import">
       <div>
@@ -72,15 +71,19 @@ export function KeyImport({ onImported }: { onImported: () => void }) {
       {preview && (
         <TableBox label="Import preview">
           <table>
-            <caption>Preview: nothing is stored yet</caption>
-            <thead><tr><th scope="col" class="n">Row</th><th scope="col">Meter</th><th scope="col">Valid</th><th scope="col">Matches</th></tr></thead>
+            <caption>
+              Preview, nothing stored yet{sum && `: ${sum.valid} valid, ${sum.invalid} invalid; ${sum.key_problem} fix a key problem, `
+                + `${sum.known} known, ${sum.unknown} unknown; ${sum.replaces_key} replace a stored key`}
+            </caption>
+            <thead><tr><th scope="col" class="n">Row</th><th scope="col">Meter</th><th scope="col">Valid</th><th scope="col">Matches</th><th scope="col">Note</th></tr></thead>
             <tbody>
-              {preview.map((r) => (
+              {preview.results.map((r) => (
                 <tr key={r.row}>
                   <td class="n">{r.row}</td>
                   <td>{r.meter_id ?? '—'}</td>
                   <td>{r.ok ? <Badge status="ok" /> : <><Badge status="error" /> {r.error}</>}</td>
-                  <td>{r.match ? r.match.replaceAll('_', ' ') : '—'}</td>
+                  <td>{r.match ? MATCH_TEXT[r.match] ?? r.match : '—'}</td>
+                  <td>{[r.has_key && 'replaces the stored key', r.duplicate_of_row !== undefined && `same meter as row ${r.duplicate_of_row}`].filter(Boolean).join('; ')}</td>
                 </tr>
               ))}
             </tbody>
