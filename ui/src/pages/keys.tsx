@@ -51,25 +51,25 @@ export function KeysPage() {
           <table>
             <thead>
               <tr>
-                <th scope="col">Meter</th><th scope="col">Mfr.</th><th scope="col">Problem</th><th scope="col" class="n">Telegrams</th>
-                <th scope="col">First seen</th><th scope="col">Last seen</th><th scope="col">Gateways</th><th scope="col"><span class="sr-only">Action</span></th>
+                <th scope="col">Meter</th><th scope="col">Problem</th><th scope="col"><span class="sr-only">Action</span></th><th scope="col">Mfr.</th>
+                <th scope="col" class="n">Telegrams</th><th scope="col">First seen</th><th scope="col">Last seen</th><th scope="col">Gateways</th>
               </tr>
             </thead>
             <tbody>
               {problems.data?.map((p) => (
                 <tr key={p.meter_id} class={p.meter_id === selected ? 'selected' : undefined}>
                   <th scope="row"><a href={`#/meters/${encodeURIComponent(p.meter_id)}`}>{p.meter_id}</a></th>
-                  <td>{p.manufacturer ?? '—'}</td>
                   <td><Badge status={p.problem} /></td>
-                  <td class="n">{p.count ?? '—'}</td>
-                  <td title={p.first_seen}>{when(p.first_seen)}</td>
-                  <td title={p.last_seen}>{ago(p.last_seen)}</td>
-                  <td>{p.gateways.join(', ')}</td>
                   <td>
                     <button type="button" class="small" aria-expanded={p.meter_id === selected} onClick={() => setSelected(p.meter_id === selected ? undefined : p.meter_id)}>
                       Enter key<span class="sr-only"> for {p.meter_id}</span>
                     </button>
                   </td>
+                  <td>{p.manufacturer ?? '—'}</td>
+                  <td class="n">{p.count ?? '—'}</td>
+                  <td title={p.first_seen}>{when(p.first_seen)}</td>
+                  <td title={p.last_seen}>{ago(p.last_seen)}</td>
+                  <td>{p.gateways.join(', ')}</td>
                 </tr>
               ))}
               {problems.data?.length === 0 && <tr><td colSpan={8} class="muted">No key problems.</td></tr>}
