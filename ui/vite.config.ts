@@ -6,6 +6,8 @@ export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/ui/',
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+  // `npx vite ui`: live editing against a bridge on the default port.
+  server: { proxy: { '/v1': 'http://127.0.0.1:8080' } },
   build: { outDir: 'dist', emptyOutDir: true, sourcemap: false, target: 'es2022', chunkSizeWarningLimit: 200 },
   logLevel: 'warn',
 });
