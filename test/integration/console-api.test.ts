@@ -235,3 +235,26 @@ describe.each(backends)('console API on $name', (backend) => {
     expect(doc.paths['/v1/admin/keys:import'].post.parameters.map((p: { name: string }) => p.name)).toContain('dry_run');
   });
 });
+
+describe('overview stream and shutdown', () => {
+  it('an open overview stream ends when the bridge stops, and does not hold up the stop', async () => {
+    const broker = await startTestBroker();
+    const t = await startTestApp({ MQTT_URL: broker.url, ADMIN_TOKEN: ADMIN, PARSER: 'local' });
+    try {
+      const res = await fetch(`${t.app.url}/v1/admin/overview/stream`, { headers: { authorization: `Bearer ${ADMIN}` } });
+      const reader = res.body!.getReader();
+      const first = await reader.read();
+      expect(new TextDecoder().decode(first.value)).toMatch(/^event: overview\n/);
+      const stopped = t.stop();
+      // The stream closes (done) instead of waiting for the next event; then the stop completes.
+      for (;;) {
+        const next = await reader.read();
+        if (next.done) break;
+      }
+      await stopped;
+    } finally {
+      await t.stop();
+      await broker.stop();
+    }
+  });
+});

@@ -146,4 +146,9 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE INDEX meters_due ON meters (stale_at) WHERE status <> 'stale';
   CREATE INDEX meters_by_status ON meters (status, meter_id);
   `,
+  // 6: a meter's readings (issue 14, console): the newest done telegram per meter without walking its failed
+  // ones (a meter failing to decrypt for RETENTION_DAYS would otherwise be thousands of rows per lookup).
+  `
+  CREATE INDEX telegrams_meter_done ON telegrams (meter_id, created_at) WHERE status = 'done';
+  `,
 ];
