@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { ErrorNote } from '../components/bits';
 import { type Decoded, HexView } from '../components/hex-view';
 import { api, must } from '../client';
@@ -21,8 +21,7 @@ export function InspectorForm({ initialHex = '' }: { initialHex?: string }) {
   const [error, setError] = useState<Error>();
   const [busy, setBusy] = useState(false);
 
-  async function submit(e: Event) {
-    e.preventDefault();
+  async function run() {
     setBusy(true);
     setError(undefined);
     try {
@@ -36,9 +35,15 @@ export function InspectorForm({ initialHex = '' }: { initialHex?: string }) {
     }
   }
 
+  // A stored telegram opens already decoded (without a key: the stored one is write-only, so the
+  // inspector shows why it would not decrypt; paste the key to see the records).
+  useEffect(() => {
+    if (initialHex) void run();
+  }, []);
+
   return (
     <>
-      <form class="inspect-form" onSubmit={submit}>
+      <form class="inspect-form" onSubmit={(e) => { e.preventDefault(); void run(); }}>
         <label for="insp-hex">Telegram (hex)</label>
         <textarea id="insp-hex" rows={3} required spellcheck={false} autocomplete="off" value={hex} onInput={(e) => setHex(e.currentTarget.value)} />
         <label for="insp-key">AES key (optional, 32 hex digits)</label>
