@@ -21,11 +21,12 @@ export function GatewaysPage() {
           </thead>
           <tbody>
             {items.map((g) => {
-              const status = 'status' in g && typeof g.status === 'string' ? g.status : g.telegrams_per_min > 0 ? 'online' : 'silent';
+              // online/silent comes from the gateway monitor (GATEWAY_SILENT_S) when the server reports it.
+              const status = 'status' in g && typeof g.status === 'string' ? g.status : null;
               return (
                 <tr key={g.gateway_id}>
                   <th scope="row"><a href={`#/telegrams?gateway_id=${encodeURIComponent(g.gateway_id)}`}>{g.gateway_id}</a></th>
-                  <td><Badge status={status} /></td>
+                  <td>{status ? <Badge status={status} /> : '—'}</td>
                   <td title={g.last_seen ?? ''}>{ago(g.last_seen)}<span class="sub">{when(g.last_seen)}</span></td>
                   <td class="n">{g.telegrams_per_min}</td>
                   <td class="n">{g.telegrams_last_hour}</td>
