@@ -59,6 +59,11 @@ export class MeterKeyService {
     return keyId(this.vault.open(record.keyHex, record.meterId));
   }
 
+  /** The plain key of a stored record, for a decode in this process (the admin inspector); never for an answer. */
+  openKey(record: MeterKeyRecord): string {
+    return this.vault.open(record.keyHex, record.meterId);
+  }
+
   /** A key sent with one telegram, sealed to that telegram's ingest id; it is deleted when the job is final. */
   sealInline(ingestId: string, keyHex: string): string {
     return this.vault.seal(keyHex.toUpperCase(), ingestId);

@@ -111,6 +111,8 @@ export interface TelegramRecord {
   /** The published payload (reading or error), null while unfinished. */
   parsed: unknown;
   publishedAt: number | null;
+  /** The telegram as received, lower-case hex. */
+  rawHex: string;
 }
 
 export interface Depths {

@@ -25,7 +25,7 @@ describe.each(backends)('console API on $name', (backend) => {
   let broker: TestBroker;
   let t: TestApp;
 
-  const admin = async (method: 'GET' | 'POST', url: string, payload?: unknown, headers: Record<string, string> = {}) => {
+  const admin = async (method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown, headers: Record<string, string> = {}) => {
     const res = await t.app.http.inject({
       method, url, headers: { authorization: `Bearer ${ADMIN}`, ...(payload !== undefined && typeof payload !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
       ...(payload === undefined ? {} : { payload: typeof payload === 'string' ? payload : JSON.stringify(payload) }),
@@ -216,11 +216,30 @@ describe.each(backends)('console API on $name', (backend) => {
     expect(JSON.stringify(audit)).not.toContain(key);
   });
 
+  it('telegrams/:id/inspect: a stored telegram through the inspector, with the stored key once there is one', async () => {
+    const failed = (await admin('GET', '/v1/admin/telegrams?meter_id=12345678&status=error')).json.items[0];
+    expect(failed.raw_hex).toBe(OMS_EXAMPLE);
+    const before = await admin('GET', `/v1/admin/telegrams/${failed.ingest_id}/inspect`);
+    expect(before.status).toBe(200);
+    expect(before.json).toMatchObject({ ingest_id: failed.ingest_id, key_source: 'none', ok: false, key_diagnosis: { problem: 'key_missing' }, hex: OMS_EXAMPLE });
+    expect((await admin('PUT', '/v1/admin/keys/12345678', { key_hex: OMS_KEY })).status).toBe(200);
+    const after = await admin('GET', `/v1/admin/telegrams/${failed.ingest_id}/inspect`);
+    expect(after.json).toMatchObject({ key_source: 'stored', ok: true, key_diagnosis: null, security: { decrypted: true } });
+    expect(after.json.values[0]).toMatchObject({ name: 'volume', value: 28504.27 });
+    expect(after.body.toLowerCase()).not.toContain(OMS_KEY.toLowerCase());
+    // Inspecting changed nothing: the telegram is still the failed one.
+    expect((await admin('GET', `/v1/admin/telegrams/${failed.ingest_id}`)).json).toMatchObject({ status: 'error', error_code: 'decrypt_key_missing' });
+    expect((await admin('GET', '/v1/admin/telegrams/no-such-id/inspect')).status).toBe(404);
+    const audit = (await admin('GET', '/v1/admin/audit?limit=5')).json.items.find((a: { action: string }) => a.action === 'telegram.decode');
+    expect(audit).toMatchObject({ target: '12345678', details: { ingest_id: failed.ingest_id, key_given: true, ok: true } });
+  });
+
   it('OpenAPI describes every console endpoint with its response schema, behind the admin token', async () => {
     const doc = (await t.app.http.inject({ method: 'GET', url: '/docs/json' })).json();
     const ops = [
       ['/v1/admin/overview', 'get'], ['/v1/admin/overview/stream', 'get'], ['/v1/admin/meters', 'get'],
       ['/v1/admin/meters/{meter_id}/readings', 'get'], ['/v1/admin/decode', 'post'], ['/v1/admin/keys:import', 'post'],
+      ['/v1/admin/telegrams/{ingest_id}/inspect', 'get'],
     ] as const;
     for (const [path, method] of ops) {
       const op = doc.paths[path]?.[method];

@@ -3,6 +3,8 @@ import { Type } from '@sinclair/typebox';
 import { inspectTelegram, type Inspection } from '../../../parser/local/inspect.js';
 import { deviceTypeName } from '../../../wmbus/device-types.js';
 import { MAX_INPUT_BYTES } from '../../../wmbus/hex.js';
+import { parseHeader } from '../../../wmbus/index.js';
+import { HttpError } from '../../http-error.js';
 import { ErrorBody } from '../../schemas.js';
 import { KeyHex } from './common.js';
 import type { AdminContext } from './context.js';
@@ -140,4 +142,41 @@ export const decodeRoutes: FastifyPluginAsyncTypebox<AdminContext> = async (app,
     });
     return out;
   });
+
+  app.get('/telegrams/:ingest_id/inspect', {
+    schema: {
+      summary: 'Inspect a stored telegram (inspector)',
+      description: 'The POST /v1/admin/decode answer for a stored telegram, decoded with the meter\'s stored key when there is one (`key_source: stored`; '
+        + 'the key never leaves the bridge). Shows why a telegram failed to decrypt, and what it decodes to now that a key was stored. Nothing is written but the audit entry.',
+      tags: ['admin: telegrams'],
+      params: Type.Object({ ingest_id: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' }) }),
+      response: {
+        200: Type.Composite([Type.Object({
+          ingest_id: Str,
+          key_source: Type.Union([Type.Literal('stored'), Type.Literal('none')], { description: 'stored: decoded with the key stored for the meter; none: no key stored.' }),
+        }), DecodeBody]),
+        404: ErrorBody,
+      },
+    },
+  }, async (req) => {
+    const t = await ctx.store.getTelegram(req.params.ingest_id);
+    if (!t) throw new HttpError('not_found', `no telegram ${req.params.ingest_id}`);
+    const meterId = t.meterId ?? headerMeterId(t.rawHex);
+    const record = meterId ? await ctx.store.getMeterKeyRecord(meterId) : undefined;
+    const key = record ? ctx.keys.openKey(record) : null;
+    const out = body(inspectTelegram(t.rawHex, key, ctx.drivers));
+    await ctx.store.insertAudit({
+      at: Date.now(), action: 'telegram.decode', target: out.meter?.id || meterId || null, actor: req.adminActor ?? 'unknown',
+      details: { ingest_id: t.ingestId, bytes: t.rawHex.length / 2, key_given: key !== null, ok: out.ok },
+    });
+    return { ingest_id: t.ingestId, key_source: key === null ? 'none' as const : 'stored' as const, ...out };
+  });
 };
+
+function headerMeterId(rawHex: string): string | null {
+  try {
+    return parseHeader(rawHex).meterId || null;
+  } catch {
+    return null;
+  }
+}

@@ -31,6 +31,7 @@ const TelegramView = Type.Object({
   finished_at: Type.Union([Type.String(), Type.Null()]),
   published_at: Type.Union([Type.String(), Type.Null()]),
   result: Type.Unknown({ description: 'The published payload (reading or error), null while unfinished.' }),
+  raw_hex: Type.String({ description: 'The telegram as received (lower-case hex).' }),
 });
 
 function toFilter(f: Filter): TelegramFilter {
@@ -49,7 +50,7 @@ function toFilter(f: Filter): TelegramFilter {
 const view = (t: TelegramRecord) => ({
   ingest_id: t.ingestId, gateway_id: t.gatewayId, meter_id: t.meterId, status: t.status, attempts: t.attempts,
   error_code: t.errorCode, last_error: t.lastError, rx_time: t.rxTime, accepted_at: iso(t.createdAt)!,
-  finished_at: iso(t.finishedAt), published_at: iso(t.publishedAt), result: t.parsed ?? null,
+  finished_at: iso(t.finishedAt), published_at: iso(t.publishedAt), result: t.parsed ?? null, raw_hex: t.rawHex,
 });
 
 /** Look into processing and re-run telegrams (e.g. all decrypt_key_missing of a meter after its key was added). */
