@@ -1395,6 +1395,8 @@ export interface paths {
                                 last_error: string | null;
                                 meter_id: string | null;
                                 published_at: string | null;
+                                /** @description The telegram as received (lower-case hex). */
+                                raw_hex: string;
                                 /** @description The published payload (reading or error), null while unfinished. */
                                 result: unknown;
                                 rx_time: string;
@@ -1545,10 +1547,159 @@ export interface paths {
                             last_error: string | null;
                             meter_id: string | null;
                             published_at: string | null;
+                            /** @description The telegram as received (lower-case hex). */
+                            raw_hex: string;
                             /** @description The published payload (reading or error), null while unfinished. */
                             result: unknown;
                             rx_time: string;
                             status: string;
+                        };
+                    };
+                };
+                /** @description Every error answer has this shape. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @example validation_failed */
+                                code: string;
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/telegrams/{ingest_id}/inspect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inspect a stored telegram (inspector)
+         * @description The POST /v1/admin/decode answer for a stored telegram, decoded with the meter's stored key when there is one (`key_source: stored`; the key never leaves the bridge). Shows why a telegram failed to decrypt, and what it decodes to now that a key was stored. Nothing is written but the audit entry.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    ingest_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The input carried link-layer CRCs (format A/B); they are not in `hex`. */
+                            crc_removed: boolean;
+                            /** @description Meter driver that interpreted the payload ("oms" = standard decoding). */
+                            driver: string | null;
+                            /** @description Why the decoder refused the telegram (e.g. crc_error, too_short, unexpected_plaintext). */
+                            error: {
+                                code: string;
+                                message: string;
+                            } | null;
+                            /** @description The frame bytes all offsets refer to: link-layer CRCs removed, wired M-Bus start/stop removed. null when the frame could not be read. */
+                            hex: string | null;
+                            ingest_id: string;
+                            /** @description Why it did not decrypt; null when it did or was not encrypted. */
+                            key_diagnosis: {
+                                detail: string;
+                                problem: "key_missing" | "wrong_key" | "truncated" | "unsupported_mode";
+                            } | null;
+                            /** @description stored: decoded with the key stored for the meter; none: no key stored. */
+                            key_source: "stored" | "none";
+                            layers: {
+                                /** @description One past the last byte. */
+                                end: number;
+                                /** @description dll, ell, afl, nwl (network layer), tpl, records, compact, format, encrypted (not decrypted), mfct, payload, unknown. */
+                                name: string;
+                                /** @description First byte, offset into `hex`. */
+                                start: number;
+                            }[];
+                            meter: {
+                                device_type: number;
+                                id: string;
+                                manufacturer: string;
+                                manufacturer_name: string;
+                                type: string;
+                                version: number;
+                            } | null;
+                            /** @description The telegram decoded and, if encrypted, decrypted. */
+                            ok: boolean;
+                            plain_hex: string | null;
+                            records: {
+                                /** @description Data bytes, hex. */
+                                data: string;
+                                /** @description First data byte (after DIF…VIFE and an LVAR length byte). */
+                                data_start: number;
+                                /** @description Quantity, VIFE meaning and function, e.g. "Volume; Maximum Value". */
+                                description: string;
+                                /** @description DIF and DIFEs, hex. */
+                                dif: string;
+                                end: number;
+                                start: number;
+                                storage: number;
+                                subunit: number;
+                                tariff: number;
+                                unit: string;
+                                /** @description Scaled value, or text (dates, identifiers); null when the bytes were no valid value. */
+                                value: number | string | (never | null);
+                                /** @description VIF and VIFEs, hex. */
+                                vif: string;
+                            }[];
+                            security: {
+                                /** @description Decrypted with a key into a payload that checked (and the AFL MAC, when sent). */
+                                authenticated: boolean;
+                                /** @description A key (the given one or a driver's published default key) decrypted it. */
+                                decrypted: boolean;
+                                default_key_used: boolean;
+                                /** @description The ELL carries AES-CTR encryption. */
+                                ell_encrypted: boolean;
+                                /** @description The payload was encrypted (TPL or ELL). */
+                                encrypted: boolean;
+                                /** @description AFL MAC check; null when none was sent or no key allowed checking it. */
+                                mac_valid: boolean | null;
+                                /** @description TPL security mode (0 none, 5 AES-CBC, 7 AES-CBC ephemeral key, …). */
+                                mode: number;
+                                mode_name: string;
+                            } | null;
+                            /** @description The decoded values as in a reading's `values` (without a domain mapping). */
+                            values: {
+                                date?: string;
+                                description?: string;
+                                function?: string;
+                                name: string;
+                                storage?: number;
+                                subunit?: number;
+                                tariff?: number;
+                                unit: string;
+                                value: number | string;
+                            }[];
+                            warnings: string[];
+                            /** @description The full Lobaro-shaped decode (as a reading's local.wmbus), null when refused. */
+                            wmbus: unknown;
                         };
                     };
                 };

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { ErrorNote } from '../components/bits';
 import { type Decoded, HexView } from '../components/hex-view';
 import { api, must } from '../client';
@@ -14,10 +14,11 @@ export function InspectorPage() {
   );
 }
 
-export function InspectorForm({ initialHex = '' }: { initialHex?: string }) {
+/** `initial`: an answer to show before the operator decodes anything (a stored telegram's inspection). */
+export function InspectorForm({ initialHex = '', initial }: { initialHex?: string; initial?: Decoded }) {
   const [hex, setHex] = useState(initialHex);
   const [key, setKey] = useState('');
-  const [result, setResult] = useState<Decoded>();
+  const [result, setResult] = useState<Decoded | undefined>(initial);
   const [error, setError] = useState<Error>();
   const [busy, setBusy] = useState(false);
 
@@ -34,12 +35,6 @@ export function InspectorForm({ initialHex = '' }: { initialHex?: string }) {
       setBusy(false);
     }
   }
-
-  // A stored telegram opens already decoded (without a key: the stored one is write-only, so the
-  // inspector shows why it would not decrypt; paste the key to see the records).
-  useEffect(() => {
-    if (initialHex) void run();
-  }, []);
 
   return (
     <>

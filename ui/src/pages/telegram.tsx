@@ -4,16 +4,12 @@ import { when } from '../format';
 import { useLoad } from '../hooks';
 import { InspectorForm } from './inspector';
 
-/** raw_hex of a stored telegram: every published payload (reading or error) carries it. */
-function rawHexOf(t: object): string {
-  const r = t as { raw_hex?: unknown; result?: { raw_hex?: unknown } | null };
-  if (typeof r.raw_hex === 'string') return r.raw_hex;
-  return typeof r.result?.raw_hex === 'string' ? r.result.raw_hex : '';
-}
-
 export function TelegramPage({ ingestId }: { ingestId: string }) {
   const t = useLoad(async () => must(await api.GET('/v1/admin/telegrams/{ingest_id}', { params: { path: { ingest_id: ingestId } } })), [ingestId]);
+  // Decoded on the bridge with the meter's stored key, which never reaches the page.
+  const inspected = useLoad(async () => must(await api.GET('/v1/admin/telegrams/{ingest_id}/inspect', { params: { path: { ingest_id: ingestId } } })), [ingestId]);
   const d = t.data;
+  const i = inspected.data;
   return (
     <>
       <h1 tabIndex={-1}>Telegram <code>{ingestId}</code></h1>
@@ -32,7 +28,11 @@ export function TelegramPage({ ingestId }: { ingestId: string }) {
             {d.last_error && <div><dt>Last error</dt><dd>{d.last_error}</dd></div>}
           </dl>
           <h2>Inspector</h2>
-          <InspectorForm key={d.ingest_id} initialHex={rawHexOf(d)} />
+          <ErrorNote error={inspected.error} />
+          {i && (
+            <p>{i.key_source === 'stored' ? 'Decoded with the key stored for this meter.' : 'Decoded without a key (none is stored for this meter).'} Paste a key below to try another one.</p>
+          )}
+          {(i || inspected.error) && <InspectorForm key={d.ingest_id} initialHex={d.raw_hex} initial={i} />}
           <details>
             <summary>Published payload (JSON)</summary>
             <pre>{JSON.stringify(d.result, null, 2)}</pre>
