@@ -18,9 +18,9 @@
  *      BENCH_CPU_PROF=1 (a V8 profile per bridge thread; top self time printed)
  */
 import { join } from 'node:path';
-import { FakeLobaro, okDomainModel } from '../test/helpers/fake-lobaro.js';
 import { API_KEY, BridgeProcess, buildBridge } from './lib/bridge.js';
 import { chooseBroker } from './lib/broker.js';
+import { startDelayedLobaro } from './lib/lobaro.js';
 import {
   banner, BENCH_DIR, RESULTS_DIR, cpuMs, CpuMeter, envNum, envNums, freePort, onCleanup, portOpen, runBench, sleep, spawnTracked, stopChild, systemInfo, waitUntil,
 } from './lib/common.js';
@@ -62,13 +62,7 @@ runBench('busy', async () => {
   const info = systemInfo();
   buildBridge();
   const broker = await chooseBroker(true);
-  const lobaro = new FakeLobaro();
-  const lobaroUrl = await lobaro.start();
-  onCleanup(() => lobaro.stop());
-  lobaro.behaviour = (req, n) => {
-    if (lobaro.requests.length > 1000) lobaro.requests.splice(0, lobaro.requests.length);
-    return { ...okDomainModel(req, n), delayMs: LOBARO_MS };
-  };
+  const { url: lobaroUrl } = await startDelayedLobaro(() => LOBARO_MS);
 
   const basePort = await freePort();
   const baselineProc = spawnTracked(process.execPath, [join(BENCH_DIR, 'lib/baseline-server.mjs'), String(basePort)], { stdio: ['ignore', 'ignore', 'inherit'] });

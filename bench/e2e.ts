@@ -20,12 +20,12 @@
  */
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { FakeLobaro, okDomainModel } from '../test/helpers/fake-lobaro.js';
 import { decode } from '../src/wmbus/index.js';
 import { API_KEY, BridgeProcess, buildBridge } from './lib/bridge.js';
 import { chooseBroker, type BrokerChoice } from './lib/broker.js';
 import { banner, cpuPressure, CpuMeter, envNum, envNums, onCleanup, RESULTS_DIR, runBench, systemInfo } from './lib/common.js';
 import { LoadTarget, runFixedRate } from './lib/load.js';
+import { startDelayedLobaro } from './lib/lobaro.js';
 import { printProfile, summarizeProfile, type ProfileSummary } from './lib/profile.js';
 import { ms, pct, rate, ratio, rounded, table, writeResults } from './lib/stats.js';
 import { ArrivalRecorder, e2eSummary, type E2eSummary } from './lib/subscriber.js';
@@ -129,15 +129,8 @@ runBench('e2e', async () => {
   const info = systemInfo();
   buildBridge();
   const broker = await chooseBroker(true);
-  const lobaro = new FakeLobaro();
-  const lobaroUrl = await lobaro.start();
-  onCleanup(() => lobaro.stop());
   let delayMs = DELAYS[0] ?? 20;
-  lobaro.behaviour = (req, n) => {
-    // Keep the request log from growing through the run.
-    if (lobaro.requests.length > 1000) lobaro.requests.splice(0, lobaro.requests.length);
-    return { ...okDomainModel(req, n), delayMs };
-  };
+  const { url: lobaroUrl } = await startDelayedLobaro(() => delayMs);
 
   banner('End to end: POST → reading on MQTT', info, {
     broker: broker.description,

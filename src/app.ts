@@ -108,7 +108,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     clientCertExpiresAt: clientCert && (() => clientCert.notAfter),
     circuitState: () => pipeline.status().circuit,
     lobaroRateLimit: () => pipeline.status().lobaroRateLimit,
-    keyMissingMeters: () => store.countKeyMissing(),
+    keyProblemMeters: () => store.countKeyProblems(),
     meterCounts: () => store.countMetersByStatus(),
   });
   const overview = new OverviewTracker({

@@ -1,5 +1,5 @@
 import type { EventBus } from '../observability/events.js';
-import type { TelegramStore } from '../store/store.js';
+import type { TelegramQueries } from '../store/roles.js';
 
 export interface GatewayView {
   gateway_id: string;
@@ -28,7 +28,7 @@ export class GatewayTracker {
 
   constructor(
     events: EventBus,
-    private readonly store: Pick<TelegramStore, 'gatewayStats'>,
+    private readonly store: Pick<TelegramQueries, 'gatewayStats'>,
   ) {
     events.on('ingestResponse', (e) => {
       if (e.status < 400 || e.gatewayId === undefined) return;

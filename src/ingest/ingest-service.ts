@@ -5,7 +5,8 @@ import type { Logger } from '../observability/logger.js';
 import { rawPayload } from '../publish/payloads.js';
 import type { MeterKeyService } from '../security/meter-key-service.js';
 import type { Topics } from '../publish/topics.js';
-import type { BatchInsertResult, Depths, NewTelegram, OutboxMessage, TelegramStore } from '../store/store.js';
+import type { TelegramIntake } from '../store/roles.js';
+import type { BatchInsertResult, Depths, NewTelegram, OutboxMessage } from '../store/store.js';
 import { parseHeader } from '../wmbus/index.js';
 
 export interface IngestInput {
@@ -53,7 +54,7 @@ export class IngestService {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly store: TelegramStore,
+    private readonly store: TelegramIntake,
     private readonly topics: Topics,
     private readonly events: EventBus,
     private readonly log: Logger,

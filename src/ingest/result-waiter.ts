@@ -1,5 +1,5 @@
 import type { EventBus } from '../observability/events.js';
-import type { TelegramStore } from '../store/store.js';
+import type { TelegramQueries } from '../store/roles.js';
 
 /** Lets `?sync=true` wait, bounded, for the payload a job published. */
 export class ResultWaiter {
@@ -7,7 +7,7 @@ export class ResultWaiter {
 
   constructor(
     events: EventBus,
-    private readonly store: Pick<TelegramStore, 'getTelegram'>,
+    private readonly store: Pick<TelegramQueries, 'getTelegram'>,
   ) {
     events.on('jobFinished', ({ ingestId, payload }) => {
       const set = this.waiting.get(ingestId);

@@ -1,7 +1,7 @@
 import { WakeSignal } from '../lib/wake-signal.js';
 import type { EventBus } from '../observability/events.js';
 import type { Logger } from '../observability/logger.js';
-import type { TelegramStore } from '../store/store.js';
+import type { MeterRegistry, Outbox } from '../store/roles.js';
 import { staleEvent } from './meter-events.js';
 
 export interface LivenessMonitorOptions {
@@ -27,7 +27,7 @@ export class LivenessMonitor {
   private readonly signal = new WakeSignal();
 
   constructor(
-    private readonly store: TelegramStore,
+    private readonly store: Pick<MeterRegistry, 'markStaleMeters'> & Pick<Outbox, 'enqueueMessages'>,
     private readonly events: EventBus,
     private readonly log: Logger,
     private readonly opts: LivenessMonitorOptions,

@@ -9,7 +9,8 @@ export interface MetricSources {
   circuitState(): 'closed' | 'open' | 'half_open' | null;
   /** Lobaro calls/s allowed now (Infinity = no limit learned); null without Lobaro. */
   lobaroRateLimit(): number | null;
-  keyMissingMeters(): Promise<number>;
+  /** Meters on the "key problems" list, per kind (issue 11). */
+  keyProblemMeters(): Promise<Record<'key_missing' | 'wrong_key' | 'truncated' | 'unsupported_mode', number>>;
   /** Per gateway with a recent rx_time: gateway clock − server clock, s. */
   gatewayClockDrifts?: (() => Array<{ gatewayId: string; driftS: number }>) | undefined;
   /** Meters by liveness status (issue 13). */
@@ -87,7 +88,14 @@ export function createMetrics(events: EventBus, sources: MetricSources): Registr
   });
   new Gauge({
     name: 'oms_bridge_key_missing_meters', help: 'Meters seen with encrypted telegrams and no key', registers: r,
-    async collect() { this.set(await sources.keyMissingMeters()); },
+    async collect() { this.set((await sources.keyProblemMeters()).key_missing); },
+  });
+  new Gauge({
+    name: 'oms_bridge_key_problem_meters', help: 'Meters whose latest telegram did not decrypt, by reason (key_missing, wrong_key, truncated, unsupported_mode)',
+    labelNames: ['problem'], registers: r,
+    async collect() {
+      for (const [problem, n] of Object.entries(await sources.keyProblemMeters())) this.set({ problem }, n);
+    },
   });
 
   const drifts = sources.gatewayClockDrifts;

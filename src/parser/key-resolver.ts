@@ -1,5 +1,6 @@
 import type { KeyVault } from '../security/key-vault.js';
-import type { Job, TelegramStore } from '../store/store.js';
+import type { KeyProblems, MeterKeys } from '../store/roles.js';
+import type { Job } from '../store/store.js';
 import { decode, type TelegramHeader, WmbusError } from '../wmbus/index.js';
 import { ParseError } from './parser.js';
 
@@ -37,7 +38,7 @@ export class KeyResolver {
   private readonly acceptPredecrypted: boolean;
 
   constructor(
-    private readonly store: Pick<TelegramStore, 'getMeterKey' | 'recordKeyMissing'>,
+    private readonly store: Pick<MeterKeys, 'getMeterKey'> & Pick<KeyProblems, 'recordKeyProblem'>,
     private readonly vault: KeyVault,
     opts: KeyResolverOptions | KeyPolicy,
   ) {
@@ -75,9 +76,13 @@ export class KeyResolver {
     throw keyMissing(meterId, header);
   }
 
-  /** Feeds GET /v1/admin/meters?status=key_missing. */
+  /** Feeds GET /v1/admin/key-problems (and /v1/admin/meters?status=key_missing). */
   private async noteMissing(job: Job, header: TelegramHeader | null, meterId: string | null): Promise<void> {
-    if (meterId && header) await this.store.recordKeyMissing(meterId, job.manufacturer ?? header.manufacturer, job.gatewayId, Date.now());
+    if (!meterId || !header) return;
+    await this.store.recordKeyProblem({
+      meterId, manufacturer: job.manufacturer ?? header.manufacturer, gatewayId: job.gatewayId, problem: 'key_missing',
+      detail: `the telegram is encrypted (security mode ${header.ellEncrypted ? 'ELL' : header.securityMode}) and no AES key is configured`, now: Date.now(),
+    });
   }
 }
 

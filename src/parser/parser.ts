@@ -1,7 +1,7 @@
 import { BridgeError } from '../lib/errors.js';
 import type { MeterInfo, NormalizedValue } from '../publish/payloads.js';
 import type { MappingConfig } from '../store/mapping-store.js';
-import type { TelegramHeader } from '../wmbus/index.js';
+import type { KeyDiagnosis, TelegramHeader } from '../wmbus/index.js';
 
 export interface ParseRequest {
   ingestId: string;
@@ -59,17 +59,20 @@ export class ParseError extends BridgeError {
   readonly retryAfterMs: number | undefined;
   readonly httpStatus: number | undefined;
   readonly reason: ParseErrorReason | undefined;
+  /** Why the telegram did not decrypt, when the parser could tell: feeds the admin "key problems" list. */
+  readonly keyProblem: KeyDiagnosis | undefined;
 
   constructor(
     code: ParseErrorCode,
     message: string,
-    opts: { retryable?: boolean; consumesAttempt?: boolean; retryAfterMs?: number; httpStatus?: number; reason?: ParseErrorReason; cause?: unknown } = {},
+    opts: { retryable?: boolean; consumesAttempt?: boolean; retryAfterMs?: number; httpStatus?: number; reason?: ParseErrorReason; keyProblem?: KeyDiagnosis; cause?: unknown } = {},
   ) {
     super(code, message, { retryable: opts.retryable ?? false, cause: opts.cause });
     this.consumesAttempt = opts.consumesAttempt ?? true;
     this.retryAfterMs = opts.retryAfterMs;
     this.httpStatus = opts.httpStatus;
     this.reason = opts.reason;
+    this.keyProblem = opts.keyProblem;
   }
 }
 

@@ -1,7 +1,8 @@
 import type { EventBus } from '../observability/events.js';
 import { WakeSignal } from '../lib/wake-signal.js';
 import type { Logger } from '../observability/logger.js';
-import type { TelegramStore, TopicKind } from '../store/store.js';
+import type { Outbox } from '../store/roles.js';
+import type { TopicKind } from '../store/store.js';
 import { withTimeout, type MqttConnection } from './mqtt-connection.js';
 
 export interface OutboxRelayOptions {
@@ -25,7 +26,7 @@ export class OutboxRelay {
   private drainUntil = 0;
 
   constructor(
-    private readonly store: TelegramStore,
+    private readonly store: Outbox,
     private readonly mqtt: MqttConnection,
     private readonly events: EventBus,
     private readonly log: Logger,

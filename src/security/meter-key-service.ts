@@ -1,9 +1,10 @@
 import type { Logger } from '../observability/logger.js';
-import type { MeterKeyRecord, TelegramStore } from '../store/store.js';
+import type { AuditLog, MeterKeys } from '../store/roles.js';
+import type { MeterKeyRecord } from '../store/store.js';
 import { keyId } from './key-id.js';
 import { KeyVault } from './key-vault.js';
 
-type KeyStore = Pick<TelegramStore, 'putMeterKey' | 'deleteMeterKey' | 'listMeterKeys' | 'insertAudit'>;
+type KeyStore = Pick<MeterKeys, 'putMeterKey' | 'deleteMeterKey' | 'listMeterKeys'> & Pick<AuditLog, 'insertAudit'>;
 
 export interface KeyToStore {
   meterId: string;

@@ -2,14 +2,15 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import type { Logger } from '../observability/logger.js';
 import { mappingProblems, type MappingConfig } from './mapping-schema.js';
-import type { MappingVersion, TelegramStore } from './store.js';
+import type { Mappings, Settings } from './roles.js';
+import type { MappingVersion } from './store.js';
 
 export type { MappingConfig };
 
 const EMPTY_JSON = '{"mappings":[]}';
 const FILE_HASH_SETTING = 'mappings_file_sha256';
 
-type VersionStore = Pick<TelegramStore, 'getActiveMapping' | 'putMapping' | 'activateMapping' | 'getSetting' | 'putSetting'>;
+type VersionStore = Mappings & Settings;
 
 /**
  * The active mapping configuration (the body of POST /api/meterData).

@@ -1,5 +1,5 @@
 import type { Logger } from '../observability/logger.js';
-import type { TelegramStore } from './store.js';
+import type { Housekeeping, KeyProblems } from './roles.js';
 
 export interface RetentionOptions {
   /** RETENTION_DAYS: finished telegrams older than this are deleted; 0 keeps them. */
@@ -27,7 +27,7 @@ export class Retention {
   private running: Promise<void> | undefined;
 
   constructor(
-    private readonly store: Pick<TelegramStore, 'purgeDedup' | 'purgeFinished' | 'pruneKeyMissing'>,
+    private readonly store: Housekeeping & Pick<KeyProblems, 'pruneKeyProblems'>,
     private readonly opts: RetentionOptions,
     private readonly log: Logger,
   ) {}
@@ -56,8 +56,8 @@ export class Retention {
   private async pass(now: number): Promise<void> {
     try {
       await this.store.purgeDedup(now);
-      const pruned = await this.store.pruneKeyMissing(now - this.opts.keyMissingMaxAgeDays * DAY_MS, this.opts.keyMissingMax);
-      if (pruned > 0) this.log.info({ pruned, max: this.opts.keyMissingMax }, 'keys-needed list pruned');
+      const pruned = await this.store.pruneKeyProblems(now - this.opts.keyMissingMaxAgeDays * DAY_MS, this.opts.keyMissingMax);
+      if (pruned > 0) this.log.info({ pruned, max: this.opts.keyMissingMax }, 'key problems list pruned');
       if (this.opts.retentionDays <= 0) return;
       let deleted = 0;
       for (let batch = 0; batch < BATCHES_PER_RUN; batch++) {

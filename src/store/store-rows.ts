@@ -1,6 +1,7 @@
 import type {
-  AuditRecord, Job, KeyMissingMeter, MappingVersion, MeterKeyRecord, OutboxRow, TelegramRecord,
+  AuditRecord, Job, KeyProblemKind, KeyProblemMeter, MappingVersion, MeterKeyRecord, OutboxRow, TelegramRecord,
 } from './store.js';
+import { KEY_PROBLEMS } from './store.js';
 
 /**
  * Row → record mapping shared by the SQLite and PostgreSQL stores. Both return
@@ -16,7 +17,7 @@ export const TELEGRAM_RECORD_COLUMNS = `t.ingest_id, t.gateway_id, t.meter_id, t
 /** Columns of a {@link Job}, plus created_at for ordering a claimed batch. */
 export const JOB_COLUMNS = 'ingest_id, gateway_id, rx_time, rssi_dbm, mode, raw_hex, meter_id, manufacturer, attempts, key_hex, replay, created_at, locked_by, lease_seq, claims';
 
-export const KEY_MISSING_COLUMNS = 'k.meter_id, k.manufacturer, k.first_seen, k.last_seen, k.count';
+export const KEY_PROBLEM_COLUMNS = 'k.meter_id, k.manufacturer, k.problem, k.detail, k.first_seen, k.last_seen, k.count';
 
 const str = (v: unknown): string => v as string;
 const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : (v as string));
@@ -81,12 +82,14 @@ export function toMeterKey(r: Row): MeterKeyRecord {
 }
 
 /** `gateways` is a JSON array text (SQLite json_group_array) or a text[] (PostgreSQL ARRAY()). */
-export function toKeyMissing(r: Row): KeyMissingMeter {
+export function toKeyProblem(r: Row): KeyProblemMeter {
   const raw = r.gateways;
   const gateways = Array.isArray(raw) ? (raw as string[]) : typeof raw === 'string' ? (JSON.parse(raw) as string[]) : [];
   return {
     meterId: str(r.meter_id),
     manufacturer: strOrNull(r.manufacturer),
+    problem: str(r.problem) as KeyProblemKind,
+    detail: strOrNull(r.detail),
     firstSeen: num(r.first_seen),
     lastSeen: num(r.last_seen),
     count: num(r.count),
@@ -107,4 +110,14 @@ export function toAudit(r: Row): AuditRecord {
     actor: str(r.actor),
     details: typeof r.details === 'string' ? (JSON.parse(r.details) as Record<string, unknown>) : null,
   };
+}
+
+/** `problem, n` rows of a GROUP BY → a count for every kind. */
+export function keyProblemCounts(rows: Row[]): Record<KeyProblemKind, number> {
+  const counts = Object.fromEntries(KEY_PROBLEMS.map((k) => [k, 0])) as Record<KeyProblemKind, number>;
+  for (const r of rows) {
+    const kind = str(r.problem) as KeyProblemKind;
+    if (kind in counts) counts[kind] = num(r.n);
+  }
+  return counts;
 }

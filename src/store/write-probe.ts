@@ -1,5 +1,5 @@
 import { errorMessage } from '../lib/errors.js';
-import type { TelegramStore } from './store.js';
+import type { Settings } from './roles.js';
 
 export interface WriteProbeResult {
   ok: boolean;
@@ -16,7 +16,7 @@ export class WriteProbe {
   private running: Promise<WriteProbeResult> | undefined;
 
   constructor(
-    private readonly store: Pick<TelegramStore, 'putSetting'>,
+    private readonly store: Pick<Settings, 'putSetting'>,
     private readonly intervalMs = 5_000,
   ) {}
 

@@ -9,7 +9,8 @@ import { meterFromHeader, ParseError, type Parser } from '../parser/parser.js';
 import { errorPayload, readingPayload, type JobError } from '../publish/payloads.js';
 import type { Topics } from '../publish/topics.js';
 import type { MappingStore } from '../store/mapping-store.js';
-import type { FinishJob, Job, OutboxMessage, TelegramStore } from '../store/store.js';
+import type { JobQueue, KeyProblems, MeterRegistry } from '../store/roles.js';
+import type { FinishJob, Job, OutboxMessage } from '../store/store.js';
 import { parseHeader, type TelegramHeader } from '../wmbus/index.js';
 
 export interface JobProcessorOptions {
@@ -41,7 +42,7 @@ const STORE_RETRY_MS = 1_000;
  */
 export class JobProcessor {
   constructor(
-    private readonly store: TelegramStore,
+    private readonly store: JobQueue & Pick<MeterRegistry, 'recordMeterSeen'> & Pick<KeyProblems, 'recordKeyProblem'>,
     private readonly keys: KeyResolver,
     private readonly parser: Parser,
     private readonly mappings: MappingStore,
@@ -119,6 +120,7 @@ export class JobProcessor {
     const payload = errorPayload(job, meter, error);
     const text = JSON.stringify(payload);
     const live = await this.seen(job, meter.id, meter.manufacturer, err.code, err.message);
+    await this.noteKeyProblem(job, meter.id, meter.manufacturer, err);
     const now = Date.now();
     const done = await this.finish(job, {
       status: 'error', attempts, errorCode: err.code, lastError: err.message, parsedJson: text, now,
@@ -127,6 +129,17 @@ export class JobProcessor {
     if (!done) return;
     this.events.emit('jobFinished', { ingestId: job.ingestId, status: 'error', code: err.code, attempts, payload, message: err.message, meterId: meter.id });
     this.log.warn({ ingestId: job.ingestId, code: err.code, attempts }, 'telegram failed; error published');
+  }
+
+  /**
+   * The admin "key problems" list. key_missing is noted by the key resolver, which sees every
+   * keyless encrypted telegram (also the ones that never reach a parser); the other reasons only
+   * a parser that decrypts can tell.
+   */
+  private async noteKeyProblem(job: Job, meterId: string | null, manufacturer: string | null, err: ParseError): Promise<void> {
+    const p = err.keyProblem;
+    if (!p || p.problem === 'key_missing' || meterId === null) return;
+    await this.store.recordKeyProblem({ meterId, manufacturer, gatewayId: job.gatewayId, problem: p.problem, detail: p.detail, now: Date.now() }).catch(storeFailure);
   }
 
   /** The database failed under this job: back to the queue as it was, no attempt used, nothing published. */
@@ -158,7 +171,7 @@ export class JobProcessor {
     return ok;
   }
 
-  private async retry(job: Job, r: Parameters<TelegramStore['retryJob']>[1]): Promise<boolean> {
+  private async retry(job: Job, r: Parameters<JobQueue['retryJob']>[1]): Promise<boolean> {
     const ok = await this.store.retryJob(job, r);
     if (!ok) this.fenced(job, 'retry');
     return ok;

@@ -1,6 +1,7 @@
 import { WakeSignal } from '../lib/wake-signal.js';
 import type { Logger } from '../observability/logger.js';
-import type { Job, TelegramStore } from '../store/store.js';
+import type { JobQueue } from '../store/roles.js';
+import type { Job } from '../store/store.js';
 import type { JobProcessor } from './job-processor.js';
 
 export interface WorkerPoolOptions {
@@ -26,7 +27,7 @@ export class WorkerPool {
   private renewTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly store: TelegramStore,
+    private readonly store: JobQueue,
     private readonly processor: JobProcessor,
     private readonly log: Logger,
     private readonly opts: WorkerPoolOptions,

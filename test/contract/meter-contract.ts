@@ -116,7 +116,7 @@ export function meterContract(name: string, makeEnv: () => Promise<StoreEnv>): v
       await store.recordMeterSeen(seen('heard', T0), POLICY);
       await store.recordMeterSeen(seen('broken', T0, { errorCode: 'decrypt_failed', error: 'wrong key' }), POLICY);
       await store.putMeterKey('broken', 'sealed-key', 'ELS', T0);
-      await store.recordKeyMissing('wanted', 'KAM', 'gw-1', T0);
+      await store.recordKeyProblem({ meterId: 'wanted', manufacturer: 'KAM', gatewayId: 'gw-1', problem: 'key_missing', detail: 'no key', now: T0 });
       const m = await store.matchMeters(['wanted', 'heard', 'nobody', 'broken', 'heard']);
       expect(m).toEqual([
         { meterId: 'wanted', status: null, keyMissing: true, hasKey: false },

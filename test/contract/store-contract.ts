@@ -1,7 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KEY_MISSING_GATEWAYS_MAX, type NewTelegram, type TelegramStore } from '../../src/store/store.js';
+import { KEY_MISSING_GATEWAYS_MAX, KEY_PROBLEM_DETAIL_MAX, type NewTelegram, type TelegramStore } from '../../src/store/store.js';
+
 import { batchContract } from './batch-contract.js';
 import { add, finishAll, rawMessage, T0, telegram, walk, type StoreEnv } from './store-fixtures.js';
+
+/** A key_missing report as the key resolver makes it. */
+function missing(store: TelegramStore, meterId: string, manufacturer: string | null, gatewayId: string, now: number): Promise<void> {
+  return store.recordKeyProblem({ meterId, manufacturer, gatewayId, problem: 'key_missing', detail: 'no key', now });
+}
 
 export type { StoreEnv };
 
@@ -247,35 +253,65 @@ export function storeContract(name: string, makeEnv: () => Promise<StoreEnv>): v
     });
 
     it('keeps the keys-needed list: first/last seen, count, gateways; a stored key removes the meter', async () => {
-      await store.recordKeyMissing('11111111', null, 'gw2', T0 + 10);
-      await store.recordKeyMissing('11111111', 'KAM', 'gw1', T0 + 20);
-      await store.recordKeyMissing('11111111', null, 'gw1', T0 + 15);
-      await store.recordKeyMissing('22222222', 'LSE', 'gw1', T0 + 30);
-      await store.recordKeyMissing('33333333', 'LSE', 'gw3', T0 + 5);
-      expect(await store.countKeyMissing()).toBe(3);
-      const page1 = await store.listKeyMissing(2, null);
+      await missing(store, '11111111', null, 'gw2', T0 + 10);
+      await missing(store, '11111111', 'KAM', 'gw1', T0 + 20);
+      await missing(store, '11111111', null, 'gw1', T0 + 15);
+      await missing(store, '22222222', 'LSE', 'gw1', T0 + 30);
+      await missing(store, '33333333', 'LSE', 'gw3', T0 + 5);
+      expect((await store.countKeyProblems()).key_missing).toBe(3);
+      const page1 = await store.listKeyProblems('key_missing', 2, null);
       expect(page1.items.map((m) => m.meterId)).toEqual(['22222222', '11111111']);
       expect(page1.items[1]).toEqual({
-        meterId: '11111111', manufacturer: 'KAM', firstSeen: T0 + 10, lastSeen: T0 + 20, count: 3, gateways: ['gw1', 'gw2'],
+        meterId: '11111111', manufacturer: 'KAM', problem: 'key_missing', detail: 'no key', firstSeen: T0 + 10, lastSeen: T0 + 20, count: 3, gateways: ['gw1', 'gw2'],
       });
       expect(page1.nextCursor).not.toBeNull();
-      const page2 = await store.listKeyMissing(2, page1.nextCursor);
+      const page2 = await store.listKeyProblems('key_missing', 2, page1.nextCursor);
       expect(page2).toEqual({
-        items: [{ meterId: '33333333', manufacturer: 'LSE', firstSeen: T0 + 5, lastSeen: T0 + 5, count: 1, gateways: ['gw3'] }],
+        items: [{ meterId: '33333333', manufacturer: 'LSE', problem: 'key_missing', detail: 'no key', firstSeen: T0 + 5, lastSeen: T0 + 5, count: 1, gateways: ['gw3'] }],
         nextCursor: null,
       });
       await store.putMeterKey('11111111', 'aa'.repeat(16), 'KAM', T0 + 40);
-      expect(await store.countKeyMissing()).toBe(2);
-      expect((await store.listKeyMissing(10, null)).items.map((m) => m.meterId)).toEqual(['22222222', '33333333']);
+      expect((await store.countKeyProblems()).key_missing).toBe(2);
+      expect((await store.listKeyProblems('key_missing', 10, null)).items.map((m) => m.meterId)).toEqual(['22222222', '33333333']);
       // A late report for a meter whose key is stored by now does not put it back on the list.
-      await store.recordKeyMissing('11111111', 'KAM', 'gw1', T0 + 50);
-      expect(await store.countKeyMissing()).toBe(2);
+      await missing(store, '11111111', 'KAM', 'gw1', T0 + 50);
+      expect((await store.countKeyProblems()).key_missing).toBe(2);
       // Deleting the key again and seeing the meter starts a fresh entry.
       await store.deleteMeterKey('11111111');
-      await store.recordKeyMissing('11111111', null, 'gw4', T0 + 60);
-      expect((await store.listKeyMissing(1, null)).items[0]).toEqual({
-        meterId: '11111111', manufacturer: null, firstSeen: T0 + 60, lastSeen: T0 + 60, count: 1, gateways: ['gw4'],
+      await missing(store, '11111111', null, 'gw4', T0 + 60);
+      expect((await store.listKeyProblems('key_missing', 1, null)).items[0]).toEqual({
+        meterId: '11111111', manufacturer: null, problem: 'key_missing', detail: 'no key', firstSeen: T0 + 60, lastSeen: T0 + 60, count: 1, gateways: ['gw4'],
       });
+    });
+
+    it('keeps the latest key problem per meter: kind and detail, count and first_seen restart on a new kind, filter by kind', async () => {
+      await missing(store, 'A1', 'KAM', 'gw1', T0 + 10);
+      await missing(store, 'A1', null, 'gw1', T0 + 11);
+      await store.putMeterKey('A1', 'aa'.repeat(16), 'KAM', T0 + 12);
+      expect(await store.countKeyProblems()).toEqual({ key_missing: 0, wrong_key: 0, truncated: 0, unsupported_mode: 0 });
+      // A key is stored now, so wrong_key is recorded (key_missing would be skipped).
+      const wrong = { meterId: 'A1', manufacturer: null, gatewayId: 'gw2', problem: 'wrong_key' as const, detail: 'no 2F2F', now: T0 + 20 };
+      await store.recordKeyProblem(wrong);
+      await store.recordKeyProblem({ ...wrong, now: T0 + 25 });
+      await store.recordKeyProblem({ meterId: 'B2', manufacturer: 'LSE', gatewayId: 'gw1', problem: 'truncated', detail: 'x'.repeat(1_000), now: T0 + 30 });
+      await missing(store, 'C3', 'DME', 'gw3', T0 + 40);
+      await store.recordKeyProblem({ meterId: 'C3', manufacturer: null, gatewayId: 'gw3', problem: 'unsupported_mode', detail: 'mode 13', now: T0 + 50 });
+      expect(await store.countKeyProblems()).toEqual({ key_missing: 0, wrong_key: 1, truncated: 1, unsupported_mode: 1 });
+      const all = await store.listKeyProblems(null, 10, null);
+      expect(all.items.map((m) => [m.meterId, m.problem])).toEqual([['C3', 'unsupported_mode'], ['B2', 'truncated'], ['A1', 'wrong_key']]);
+      expect(all.items[0]).toEqual({
+        meterId: 'C3', manufacturer: 'DME', problem: 'unsupported_mode', detail: 'mode 13', firstSeen: T0 + 50, lastSeen: T0 + 50, count: 1, gateways: ['gw3'],
+      });
+      expect(all.items[1]!.detail).toHaveLength(KEY_PROBLEM_DETAIL_MAX);
+      expect(all.items[2]).toMatchObject({ problem: 'wrong_key', detail: 'no 2F2F', firstSeen: T0 + 20, lastSeen: T0 + 25, count: 2, gateways: ['gw2'] });
+      const wrongOnly = await store.listKeyProblems('wrong_key', 10, null);
+      expect(wrongOnly).toEqual({ items: [all.items[2]], nextCursor: null });
+      const first = await store.listKeyProblems(null, 2, null);
+      expect((await store.listKeyProblems(null, 2, first.nextCursor)).items.map((m) => m.meterId)).toEqual(['A1']);
+      expect((await store.listKeyProblems('key_missing', 10, null)).items).toEqual([]);
+      // Storing a key clears every kind, not only key_missing.
+      await store.putMeterKey('B2', 'bb'.repeat(16), null, T0 + 60);
+      expect((await store.listKeyProblems(null, 10, null)).items.map((m) => m.meterId)).toEqual(['C3', 'A1']);
     });
 
     it('stores mapping versions, keeps exactly one active and activates older ones', async () => {
@@ -387,20 +423,20 @@ export function storeContract(name: string, makeEnv: () => Promise<StoreEnv>): v
     });
 
     it('bounds the keys-needed list: gateways per meter, age-out, and a cap on meters (issue 10)', async () => {
-      for (let g = 0; g < 40; g++) await store.recordKeyMissing('M-GW', null, `gw-${String(g).padStart(2, '0')}`, T0 + g);
-      const [entry] = (await store.listKeyMissing(10, null)).items;
+      for (let g = 0; g < 40; g++) await missing(store, 'M-GW', null, `gw-${String(g).padStart(2, '0')}`, T0 + g);
+      const [entry] = (await store.listKeyProblems('key_missing', 10, null)).items;
       expect(entry).toMatchObject({ meterId: 'M-GW', count: 40 });
       expect(entry!.gateways).toHaveLength(KEY_MISSING_GATEWAYS_MAX);
-      for (let i = 0; i < 30; i++) await store.recordKeyMissing(`M-${String(i).padStart(2, '0')}`, null, 'gw', T0 + 1_000 + i);
-      expect(await store.countKeyMissing()).toBe(31);
+      for (let i = 0; i < 30; i++) await missing(store, `M-${String(i).padStart(2, '0')}`, null, 'gw', T0 + 1_000 + i);
+      expect((await store.countKeyProblems()).key_missing).toBe(31);
       // M-GW (last seen T0+39) ages out; of the 30 others the 10 seen last stay.
-      expect(await store.pruneKeyMissing(T0 + 100, 10)).toBe(21);
-      const left = (await store.listKeyMissing(100, null)).items.map((m) => m.meterId);
+      expect(await store.pruneKeyProblems(T0 + 100, 10)).toBe(21);
+      const left = (await store.listKeyProblems('key_missing', 100, null)).items.map((m) => m.meterId);
       expect(left).toEqual(Array.from({ length: 10 }, (_, i) => `M-${29 - i}`));
-      expect(await store.pruneKeyMissing(T0 + 100, 10)).toBe(0);
+      expect(await store.pruneKeyProblems(T0 + 100, 10)).toBe(0);
       // The gateways of pruned meters are gone too: a meter seen again starts with only its new gateway.
-      await store.recordKeyMissing('M-GW', null, 'gw-new', T0 + 5_000);
-      expect((await store.listKeyMissing(1, null)).items[0]).toMatchObject({ meterId: 'M-GW', count: 1, gateways: ['gw-new'] });
+      await missing(store, 'M-GW', null, 'gw-new', T0 + 5_000);
+      expect((await store.listKeyProblems('key_missing', 1, null)).items[0]).toMatchObject({ meterId: 'M-GW', count: 1, gateways: ['gw-new'] });
     });
 
     it('writes and pages the audit log newest first', async () => {

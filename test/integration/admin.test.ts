@@ -115,6 +115,52 @@ describe('admin API', () => {
     expect(after.json).toMatchObject({ status: 'done', published_at: expect.any(String) });
   });
 
+  it('key problems: each reason per meter with detail and no key text, filter by kind, metric; a stored key clears the entry', async () => {
+    // The OMS example under other meter ids (new telegrams for dedup; only block 1 of CBC sees the id, 2F2F survives it).
+    const withId = (id: string) => `${OMS_EXAMPLE.slice(0, 8)}${id}${OMS_EXAMPLE.slice(16)}`;
+    const cut = (hex: string) => `18${hex.slice(2, hex.length - 44)}`;
+    const OTHER_KEY = '000102030405060708090A0B0C0D0E0F';
+    await admin('PUT', '/v1/admin/keys/11223344', { key_hex: OTHER_KEY });
+    await admin('PUT', '/v1/admin/keys/55667788', { key_hex: OMS_KEY });
+    const ids: string[] = [];
+    for (const raw of [withId('21436587'), withId('44332211'), cut(withId('88776655'))]) {
+      ids.push((await post(t.app, { gateway_id: t.gatewayId, raw_hex: raw })).json.ingest_id as string);
+    }
+    await mqtt.waitFor((m) => ids.every((id) => m.some((x) => x.topic === `oms/v1/gw/${t.gatewayId}/errors/${id}`)));
+
+    const all = await admin('GET', '/v1/admin/key-problems');
+    expect(all.status).toBe(200);
+    const byMeter = Object.fromEntries(all.json.items.map((i: { meter_id: string }) => [i.meter_id, i]));
+    expect(byMeter['87654321']).toEqual({
+      meter_id: '87654321', manufacturer: 'ELS', problem: 'key_missing', detail: expect.stringContaining('no AES key'), count: 1,
+      first_seen: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T.*Z$/), last_seen: expect.any(String), gateways: [t.gatewayId],
+    });
+    expect(byMeter['11223344']).toMatchObject({ problem: 'wrong_key', detail: expect.stringContaining('2F2F'), count: 1, gateways: [t.gatewayId] });
+    expect(byMeter['55667788']).toMatchObject({ problem: 'truncated', detail: expect.stringContaining('blocks'), count: 1 });
+    for (const key of [OMS_KEY, OTHER_KEY]) expect(JSON.stringify(all.json).toUpperCase()).not.toContain(key);
+
+    const wrong = await admin('GET', '/v1/admin/key-problems?problem=wrong_key');
+    expect(wrong.json.items.map((i: { meter_id: string }) => i.meter_id)).toEqual(['11223344']);
+    expect((await admin('GET', '/v1/admin/key-problems?problem=bogus')).status).toBe(400);
+    const paged = await admin('GET', '/v1/admin/key-problems?limit=1');
+    expect(paged.json.items).toHaveLength(1);
+    expect(paged.json.next_cursor).toEqual(expect.any(String));
+    // The older list keeps its shape and shows only key_missing.
+    const missing = await admin('GET', '/v1/admin/meters?status=key_missing');
+    expect(missing.json.items.map((i: { meter_id: string }) => i.meter_id)).toEqual(['87654321']);
+    expect(missing.json.items[0].problem).toBeUndefined();
+
+    const metrics = (await t.app.http.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/oms_bridge_key_problem_meters\{problem="wrong_key"\} 1/);
+    expect(metrics).toMatch(/oms_bridge_key_problem_meters\{problem="truncated"\} 1/);
+
+    await admin('PUT', '/v1/admin/keys/11223344', { key_hex: OMS_KEY });
+    const left = await admin('GET', '/v1/admin/key-problems');
+    expect(left.json.items.map((i: { meter_id: string }) => i.meter_id)).not.toContain('11223344');
+    expect(left.json.items.map((i: { meter_id: string }) => i.meter_id)).toEqual(expect.arrayContaining(['87654321', '55667788']));
+    expect((await t.app.http.inject({ method: 'GET', url: '/v1/admin/key-problems' })).statusCode).toBe(401);
+  });
+
   it('telegram list filters and pages', async () => {
     const list = await admin('GET', `/v1/admin/telegrams?gateway_id=${t.gatewayId}&status=done`);
     expect(list.json.items.length).toBeGreaterThanOrEqual(1);
@@ -165,7 +211,7 @@ describe('admin API', () => {
     const names = new Set((parsePrometheus(res.body) as Array<{ name: string }>).map((f) => f.name));
     for (const n of ['oms_bridge_ingest_requests_total', 'oms_bridge_ingest_ack_seconds', 'oms_bridge_ingest_dedup_hits_total', 'oms_bridge_queue_depth',
       'oms_bridge_worker_jobs_total', 'oms_bridge_outbox_depth', 'oms_bridge_outbox_oldest_age_seconds', 'oms_bridge_mqtt_connected',
-      'oms_bridge_mqtt_published_total', 'oms_bridge_key_missing_meters', 'oms_bridge_process_cpu_seconds_total']) {
+      'oms_bridge_mqtt_published_total', 'oms_bridge_key_missing_meters', 'oms_bridge_key_problem_meters', 'oms_bridge_process_cpu_seconds_total']) {
       expect(names.has(n), n).toBe(true);
     }
   });

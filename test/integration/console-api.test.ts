@@ -67,13 +67,17 @@ describe.each(backends)('console API on $name', (backend) => {
     expect(done.status).toBe('done');
     const failed = await postFinished(OMS_EXAMPLE);
     expect(failed).toMatchObject({ status: 'error', error_code: 'decrypt_key_missing' });
-    const res = await admin('GET', '/v1/admin/overview');
-    expect(res.status).toBe(200);
-    const o = res.json;
+    // Outcomes and meter rows arrive from the pipeline (thread) a moment after the telegram's row is final.
+    const total = (o: { ingest: { per_minute: Record<string, number>[] } }, k: 'accepted' | 'done' | 'error') =>
+      o.ingest.per_minute.reduce((s, m) => s + m[k]!, 0);
+    let o = (await admin('GET', '/v1/admin/overview')).json;
+    for (let i = 0; i < 100 && (total(o, 'done') + total(o, 'error') < 2 || o.meters.ok + o.meters.key_problem < 2); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      o = (await admin('GET', '/v1/admin/overview')).json;
+    }
     expect(o.ingest.last_minute).toBe(2);
     expect(o.ingest.per_minute).toHaveLength(60);
-    const total = (k: 'accepted' | 'done' | 'error') => o.ingest.per_minute.reduce((s: number, m: Record<string, number>) => s + m[k]!, 0);
-    expect([total('accepted'), total('done'), total('error')]).toEqual([2, 1, 1]);
+    expect([total(o, 'accepted'), total(o, 'done'), total(o, 'error')]).toEqual([2, 1, 1]);
     expect(o.recent_errors[0]).toMatchObject({ code: 'decrypt_key_missing', meter_id: '12345678', ingest_id: failed.ingest_id });
     expect(o.recent_errors[0].message).toEqual(expect.any(String));
     expect(o).toMatchObject({ parser: 'local', lobaro_circuit: null, mqtt: { connected: true }, pipeline: { running: true } });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { KeyResolver } from '../../src/parser/key-resolver.js';
 import { ParseError } from '../../src/parser/parser.js';
 import { KeyVault } from '../../src/security/key-vault.js';
-import type { Job } from '../../src/store/store.js';
+import type { Job, KeyProblemReport } from '../../src/store/store.js';
 import { decode, parseHeader } from '../../src/wmbus/index.js';
 
 const KEY = '0102030405060708090A0B0C0D0E0F11';
@@ -36,8 +36,9 @@ function resolver(stored: string | undefined, opts: { acceptPredecrypted?: boole
   const missing: string[] = [];
   const store = {
     getMeterKey: async () => stored,
-    recordKeyMissing: async (meterId: string) => {
-      missing.push(meterId);
+    recordKeyProblem: async (r: KeyProblemReport) => {
+      expect(r.problem).toBe('key_missing');
+      missing.push(r.meterId);
     },
   };
   return { r: new KeyResolver(store, KeyVault.plain(), { policy: opts.policy ?? 'strict', acceptPredecrypted: opts.acceptPredecrypted }), missing };

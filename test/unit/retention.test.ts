@@ -8,7 +8,7 @@ function fakeStore() {
   return {
     purgeDedup: vi.fn(async () => 0),
     purgeFinished: vi.fn(async () => 0),
-    pruneKeyMissing: vi.fn(async () => 0),
+    pruneKeyProblems: vi.fn(async () => 0),
   };
 }
 
@@ -19,7 +19,7 @@ describe('Retention', () => {
     const r = new Retention(store, { retentionDays: 30, keyMissingMax: 100, keyMissingMaxAgeDays: 7 }, createLogger('silent'));
     await r.runOnce(100 * DAY);
     expect(store.purgeDedup).toHaveBeenCalledWith(100 * DAY);
-    expect(store.pruneKeyMissing).toHaveBeenCalledWith(93 * DAY, 100);
+    expect(store.pruneKeyProblems).toHaveBeenCalledWith(93 * DAY, 100);
     expect(store.purgeFinished).toHaveBeenCalledTimes(20);
     expect(store.purgeFinished).toHaveBeenCalledWith(70 * DAY, 5_000);
   });
@@ -30,7 +30,7 @@ describe('Retention', () => {
     const r = new Retention(store, { retentionDays: 0, keyMissingMax: 10, keyMissingMaxAgeDays: 1 }, createLogger('silent'));
     await r.runOnce(DAY);
     await r.runOnce(DAY);
-    expect(store.pruneKeyMissing).toHaveBeenCalledTimes(1);
+    expect(store.pruneKeyProblems).toHaveBeenCalledTimes(1);
     expect(store.purgeFinished).not.toHaveBeenCalled();
   });
 

@@ -393,6 +393,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/key-problems": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Meters whose telegrams do not decrypt, and why
+         * @description One entry per meter with its latest problem, newest last_seen first. An entry leaves the list when a key is stored for the meter (PUT /v1/admin/keys/{meter_id} or the key import); a telegram that still fails afterwards puts it back with the new reason. Entries unseen for KEY_MISSING_MAX_AGE_DAYS, and the oldest beyond KEY_MISSING_MAX, are pruned.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description next_cursor of the previous page. */
+                    cursor?: string;
+                    /** @description Page size, 1–1000 (default 100). */
+                    limit?: number;
+                    /** @description `key_missing`: no AES key is configured (ask the vendor). `wrong_key`: a key is configured, the telegram does not check with it (typo, swapped key). `truncated`: the encrypted payload is shorter than announced (the gateway cut it). `unsupported_mode`: the security mode is not implemented. */
+                    problem?: "key_missing" | "wrong_key" | "truncated" | "unsupported_mode";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** @description Failures of this kind since first_seen (restarts when the kind changes). */
+                                count: number;
+                                /** @description One sentence on the latest failure; never key material. */
+                                detail: string | null;
+                                /** Format: date-time */
+                                first_seen: string;
+                                /** @description Gateways that heard the meter, the first 16. */
+                                gateways: string[];
+                                /** Format: date-time */
+                                last_seen: string;
+                                manufacturer: string | null;
+                                meter_id: string;
+                                /** @description `key_missing`: no AES key is configured (ask the vendor). `wrong_key`: a key is configured, the telegram does not check with it (typo, swapped key). `truncated`: the encrypted payload is shorter than announced (the gateway cut it). `unsupported_mode`: the security mode is not implemented. */
+                                problem: "key_missing" | "wrong_key" | "truncated" | "unsupported_mode";
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/keys": {
         parameters: {
             query?: never;
@@ -895,7 +959,7 @@ export interface paths {
                     limit?: number;
                     /** @description Meter id prefix (case-sensitive). Not with status=key_missing. */
                     q?: string;
-                    /** @description `ok`, `stale`, `key_problem`: liveness of every meter heard (omit for all). `key_missing`: meters seen with encrypted telegrams and no key. */
+                    /** @description `ok`, `stale`, `key_problem`: liveness of every meter heard (omit for all). `key_missing`: meters seen with encrypted telegrams and no key (GET /v1/admin/key-problems has every reason). */
                     status?: "key_missing" | "ok" | "stale" | "key_problem";
                 };
                 header?: never;

@@ -1,5 +1,5 @@
 import type { Logger } from '../../observability/logger.js';
-import type { TelegramStore } from '../../store/store.js';
+import type { ParserStateStore } from '../../store/roles.js';
 import type { CircuitBreaker, CircuitSink } from './circuit-breaker.js';
 
 /**
@@ -12,7 +12,7 @@ export class SharedCircuit implements CircuitSink {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly store: Pick<TelegramStore, 'getParserState' | 'raiseParserState' | 'closeCircuit'>,
+    private readonly store: ParserStateStore,
     private readonly breaker: CircuitBreaker,
     private readonly log: Logger,
     private readonly pollMs = 1_000,

@@ -24,13 +24,15 @@ export class LocalParser implements Parser {
       if (err instanceof WmbusError) throw new ParseError('parse_failed', `${err.code}: ${err.message}`, { cause: err });
       throw err;
     }
-    if (wmbus.Body?.DecryptionFailed) {
+    const d = wmbus.KeyDiagnosis;
+    if (wmbus.Body?.DecryptionFailed || d?.problem === 'unsupported_mode') {
       // The stable code stays decrypt_key_missing / decrypt_failed; the message starts with the reason
-      // (key_missing, wrong_key, truncated), so an operator knows whether to ask for a key or fix one.
-      const d = wmbus.KeyDiagnosis;
+      // (key_missing, wrong_key, truncated, unsupported_mode), so an operator knows whether to ask for a key or fix one.
       const missing = d !== undefined ? d.problem === 'key_missing' : !req.keyHex;
-      throw new ParseError(missing ? 'decrypt_key_missing' : 'decrypt_failed',
-        d !== undefined ? `${d.problem}: ${d.detail}` : missing ? 'key_missing: the telegram is encrypted and no AES key is known' : 'wrong_key: the AES key does not decrypt this telegram');
+      const diagnosis = d ?? (missing
+        ? { problem: 'key_missing' as const, detail: 'the telegram is encrypted and no AES key is known' }
+        : { problem: 'wrong_key' as const, detail: 'the AES key does not decrypt this telegram' });
+      throw new ParseError(missing ? 'decrypt_key_missing' : 'decrypt_failed', `${diagnosis.problem}: ${diagnosis.detail}`, { keyProblem: diagnosis });
     }
     const model = applyMappings(wmbus, req.mappings, new Date());
     const fallback = meterFromHeader(req.header, null);

@@ -146,7 +146,14 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE INDEX meters_due ON meters (stale_at) WHERE status <> 'stale';
   CREATE INDEX meters_by_status ON meters (status, meter_id);
   `,
-  // 6: a meter's readings (issue 14, console): the newest done telegram per meter without walking its failed
+  // 6: the "keys needed" list becomes the "key problems" list (issue 11): the latest reason per meter
+  // (key_missing, wrong_key, truncated, unsupported_mode) and its one-sentence detail. Old rows were all key_missing.
+  `
+  ALTER TABLE key_missing ADD COLUMN problem TEXT NOT NULL DEFAULT 'key_missing';
+  ALTER TABLE key_missing ADD COLUMN detail TEXT;
+  CREATE INDEX key_missing_problem ON key_missing (problem, last_seen, meter_id);
+  `,
+  // 7: a meter's readings (issue 14, console): the newest done telegram per meter without walking its failed
   // ones (a meter failing to decrypt for RETENTION_DAYS would otherwise be thousands of rows per lookup).
   `
   CREATE INDEX telegrams_meter_done ON telegrams (meter_id, created_at) WHERE status = 'done';

@@ -1,17 +1,17 @@
 import type pg from 'pg';
 import { decodeCursor, pageLimit, toPage } from '../page-cursor.js';
 import type {
-  AuditRecord, GatewayStats, KeyMissingMeter, MappingVersion, MeterKeyRecord, Page, ParserState, ReplayResult, TelegramFilter, TelegramRecord,
+  AuditRecord, GatewayStats, KeyProblemKind, KeyProblemMeter, KeyProblemReport, MappingVersion, MeterKeyRecord, Page, ParserState, ReplayResult, TelegramFilter, TelegramRecord,
 } from '../store.js';
-import { KEY_MISSING_GATEWAYS_MAX } from '../store.js';
+import { KEY_MISSING_GATEWAYS_MAX, KEY_PROBLEM_DETAIL_MAX } from '../store.js';
 import {
-  KEY_MISSING_COLUMNS, TELEGRAM_RECORD_COLUMNS, toAudit, toKeyMissing, toMapping, toMeterKey, toTelegramRecord, type Row,
+  KEY_PROBLEM_COLUMNS, TELEGRAM_RECORD_COLUMNS, keyProblemCounts, toAudit, toKeyProblem, toMapping, toMeterKey, toTelegramRecord, type Row,
 } from '../store-rows.js';
 import { telegramFilter } from '../telegram-filter.js';
 import { WORK_CHANNEL } from './work-listener.js';
 
 const MAPPING_COLUMNS = 'version, json, created_at, active';
-const KEY_MISSING_SELECT = `SELECT ${KEY_MISSING_COLUMNS},
+const KEY_PROBLEM_SELECT = `SELECT ${KEY_PROBLEM_COLUMNS},
   ARRAY(SELECT g.gateway_id FROM key_missing_gateways g WHERE g.meter_id = k.meter_id ORDER BY g.gateway_id) AS gateways
   FROM key_missing k`;
 
@@ -72,38 +72,47 @@ export class PostgresAdmin {
     return (result.rowCount ?? 0) > 0;
   }
 
-  /** One statement: both inserts are skipped when the key was stored since the caller looked it up. */
-  async recordKeyMissing(meterId: string, manufacturer: string | null, gatewayId: string, now: number): Promise<void> {
+  /**
+   * One statement. key_missing is skipped when the key was stored since the caller looked it up.
+   * All SET expressions read the old row, so a new kind restarts count and first_seen.
+   */
+  async recordKeyProblem(r: KeyProblemReport): Promise<void> {
     await this.pool().query(
       `WITH k AS (
-         INSERT INTO key_missing (meter_id, manufacturer, first_seen, last_seen, count)
-         SELECT $1::text, $2::text, $3::bigint, $3::bigint, 1 WHERE NOT EXISTS (SELECT 1 FROM meter_keys WHERE meter_id = $1)
+         INSERT INTO key_missing (meter_id, manufacturer, problem, detail, first_seen, last_seen, count)
+         SELECT $1::text, $2::text, $5::text, $6::text, $3::bigint, $3::bigint, 1
+         WHERE $5::text <> 'key_missing' OR NOT EXISTS (SELECT 1 FROM meter_keys WHERE meter_id = $1)
          ON CONFLICT (meter_id) DO UPDATE SET manufacturer = COALESCE(excluded.manufacturer, key_missing.manufacturer),
-           first_seen = LEAST(key_missing.first_seen, excluded.first_seen),
-           last_seen = GREATEST(key_missing.last_seen, excluded.last_seen), count = key_missing.count + 1)
+           first_seen = CASE WHEN key_missing.problem = excluded.problem THEN LEAST(key_missing.first_seen, excluded.first_seen) ELSE excluded.first_seen END,
+           last_seen = GREATEST(key_missing.last_seen, excluded.last_seen),
+           count = CASE WHEN key_missing.problem = excluded.problem THEN key_missing.count + 1 ELSE 1 END,
+           problem = excluded.problem, detail = excluded.detail
+         RETURNING meter_id)
        INSERT INTO key_missing_gateways (meter_id, gateway_id)
-       SELECT $1::text, $4::text WHERE NOT EXISTS (SELECT 1 FROM meter_keys WHERE meter_id = $1)
+       SELECT $1::text, $4::text WHERE EXISTS (SELECT 1 FROM k)
          AND (SELECT COUNT(*) FROM key_missing_gateways WHERE meter_id = $1) < ${KEY_MISSING_GATEWAYS_MAX}
        ON CONFLICT DO NOTHING`,
-      [meterId, manufacturer, now, gatewayId],
+      [r.meterId, r.manufacturer, r.now, r.gatewayId, r.problem, r.detail.slice(0, KEY_PROBLEM_DETAIL_MAX)],
     );
   }
 
-  async listKeyMissing(limit: number, cursor: string | null): Promise<Page<KeyMissingMeter>> {
+  async listKeyProblems(problem: KeyProblemKind | null, limit: number, cursor: string | null): Promise<Page<KeyProblemMeter>> {
     const n = pageLimit(limit) + 1;
+    // $1 null = every kind; the (problem, last_seen, meter_id) index serves the filtered walk.
+    const kind = '($1::text IS NULL OR k.problem = $1)';
     let rows: Row[];
-    if (cursor === null) rows = await this.rows(`${KEY_MISSING_SELECT} ORDER BY k.last_seen DESC, k.meter_id DESC LIMIT $1`, [n]);
+    if (cursor === null) rows = await this.rows(`${KEY_PROBLEM_SELECT} WHERE ${kind} ORDER BY k.last_seen DESC, k.meter_id DESC LIMIT $2`, [problem, n]);
     else {
       const [lastSeen, meterId] = decodeCursor(cursor, ['number', 'string'] as const);
       rows = await this.rows(
-        `${KEY_MISSING_SELECT} WHERE (k.last_seen, k.meter_id) < ($1, $2) ORDER BY k.last_seen DESC, k.meter_id DESC LIMIT $3`,
-        [lastSeen, meterId, n],
+        `${KEY_PROBLEM_SELECT} WHERE ${kind} AND (k.last_seen, k.meter_id) < ($2, $3) ORDER BY k.last_seen DESC, k.meter_id DESC LIMIT $4`,
+        [problem, lastSeen, meterId, n],
       );
     }
-    return toPage(rows, limit, toKeyMissing, (r) => [r.last_seen as number, r.meter_id as string]);
+    return toPage(rows, limit, toKeyProblem, (r) => [r.last_seen as number, r.meter_id as string]);
   }
 
-  async pruneKeyMissing(before: number, maxEntries: number): Promise<number> {
+  async pruneKeyProblems(before: number, maxEntries: number): Promise<number> {
     return inTransaction(this.pool(), async (c) => {
       const old = await c.query('DELETE FROM key_missing WHERE last_seen < $1', [before]);
       const over = await c.query(
@@ -116,9 +125,8 @@ export class PostgresAdmin {
     });
   }
 
-  async countKeyMissing(): Promise<number> {
-    const [row] = await this.rows('SELECT COUNT(*) AS n FROM key_missing');
-    return Number(row?.n ?? 0);
+  async countKeyProblems(): Promise<Record<KeyProblemKind, number>> {
+    return keyProblemCounts(await this.rows('SELECT problem, COUNT(*) AS n FROM key_missing GROUP BY problem'));
   }
 
   async getActiveMapping(): Promise<MappingVersion | undefined> {

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { BridgeError } from '../../lib/errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type {
-  AuditRecord, BatchInsert, BatchInsertResult, Depths, FinishJob, GatewayStats, InsertResult, Job, KeyMissingMeter, MappingVersion, MeterKeyRecord, MeterMatch, MeterReading, NewTelegram,
+  AuditRecord, BatchInsert, BatchInsertResult, Depths, FinishJob, GatewayStats, InsertResult, Job, KeyProblemKind, KeyProblemMeter, KeyProblemReport, MappingVersion, MeterMatch, MeterReading, MeterKeyRecord, NewTelegram,
   OutboxMessage, OutboxRow, Page, ParserState, ReplayResult, RetryJob, JobLease, TelegramFilter, TelegramRecord, TelegramStore,
 } from '../store.js';
 import { toJob, toOutboxRow, toTelegramRecord, type Row } from '../store-rows.js';
@@ -275,12 +275,12 @@ export class PostgresStore implements TelegramStore {
   listMeterKeys(limit: number, cursor: string | null): Promise<Page<MeterKeyRecord>> { return this.admin.listMeterKeys(limit, cursor); }
   getMeterKeyRecord(meterId: string): Promise<MeterKeyRecord | undefined> { return this.admin.getMeterKeyRecord(meterId); }
   deleteMeterKey(meterId: string): Promise<boolean> { return this.admin.deleteMeterKey(meterId); }
-  recordKeyMissing(meterId: string, manufacturer: string | null, gatewayId: string, now: number): Promise<void> {
-    return this.admin.recordKeyMissing(meterId, manufacturer, gatewayId, now);
+  recordKeyProblem(report: KeyProblemReport): Promise<void> { return this.admin.recordKeyProblem(report); }
+  listKeyProblems(problem: KeyProblemKind | null, limit: number, cursor: string | null): Promise<Page<KeyProblemMeter>> {
+    return this.admin.listKeyProblems(problem, limit, cursor);
   }
-  listKeyMissing(limit: number, cursor: string | null): Promise<Page<KeyMissingMeter>> { return this.admin.listKeyMissing(limit, cursor); }
-  countKeyMissing(): Promise<number> { return this.admin.countKeyMissing(); }
-  pruneKeyMissing(before: number, maxEntries: number): Promise<number> { return this.admin.pruneKeyMissing(before, maxEntries); }
+  countKeyProblems(): Promise<Record<KeyProblemKind, number>> { return this.admin.countKeyProblems(); }
+  pruneKeyProblems(before: number, maxEntries: number): Promise<number> { return this.admin.pruneKeyProblems(before, maxEntries); }
   getActiveMapping(): Promise<MappingVersion | undefined> { return this.admin.getActiveMapping(); }
   listMappingVersions(limit: number, cursor: string | null): Promise<Page<MappingVersion>> { return this.admin.listMappingVersions(limit, cursor); }
   putMapping(json: string, now: number): Promise<MappingVersion> { return this.admin.putMapping(json, now); }

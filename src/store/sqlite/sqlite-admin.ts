@@ -1,15 +1,19 @@
 import type Database from 'better-sqlite3';
 import { decodeCursor, pageLimit, toPage } from '../page-cursor.js';
 import type {
-  AuditRecord, GatewayStats, KeyMissingMeter, MappingVersion, MeterKeyRecord, Page, ParserState, ReplayResult, TelegramFilter, TelegramRecord,
+  AuditRecord, GatewayStats, KeyProblemKind, KeyProblemMeter, KeyProblemReport, MappingVersion, MeterKeyRecord, Page, ParserState, ReplayResult, TelegramFilter, TelegramRecord,
 } from '../store.js';
-import { KEY_MISSING_GATEWAYS_MAX } from '../store.js';
+import { KEY_MISSING_GATEWAYS_MAX, KEY_PROBLEM_DETAIL_MAX } from '../store.js';
 import {
-  KEY_MISSING_COLUMNS, TELEGRAM_RECORD_COLUMNS, toAudit, toKeyMissing, toMapping, toMeterKey, toTelegramRecord, type Row,
+  KEY_PROBLEM_COLUMNS, TELEGRAM_RECORD_COLUMNS, keyProblemCounts, toAudit, toKeyProblem, toMapping, toMeterKey, toTelegramRecord, type Row,
 } from '../store-rows.js';
 import { telegramFilter } from '../telegram-filter.js';
 
 const MAPPING_COLUMNS = 'version, json, created_at, active';
+
+const KEY_PROBLEM_SELECT = `SELECT ${KEY_PROBLEM_COLUMNS},
+    (SELECT json_group_array(g.gateway_id) FROM key_missing_gateways g WHERE g.meter_id = k.meter_id) AS gateways
+  FROM key_missing k`;
 
 function prepare(db: Database.Database) {
   return {
@@ -17,14 +21,17 @@ function prepare(db: Database.Database) {
     listKeysAfter: db.prepare('SELECT meter_id, manufacturer, key_hex, updated_at FROM meter_keys WHERE meter_id > ? ORDER BY meter_id LIMIT ?'),
     getKeyRecord: db.prepare('SELECT meter_id, manufacturer, key_hex, updated_at FROM meter_keys WHERE meter_id = ?'),
     deleteKey: db.prepare('DELETE FROM meter_keys WHERE meter_id = ?'),
-    // The NOT EXISTS guard keeps a meter off the list when its key was stored
-    // between the failed lookup and this call.
-    upsertMissing: db.prepare(
-      `INSERT INTO key_missing (meter_id, manufacturer, first_seen, last_seen, count)
-       SELECT @meterId, @manufacturer, @now, @now, 1 WHERE NOT EXISTS (SELECT 1 FROM meter_keys WHERE meter_id = @meterId)
+    // The NOT EXISTS guard keeps a meter off the list as key_missing when its key was stored
+    // between the failed lookup and this call. All SET expressions read the old row.
+    upsertProblem: db.prepare(
+      `INSERT INTO key_missing (meter_id, manufacturer, problem, detail, first_seen, last_seen, count)
+       SELECT @meterId, @manufacturer, @problem, @detail, @now, @now, 1
+       WHERE @problem <> 'key_missing' OR NOT EXISTS (SELECT 1 FROM meter_keys WHERE meter_id = @meterId)
        ON CONFLICT (meter_id) DO UPDATE SET manufacturer = COALESCE(excluded.manufacturer, key_missing.manufacturer),
-         first_seen = MIN(key_missing.first_seen, excluded.first_seen), last_seen = MAX(key_missing.last_seen, excluded.last_seen),
-         count = key_missing.count + 1`,
+         first_seen = CASE WHEN key_missing.problem = excluded.problem THEN MIN(key_missing.first_seen, excluded.first_seen) ELSE excluded.first_seen END,
+         last_seen = MAX(key_missing.last_seen, excluded.last_seen),
+         count = CASE WHEN key_missing.problem = excluded.problem THEN key_missing.count + 1 ELSE 1 END,
+         problem = excluded.problem, detail = excluded.detail`,
     ),
     addMissingGateway: db.prepare(
       `INSERT INTO key_missing_gateways (meter_id, gateway_id)
@@ -34,13 +41,13 @@ function prepare(db: Database.Database) {
     ),
     clearMissing: db.prepare('DELETE FROM key_missing WHERE meter_id = ?'),
     clearMissingGateways: db.prepare('DELETE FROM key_missing_gateways WHERE meter_id = ?'),
-    listMissing: db.prepare(`SELECT ${KEY_MISSING_COLUMNS},
-        (SELECT json_group_array(g.gateway_id) FROM key_missing_gateways g WHERE g.meter_id = k.meter_id) AS gateways
-      FROM key_missing k ORDER BY k.last_seen DESC, k.meter_id DESC LIMIT ?`),
-    listMissingAfter: db.prepare(`SELECT ${KEY_MISSING_COLUMNS},
-        (SELECT json_group_array(g.gateway_id) FROM key_missing_gateways g WHERE g.meter_id = k.meter_id) AS gateways
-      FROM key_missing k WHERE (k.last_seen, k.meter_id) < (?, ?) ORDER BY k.last_seen DESC, k.meter_id DESC LIMIT ?`),
-    countMissing: db.prepare('SELECT COUNT(*) FROM key_missing').pluck(),
+    listProblems: db.prepare(`${KEY_PROBLEM_SELECT} ORDER BY k.last_seen DESC, k.meter_id DESC LIMIT ?`),
+    listProblemsAfter: db.prepare(`${KEY_PROBLEM_SELECT} WHERE (k.last_seen, k.meter_id) < (?, ?) ORDER BY k.last_seen DESC, k.meter_id DESC LIMIT ?`),
+    listProblemsOf: db.prepare(`${KEY_PROBLEM_SELECT} WHERE k.problem = ? ORDER BY k.last_seen DESC, k.meter_id DESC LIMIT ?`),
+    listProblemsOfAfter: db.prepare(
+      `${KEY_PROBLEM_SELECT} WHERE k.problem = ? AND (k.last_seen, k.meter_id) < (?, ?) ORDER BY k.last_seen DESC, k.meter_id DESC LIMIT ?`,
+    ),
+    countProblems: db.prepare('SELECT problem, COUNT(*) AS n FROM key_missing GROUP BY problem'),
     pruneMissingOld: db.prepare('DELETE FROM key_missing WHERE last_seen < ?'),
     pruneMissingOver: db.prepare(
       'DELETE FROM key_missing WHERE meter_id IN (SELECT meter_id FROM key_missing ORDER BY last_seen DESC, meter_id DESC LIMIT -1 OFFSET ?)',
@@ -115,25 +122,27 @@ export class SqliteAdmin {
     this.s.clearMissingGateways.run(meterId);
   }
 
-  recordKeyMissing(meterId: string, manufacturer: string | null, gatewayId: string, now: number): void {
+  recordKeyProblem(r: KeyProblemReport): void {
     this.db.transaction(() => {
-      this.s.upsertMissing.run({ meterId, manufacturer, now });
-      this.s.addMissingGateway.run({ meterId, gatewayId });
+      this.s.upsertProblem.run({
+        meterId: r.meterId, manufacturer: r.manufacturer, problem: r.problem, detail: r.detail.slice(0, KEY_PROBLEM_DETAIL_MAX), now: r.now,
+      });
+      this.s.addMissingGateway.run({ meterId: r.meterId, gatewayId: r.gatewayId });
     })();
   }
 
-  listKeyMissing(limit: number, cursor: string | null): Page<KeyMissingMeter> {
+  listKeyProblems(problem: KeyProblemKind | null, limit: number, cursor: string | null): Page<KeyProblemMeter> {
     const n = pageLimit(limit) + 1;
     let rows: Row[];
-    if (cursor === null) rows = this.s.listMissing.all(n) as Row[];
+    if (cursor === null) rows = (problem === null ? this.s.listProblems.all(n) : this.s.listProblemsOf.all(problem, n)) as Row[];
     else {
       const [lastSeen, meterId] = decodeCursor(cursor, ['number', 'string'] as const);
-      rows = this.s.listMissingAfter.all(lastSeen, meterId, n) as Row[];
+      rows = (problem === null ? this.s.listProblemsAfter.all(lastSeen, meterId, n) : this.s.listProblemsOfAfter.all(problem, lastSeen, meterId, n)) as Row[];
     }
-    return toPage(rows, limit, toKeyMissing, (r) => [r.last_seen as number, r.meter_id as string]);
+    return toPage(rows, limit, toKeyProblem, (r) => [r.last_seen as number, r.meter_id as string]);
   }
 
-  pruneKeyMissing(before: number, maxEntries: number): number {
+  pruneKeyProblems(before: number, maxEntries: number): number {
     return this.db.transaction(() => {
       const n = this.s.pruneMissingOld.run(before).changes + this.s.pruneMissingOver.run(maxEntries).changes;
       if (n > 0) this.s.pruneMissingGateways.run();
@@ -141,8 +150,8 @@ export class SqliteAdmin {
     })();
   }
 
-  countKeyMissing(): number {
-    return this.s.countMissing.get() as number;
+  countKeyProblems(): Record<KeyProblemKind, number> {
+    return keyProblemCounts(this.s.countProblems.all() as Row[]);
   }
 
   getActiveMapping(): MappingVersion | undefined {

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { BridgeError } from '../../lib/errors.js';
 import type { MeterLiveness, MeterSeen, MeterStatus, StalePolicy } from '../../liveness/meter-state.js';
 import type {
-  AuditRecord, BatchInsert, BatchInsertResult, Depths, FinishJob, GatewayStats, InsertResult, Job, KeyMissingMeter, MappingVersion, MeterKeyRecord, MeterMatch, MeterReading, NewTelegram,
+  AuditRecord, BatchInsert, BatchInsertResult, Depths, FinishJob, GatewayStats, InsertResult, Job, KeyProblemKind, KeyProblemMeter, KeyProblemReport, MappingVersion, MeterMatch, MeterReading, MeterKeyRecord, NewTelegram,
   OutboxMessage, OutboxRow, Page, ParserState, ReplayResult, RetryJob, JobLease, TelegramFilter, TelegramRecord, TelegramStore,
 } from '../store.js';
 import { toJob, toOutboxRow, toTelegramRecord, type Row } from '../store-rows.js';
@@ -304,12 +304,12 @@ export class SqliteStore implements TelegramStore {
   async listMeterKeys(limit: number, cursor: string | null): Promise<Page<MeterKeyRecord>> { return this.admin().listMeterKeys(limit, cursor); }
   async getMeterKeyRecord(meterId: string): Promise<MeterKeyRecord | undefined> { return this.admin().getMeterKeyRecord(meterId); }
   async deleteMeterKey(meterId: string): Promise<boolean> { return this.admin().deleteMeterKey(meterId); }
-  async recordKeyMissing(meterId: string, manufacturer: string | null, gatewayId: string, now: number): Promise<void> {
-    this.admin().recordKeyMissing(meterId, manufacturer, gatewayId, now);
+  async recordKeyProblem(report: KeyProblemReport): Promise<void> { this.admin().recordKeyProblem(report); }
+  async listKeyProblems(problem: KeyProblemKind | null, limit: number, cursor: string | null): Promise<Page<KeyProblemMeter>> {
+    return this.admin().listKeyProblems(problem, limit, cursor);
   }
-  async listKeyMissing(limit: number, cursor: string | null): Promise<Page<KeyMissingMeter>> { return this.admin().listKeyMissing(limit, cursor); }
-  async countKeyMissing(): Promise<number> { return this.admin().countKeyMissing(); }
-  async pruneKeyMissing(before: number, maxEntries: number): Promise<number> { return this.admin().pruneKeyMissing(before, maxEntries); }
+  async countKeyProblems(): Promise<Record<KeyProblemKind, number>> { return this.admin().countKeyProblems(); }
+  async pruneKeyProblems(before: number, maxEntries: number): Promise<number> { return this.admin().pruneKeyProblems(before, maxEntries); }
   async getActiveMapping(): Promise<MappingVersion | undefined> { return this.admin().getActiveMapping(); }
   async listMappingVersions(limit: number, cursor: string | null): Promise<Page<MappingVersion>> {
     return this.admin().listMappingVersions(limit, cursor);

@@ -48,7 +48,12 @@ describe('key diagnosis', () => {
     expect(wrong).toBeInstanceOf(ParseError);
     expect(wrong).toMatchObject({ code: 'decrypt_failed', message: expect.stringMatching(/^wrong_key: /) });
     expect((wrong as Error).message).not.toContain(WRONG.slice(0, 8));
+    expect(wrong).toMatchObject({ keyProblem: { problem: 'wrong_key' } });
     const missing = await p.parse({ ...req, keyHex: null }).catch((e: unknown) => e);
-    expect(missing).toMatchObject({ code: 'decrypt_key_missing', message: expect.stringMatching(/^key_missing: /) });
+    expect(missing).toMatchObject({ code: 'decrypt_key_missing', message: expect.stringMatching(/^key_missing: /), keyProblem: { problem: 'key_missing' } });
+    // A mode the decoder cannot decrypt is an error too, not an empty reading.
+    const m13 = `${MODE5.slice(0, 26)}200d${MODE5.slice(30)}`;
+    const unsupported = await p.parse({ ...req, rawHex: m13, keyHex: KEY }).catch((e: unknown) => e);
+    expect(unsupported).toMatchObject({ code: 'decrypt_failed', message: expect.stringMatching(/^unsupported_mode: /), keyProblem: { problem: 'unsupported_mode' } });
   });
 });

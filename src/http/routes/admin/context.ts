@@ -1,13 +1,13 @@
 import type { MeterKeyService } from '../../../security/meter-key-service.js';
 import type { MappingStore } from '../../../store/mapping-store.js';
-import type { TelegramStore } from '../../../store/store.js';
+import type { AuditLog, KeyProblems, Mappings, MeterKeys, MeterRegistry, Outbox, TelegramQueries } from '../../../store/roles.js';
 import type { GatewayTracker } from '../../../ingest/gateway-tracker.js';
 import type { Overview } from '../../../observability/overview.js';
 import type { DriverRegistry } from '../../../drivers/index.js';
 
 /** What the admin routes need; built in the composition root. */
 export interface AdminContext {
-  store: TelegramStore;
+  store: TelegramQueries & MeterKeys & KeyProblems & Mappings & MeterRegistry & AuditLog & Pick<Outbox, 'enqueueMessages'>;
   /** Every key write goes through it (sealed, stored, audited). */
   keys: MeterKeyService;
   mappings: MappingStore;

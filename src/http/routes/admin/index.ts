@@ -7,6 +7,7 @@ import type { AdminContext } from './context.js';
 import { decodeRoutes } from './decode.js';
 import { keyRoutes } from './keys.js';
 import { mappingRoutes } from './mappings.js';
+import { keyProblemRoutes } from './key-problems.js';
 import { meterRoutes } from './meters.js';
 import { overviewRoutes } from './overview.js';
 import { telegramAdminRoutes } from './telegrams.js';
@@ -27,7 +28,7 @@ export function adminPlugin(auth: AdminAuth, ctx: AdminContext, throttle = new L
         }
         req.adminActor = actor;
       });
-      for (const routes of [keyRoutes, meterRoutes, mappingRoutes, telegramAdminRoutes, auditRoutes, overviewRoutes, decodeRoutes]) await admin.register(routes, ctx);
+      for (const routes of [keyRoutes, meterRoutes, keyProblemRoutes, mappingRoutes, telegramAdminRoutes, auditRoutes, overviewRoutes, decodeRoutes]) await admin.register(routes, ctx);
     }, { prefix: '/v1/admin' });
   };
 }

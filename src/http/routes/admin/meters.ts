@@ -51,7 +51,7 @@ const MeterView = Type.Object({
 });
 
 const Status = Type.Union([Type.Literal('key_missing'), Type.Literal('ok'), Type.Literal('stale'), Type.Literal('key_problem')], {
-  description: '`ok`, `stale`, `key_problem`: liveness of every meter heard (omit for all). `key_missing`: meters seen with encrypted telegrams and no key.',
+  description: '`ok`, `stale`, `key_problem`: liveness of every meter heard (omit for all). `key_missing`: meters seen with encrypted telegrams and no key (GET /v1/admin/key-problems has every reason).',
 });
 
 /** What the console shows of a stored reading payload (schemas/reading.schema.json); tolerant of older payloads. */
@@ -106,7 +106,8 @@ export const meterRoutes: FastifyPluginAsyncTypebox<AdminContext> = async (app, 
     const cursor = req.query.cursor ?? null;
     if (req.query.status === 'key_missing') {
       if (req.query.q !== undefined) throw new HttpError('validation_failed', 'request is invalid', { details: [{ field: 'q', problem: 'not supported with status=key_missing' }] });
-      const page = await ctx.store.listKeyMissing(limit, cursor);
+      // The key_missing part of GET /v1/admin/key-problems, in the shape this list always had.
+      const page = await ctx.store.listKeyProblems('key_missing', limit, cursor);
       return {
         items: page.items.map((m) => ({
           meter_id: m.meterId, manufacturer: m.manufacturer, first_seen: iso(m.firstSeen)!, last_seen: iso(m.lastSeen)!, count: m.count, gateways: m.gateways,
