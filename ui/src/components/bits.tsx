@@ -1,14 +1,15 @@
 import type { ComponentChildren } from 'preact';
 
 const STATUS_TEXT: Record<string, string> = {
-  ok: 'ok', stale: 'stale', key_problem: 'key problem', key_missing: 'key missing', wrong_key: 'wrong key',
+  ok: 'ok', stale: 'stale', key_problem: 'key problem', key_missing: 'key missing', wrong_key: 'wrong key', truncated: 'truncated',
+  unsupported_mode: 'unsupported mode',
   done: 'done', error: 'error', queued: 'queued', processing: 'processing', online: 'online', silent: 'silent',
 };
 
 const STATUS_TONE: Record<string, string> = {
   ok: 'good', done: 'good', online: 'good', closed: 'good', connected: 'good',
   stale: 'warn', queued: 'warn', processing: 'warn', half_open: 'warn', silent: 'warn',
-  key_problem: 'bad', key_missing: 'bad', wrong_key: 'bad', error: 'bad', open: 'bad', disconnected: 'bad',
+  key_problem: 'bad', key_missing: 'bad', wrong_key: 'bad', truncated: 'warn', unsupported_mode: 'warn', error: 'bad', open: 'bad', disconnected: 'bad',
 };
 
 /** A status word with colour AND text (colour alone is not enough for everybody). */

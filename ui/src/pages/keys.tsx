@@ -6,37 +6,13 @@ import { ago, when } from '../format';
 import { useLoad } from '../hooks';
 import { KeyImport } from './key-import';
 
-interface KeyProblem {
-  meter_id: string;
-  manufacturer: string | null;
-  problem: string;
-  count: number | null;
-  first_seen: string;
-  last_seen: string;
-  gateways: string[];
-}
-
-/** Meters seen encrypted without a key, then meters whose last telegram failed to decrypt with the stored key. */
-async function keyProblems(): Promise<KeyProblem[]> {
-  const [missing, failing] = await Promise.all([
-    api.GET('/v1/admin/meters', { params: { query: { status: 'key_missing', limit: 500 } } }).then(must),
-    api.GET('/v1/admin/meters', { params: { query: { status: 'key_problem', limit: 500 } } }).then(must),
-  ]);
-  const out: KeyProblem[] = [];
-  for (const m of missing.items) {
-    if (!('count' in m)) continue;
-    out.push({ meter_id: m.meter_id, manufacturer: m.manufacturer, problem: 'key_missing', count: m.count, first_seen: m.first_seen, last_seen: m.last_seen, gateways: m.gateways });
-  }
-  for (const m of failing.items) {
-    if (!('status' in m) || out.some((p) => p.meter_id === m.meter_id)) continue;
-    const problem = m.last_error?.code === 'decrypt_key_missing' ? 'key_missing' : m.last_error?.message?.startsWith('truncated') ? 'truncated' : 'wrong_key';
-    out.push({ meter_id: m.meter_id, manufacturer: m.manufacturer, problem, count: null, first_seen: m.first_seen, last_seen: m.last_seen, gateways: m.gateways.map((g) => g.gateway_id) });
-  }
-  return out;
-}
+const PROBLEM_HELP: Record<string, string> = {
+  key_missing: 'ask the vendor for the key', wrong_key: 'fix a typo or a swapped key',
+  truncated: "check the gateway's capture", unsupported_mode: 'not supported by the built-in decoder',
+};
 
 export function KeysPage() {
-  const problems = useLoad(keyProblems, [], 10_000);
+  const problems = useLoad(async () => must(await api.GET('/v1/admin/key-problems', { params: { query: { limit: 500 } } })).items, [], 10_000);
   const keys = useLoad(async () => must(await api.GET('/v1/admin/keys', { params: { query: { limit: 200 } } })).items, []);
   const [selected, setSelected] = useState<string>();
   const chosen = problems.data?.find((p) => p.meter_id === selected);
@@ -59,14 +35,14 @@ export function KeysPage() {
               {problems.data?.map((p) => (
                 <tr key={p.meter_id} class={p.meter_id === selected ? 'selected' : undefined}>
                   <th scope="row"><a href={`#/meters/${encodeURIComponent(p.meter_id)}`}>{p.meter_id}</a></th>
-                  <td><Badge status={p.problem} /></td>
+                  <td><Badge status={p.problem} /><span class="sub" title={p.detail ?? ''}>{PROBLEM_HELP[p.problem]}</span></td>
                   <td>
                     <button type="button" class="small" aria-expanded={p.meter_id === selected} onClick={() => setSelected(p.meter_id === selected ? undefined : p.meter_id)}>
                       Enter key<span class="sr-only"> for {p.meter_id}</span>
                     </button>
                   </td>
                   <td>{p.manufacturer ?? '—'}</td>
-                  <td class="n">{p.count ?? '—'}</td>
+                  <td class="n">{p.count}</td>
                   <td title={p.first_seen}>{when(p.first_seen)}</td>
                   <td title={p.last_seen}>{ago(p.last_seen)}</td>
                   <td>{p.gateways.join(', ')}</td>
@@ -78,7 +54,8 @@ export function KeysPage() {
         </TableBox>
         {selected && (
           <div class="panel">
-            <KeyFix key={selected} meterId={selected} manufacturer={chosen?.manufacturer ?? null} autoFocus onChange={keys.reload} />
+            {chosen?.detail && <p>Latest failure: {chosen.detail}</p>}
+            <KeyFix key={selected} meterId={selected} manufacturer={chosen?.manufacturer ?? null} autoFocus onChange={() => { keys.reload(); problems.reload(); }} />
           </div>
         )}
       </section>
