@@ -165,6 +165,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !mustRun).each(stores)('operator consol
     await row.getByRole('button', { name: `Enter key for ${ENCRYPTED_METER}` }).click();
     const keyInput = page.getByLabel(`AES-128 key for meter ${ENCRYPTED_METER} (32 hex digits)`);
     await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('type'))).toBe('password');
+    await shot('keys-problem');
     await keyInput.fill(OMS_KEY);
     await page.getByRole('button', { name: 'Store key' }).click();
     await page.getByText('Key stored').waitFor();
