@@ -1,5 +1,5 @@
 import type { MeterGateway, MeterLiveness, MeterStatus } from '../liveness/meter-state.js';
-import type { MeterMatch, MeterReading } from './store.js';
+import type { KeyProblemKind, MeterMatch, MeterReading } from './store.js';
 import type { Row } from './store-rows.js';
 
 export const METER_COLUMNS = 'meter_id, manufacturer, status, first_seen, last_seen, interval_ms, gaps, gateways, last_error_code, last_error, stale_at';
@@ -39,7 +39,7 @@ export function toReading(r: Row): MeterReading {
   return { meterId: r.meter_id as string, ingestId: r.ingest_id as string, at: num(r.created_at), parsed: JSON.parse(r.parsed_json as string) as unknown };
 }
 
-/** Row of a meter id left-joined with meters, key_missing and meter_keys (`id`, `status`, `key_missing`, `has_key`). */
+/** Row of a meter id left-joined with meters, key_missing and meter_keys (`id`, `status`, `problem`, `has_key`). */
 export function toMatch(r: Row): MeterMatch {
-  return { meterId: r.id as string, status: (r.status as MeterStatus | null) ?? null, keyMissing: Boolean(r.key_missing), hasKey: Boolean(r.has_key) };
+  return { meterId: r.id as string, status: (r.status as MeterStatus | null) ?? null, keyProblem: (r.problem as KeyProblemKind | null) ?? null, hasKey: Boolean(r.has_key) };
 }

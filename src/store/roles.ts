@@ -1,7 +1,7 @@
 import type { MeterLiveness, MeterSeen, MeterStatus, StalePolicy } from '../liveness/meter-state.js';
 import type {
-  AuditRecord, BatchInsert, BatchInsertResult, Depths, FinishJob, InsertResult, Job, JobLease, KeyProblemKind, KeyProblemMeter, KeyProblemReport, MappingVersion, MeterMatch, MeterReading,
-  MeterKeyRecord, NewTelegram, OutboxMessage, OutboxRow, Page, ParserState, ReplayResult, RetryJob, StoreLink, TelegramFilter,
+  AuditRecord, BatchInsert, BatchInsertResult, Depths, FinishJob, InsertResult, Job, JobLease, KeyProblemKind, KeyProblemMeter, KeyProblemReport, MappingVersion,
+  MeterKeyRecord, MeterMatch, MeterReading, NewTelegram, OutboxMessage, OutboxRow, Page, ParserState, ReplayResult, RetryJob, StoreLink, TelegramFilter,
   TelegramRecord, GatewayStats,
 } from './store.js';
 
@@ -136,6 +136,10 @@ export interface TelegramQueries {
   replayTelegrams(filter: TelegramFilter, now: number, limit: number): Promise<ReplayResult>;
   /** Per gateway over telegrams created at or after `since`. */
   gatewayStats(since: number, now: number): Promise<GatewayStats[]>;
+  /** The newest `done` telegram's reading of each given meter (meters without one are left out). */
+  latestReadings(meterIds: string[]): Promise<MeterReading[]>;
+  /** A meter's readings accepted in [since, until), newest first, at most `limit` (stored telegrams, so bounded by RETENTION_DAYS). */
+  listReadings(meterId: string, since: number | null, until: number | null, limit: number): Promise<MeterReading[]>;
 }
 
 /** Who changed what through the admin API. */
@@ -175,7 +179,7 @@ export interface MeterRegistry {
   markStaleMeters(now: number, limit: number): Promise<MeterLiveness[]>;
   /** By meter id; `status` null = all; `idPrefix` keeps meters whose id starts with it (case-sensitive). */
   listMeters(status: MeterStatus | null, limit: number, cursor: string | null, idPrefix?: string): Promise<Page<MeterLiveness>>;
-  /** One entry per given id, in order (duplicates kept). */
+  /** What is known of each given id (liveness, key problem, stored key): one entry per id, in order, duplicates kept. */
   matchMeters(meterIds: string[]): Promise<MeterMatch[]>;
   countMetersByStatus(): Promise<Record<MeterStatus, number>>;
   getMeter(meterId: string): Promise<MeterLiveness | undefined>;

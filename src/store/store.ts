@@ -244,8 +244,8 @@ export interface MeterMatch {
   meterId: string;
   /** Liveness status; null when the meter was never heard (or was deleted). */
   status: MeterStatus | null;
-  /** On the "key problems" list (any reason). */
-  keyMissing: boolean;
+  /** The meter's entry on the key problems list (GET /v1/admin/key-problems), null when it has none. */
+  keyProblem: KeyProblemKind | null;
   /** A key is stored for it. */
   hasKey: boolean;
 }

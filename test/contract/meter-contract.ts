@@ -117,13 +117,15 @@ export function meterContract(name: string, makeEnv: () => Promise<StoreEnv>): v
       await store.recordMeterSeen(seen('broken', T0, { errorCode: 'decrypt_failed', error: 'wrong key' }), POLICY);
       await store.putMeterKey('broken', 'sealed-key', 'ELS', T0);
       await store.recordKeyProblem({ meterId: 'wanted', manufacturer: 'KAM', gatewayId: 'gw-1', problem: 'key_missing', detail: 'no key', now: T0 });
-      const m = await store.matchMeters(['wanted', 'heard', 'nobody', 'broken', 'heard']);
+      await store.recordKeyProblem({ meterId: 'typo', manufacturer: 'KAM', gatewayId: 'gw-1', problem: 'wrong_key', detail: 'no 2F2F', now: T0 });
+      const m = await store.matchMeters(['wanted', 'heard', 'nobody', 'broken', 'typo', 'heard']);
       expect(m).toEqual([
-        { meterId: 'wanted', status: null, keyMissing: true, hasKey: false },
-        { meterId: 'heard', status: 'ok', keyMissing: false, hasKey: false },
-        { meterId: 'nobody', status: null, keyMissing: false, hasKey: false },
-        { meterId: 'broken', status: 'key_problem', keyMissing: false, hasKey: true },
-        { meterId: 'heard', status: 'ok', keyMissing: false, hasKey: false },
+        { meterId: 'wanted', status: null, keyProblem: 'key_missing', hasKey: false },
+        { meterId: 'heard', status: 'ok', keyProblem: null, hasKey: false },
+        { meterId: 'nobody', status: null, keyProblem: null, hasKey: false },
+        { meterId: 'broken', status: 'key_problem', keyProblem: null, hasKey: true },
+        { meterId: 'typo', status: null, keyProblem: 'wrong_key', hasKey: false },
+        { meterId: 'heard', status: 'ok', keyProblem: null, hasKey: false },
       ]);
       expect(await store.matchMeters([])).toEqual([]);
       const many = Array.from({ length: 2_000 }, (_, i) => `bulk-${i}`);

@@ -71,7 +71,7 @@ export class PostgresMeters {
   async matchMeters(meterIds: string[]): Promise<MeterMatch[]> {
     if (meterIds.length === 0) return [];
     const { rows } = await this.pool().query<Row>(
-      `SELECT j.id, m.status, k.meter_id IS NOT NULL AS key_missing, mk.meter_id IS NOT NULL AS has_key
+      `SELECT j.id, m.status, k.problem, mk.meter_id IS NOT NULL AS has_key
        FROM unnest($1::text[]) WITH ORDINALITY AS j(id, n) LEFT JOIN meters m ON m.meter_id = j.id
        LEFT JOIN key_missing k ON k.meter_id = j.id LEFT JOIN meter_keys mk ON mk.meter_id = j.id ORDER BY j.n`,
       [meterIds],

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { BridgeError } from '../../lib/errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type {
-  AuditRecord, BatchInsert, BatchInsertResult, Depths, FinishJob, GatewayStats, InsertResult, Job, KeyProblemKind, KeyProblemMeter, KeyProblemReport, MappingVersion, MeterMatch, MeterReading, MeterKeyRecord, NewTelegram,
+  AuditRecord, BatchInsert, BatchInsertResult, Depths, FinishJob, GatewayStats, InsertResult, Job, KeyProblemKind, KeyProblemMeter, KeyProblemReport, MappingVersion, MeterKeyRecord, MeterMatch, MeterReading, NewTelegram,
   OutboxMessage, OutboxRow, Page, ParserState, ReplayResult, RetryJob, JobLease, TelegramFilter, TelegramRecord, TelegramStore,
 } from '../store.js';
 import { toJob, toOutboxRow, toTelegramRecord, type Row } from '../store-rows.js';

@@ -21,7 +21,7 @@ function prepare(db: Database.Database) {
     readings: db.prepare(`SELECT ${READING_COLUMNS} FROM telegrams t JOIN parse_results r ON r.ingest_id = t.ingest_id
       WHERE t.meter_id = ? AND t.status = 'done' AND t.created_at >= ? AND t.created_at < ? ORDER BY t.created_at DESC LIMIT ?`),
     // One statement for any number of ids: a JSON array expanded by json_each, order kept by its key.
-    match: db.prepare(`SELECT j.value AS id, m.status, k.meter_id IS NOT NULL AS key_missing, mk.meter_id IS NOT NULL AS has_key
+    match: db.prepare(`SELECT j.value AS id, m.status, k.problem, mk.meter_id IS NOT NULL AS has_key
       FROM json_each(?) j LEFT JOIN meters m ON m.meter_id = j.value LEFT JOIN key_missing k ON k.meter_id = j.value
       LEFT JOIN meter_keys mk ON mk.meter_id = j.value ORDER BY j.key`),
     counts: db.prepare('SELECT status, COUNT(*) AS n FROM meters GROUP BY status'),

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { MeterKeyRecord } from '../../../store/store.js';
+import { KEY_PROBLEMS, type MeterKeyRecord } from '../../../store/store.js';
 import { ErrorBody } from '../../schemas.js';
 import { HttpError } from '../../http-error.js';
 import { iso, KeyHex, MeterId, PagedBody, pageOf, PageQuery } from './common.js';
@@ -60,7 +60,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox<AdminContext> = async (app, ct
     schema: {
       summary: 'Bulk import keys',
       description: 'Body: text/csv without header, rows `meter_id;key_hex[;manufacturer]`, or a JSON array `[{meter_id, key_hex, manufacturer?}]`. Bad rows never stop good ones. '
-        + '`dry_run=true` stores nothing: it says which rows are valid and what each matches — `key_problem` (the meter is on the keys-needed list or its last telegram failed to decrypt), '
+        + '`dry_run=true` stores nothing: it says which rows are valid and what each matches — `key_problem` (the meter is on the key problems list or its last telegram failed to decrypt), '
         + '`known` (heard, no key problem) or `unknown` (never heard) — whether a key is stored already (the import would replace it) and which rows repeat a meter id.',
       tags: ['admin: keys'],
       querystring: Type.Object({ dry_run: Type.Optional(Type.Boolean({ default: false, description: 'Preview only: nothing is stored.' })) }),
@@ -79,7 +79,8 @@ export const keyRoutes: FastifyPluginAsyncTypebox<AdminContext> = async (app, ct
             error: Type.Optional(Type.String()),
             match: Type.Optional(Type.Union([Type.Literal('key_problem'), Type.Literal('known'), Type.Literal('unknown')])),
             meter_status: Type.Optional(Type.Union([Type.Literal('ok'), Type.Literal('stale'), Type.Literal('key_problem'), Type.Null()])),
-            key_missing: Type.Optional(Type.Boolean({ description: 'On the keys-needed list.' })),
+            key_problem: Type.Optional(Type.Union([...KEY_PROBLEMS.map((k) => Type.Literal(k)), Type.Null()], { description: 'The meter\'s entry on GET /v1/admin/key-problems, null when none.' })),
+            key_missing: Type.Optional(Type.Boolean({ description: 'key_problem is key_missing.' })),
             has_key: Type.Optional(Type.Boolean({ description: 'A key is stored; importing replaces it.' })),
             duplicate_of_row: Type.Optional(Type.Integer({ description: 'An earlier row has the same meter id (the last row wins on import).' })),
           })),
@@ -117,13 +118,14 @@ async function previewImport(ctx: AdminContext, rows: ImportRow[]) {
   const results = rows.map((row) => {
     if ('error' in row) return { row: row.row, meter_id: row.meterId, ok: false, error: row.error };
     const m = byRow.get(row.row)!;
-    const match = m.keyMissing || m.status === 'key_problem' ? 'key_problem' as const : m.status !== null ? 'known' as const : 'unknown' as const;
+    const match = m.keyProblem !== null || m.status === 'key_problem' ? 'key_problem' as const : m.status !== null ? 'known' as const : 'unknown' as const;
     summary[match]++;
     if (m.hasKey) summary.replaces_key++;
     const earlier = firstRow.get(row.meterId);
     if (earlier === undefined) firstRow.set(row.meterId, row.row);
     return {
-      row: row.row, meter_id: row.meterId, ok: true, match, meter_status: m.status, key_missing: m.keyMissing, has_key: m.hasKey,
+      row: row.row, meter_id: row.meterId, ok: true, match, meter_status: m.status,
+      key_problem: m.keyProblem, key_missing: m.keyProblem === 'key_missing', has_key: m.hasKey,
       ...(earlier === undefined ? {} : { duplicate_of_row: earlier }),
     };
   });
