@@ -519,7 +519,7 @@ export interface paths {
         put?: never;
         /**
          * Bulk import keys
-         * @description Body: text/csv without header, rows `meter_id;key_hex[;manufacturer]`, or a JSON array `[{meter_id, key_hex, manufacturer?}]`. Bad rows never stop good ones. `dry_run=true` stores nothing: it says which rows are valid and what each matches — `key_problem` (the meter is on the keys-needed list or its last telegram failed to decrypt), `known` (heard, no key problem) or `unknown` (never heard) — whether a key is stored already (the import would replace it) and which rows repeat a meter id.
+         * @description Body: text/csv without header, rows `meter_id;key_hex[;manufacturer]`, or a JSON array `[{meter_id, key_hex, manufacturer?}]`. Bad rows never stop good ones. `dry_run=true` stores nothing: it says which rows are valid and what each matches — `key_problem` (the meter is on the key problems list or its last telegram failed to decrypt), `known` (heard, no key problem) or `unknown` (never heard) — whether a key is stored already (the import would replace it) and which rows repeat a meter id.
          */
         post: {
             parameters: {
@@ -554,8 +554,10 @@ export interface paths {
                                 error?: string;
                                 /** @description A key is stored; importing replaces it. */
                                 has_key?: boolean;
-                                /** @description On the keys-needed list. */
+                                /** @description key_problem is key_missing. */
                                 key_missing?: boolean;
+                                /** @description The meter's entry on GET /v1/admin/key-problems, null when none. */
+                                key_problem?: "key_missing" | "wrong_key" | "truncated" | "unsupported_mode" | (never | null);
                                 match?: "key_problem" | "known" | "unknown";
                                 meter_id: string | null;
                                 meter_status?: "ok" | "stale" | "key_problem" | (never | null);
