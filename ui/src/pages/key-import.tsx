@@ -81,7 +81,7 @@ export function KeyImport({ onImported }: { onImported: () => void }) {
                 <tr key={r.row}>
                   <td class="n">{r.row}</td>
                   <td>{r.meter_id ?? '—'}</td>
-                  <td>{r.ok ? <Badge status="ok" /> : <><Badge status="error" /> {r.error}</>}</td>
+                  <td class="long">{r.ok ? <Badge status="ok" /> : <><Badge status="error" /> {r.error}</>}</td>
                   <td>{r.match ? MATCH_TEXT[r.match] ?? r.match : '—'}</td>
                   <td>{[r.has_key && 'replaces the stored key', r.duplicate_of_row !== undefined && `same meter as row ${r.duplicate_of_row}`].filter(Boolean).join('; ')}</td>
                 </tr>

@@ -45,7 +45,7 @@ export function OverviewPage() {
                     <th scope="row"><a href={`#/telegrams/${encodeURIComponent(e.ingest_id)}`}>{ago(e.at)}</a></th>
                     <td><code>{e.code}</code></td>
                     <td>{e.meter_id ? <a href={`#/meters/${encodeURIComponent(e.meter_id)}`}>{e.meter_id}</a> : '—'}</td>
-                    <td>{e.message ?? ''}</td>
+                    <td class="long">{e.message ?? ''}</td>
                   </tr>
                 ))}
                 {d.recent_errors.length === 0 && <tr><td colSpan={4} class="muted">No errors since this instance started.</td></tr>}
