@@ -73,16 +73,17 @@ function isValue(v: unknown): v is ReadingValue {
 
 function meterView(m: MeterLiveness, reading: MeterReading | undefined) {
   const r = reading ? readingOf(reading) : undefined;
+  const deviceType = r?.deviceType ?? null;
   return {
-    device_type: r?.deviceType ?? null,
-    type: r?.deviceType === null || r === undefined ? null : deviceTypeName(r.deviceType),
-    parser: r?.parser ?? null,
-    driver: r?.driver ?? null,
-    last_reading: reading && r ? { at: iso(reading.at)!, ingest_id: reading.ingestId, values: r.values } : null,
     meter_id: m.meterId, manufacturer: m.manufacturer, status: m.status, first_seen: iso(m.firstSeen)!, last_seen: iso(m.lastSeen)!,
     interval_s: m.intervalMs === null ? null : Math.round(m.intervalMs / 1000), stale_at: iso(m.staleAt)!,
     gateways: m.gateways.map((g) => ({ gateway_id: g.gatewayId, rssi_dbm: g.rssiDbm, at: iso(g.at)! })),
     last_error: m.lastErrorCode === null ? null : { code: m.lastErrorCode, message: m.lastError },
+    device_type: deviceType,
+    type: deviceType === null ? null : deviceTypeName(deviceType),
+    parser: r?.parser ?? null,
+    driver: r?.driver ?? null,
+    last_reading: reading && r ? { at: iso(reading.at)!, ingest_id: reading.ingestId, values: r.values } : null,
   };
 }
 
