@@ -14,16 +14,18 @@ function newest(path) {
   return max;
 }
 
-function builtAt() {
+function builtAt(file) {
   try {
-    return statSync(join(root, 'dist/main.js')).mtimeMs;
+    return statSync(join(root, file)).mtimeMs;
   } catch {
     return -1;
   }
 }
 
-const sources = Math.max(newest(join(root, 'src')), ...['package.json', 'tsconfig.json', 'tsconfig.build.json'].map((f) => statSync(join(root, f)).mtimeMs));
-if (builtAt() < sources) {
+// The server (dist/) and the operator console (ui/dist) are built together by `npm run build`.
+const sources = Math.max(newest(join(root, 'src')), newest(join(root, 'ui/src')),
+  ...['package.json', 'tsconfig.json', 'tsconfig.build.json', 'ui/index.html'].map((f) => statSync(join(root, f)).mtimeMs));
+if (Math.min(builtAt('dist/main.js'), builtAt('ui/dist/index.html')) < sources) {
   const r = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }

@@ -12,6 +12,7 @@ import type { Logger } from './observability/logger.js';
 import { AdminAuth } from './http/admin-auth.js';
 import { adminPlugin } from './http/routes/admin/index.js';
 import { metricsPlugin } from './http/routes/metrics.js';
+import { consolePlugin } from './http/console.js';
 import { GatewayTracker } from './ingest/gateway-tracker.js';
 import { RateLimiter } from './ingest/rate-limiter.js';
 import { loadDriverRegistry } from './drivers/load.js';
@@ -142,6 +143,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
         },
       }),
       metricsPlugin(registry, config.metricsToken),
+      consolePlugin(),
     ],
   });
 
