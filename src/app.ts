@@ -15,7 +15,7 @@ import { metricsPlugin } from './http/routes/metrics.js';
 import { GatewayTracker } from './ingest/gateway-tracker.js';
 import { RateLimiter } from './ingest/rate-limiter.js';
 import { loadDriverRegistry } from './drivers/load.js';
-import { createMetrics } from './observability/metrics.js';
+import { createMetrics, GATEWAY_SERIES_MAX } from './observability/metrics.js';
 import { OverviewTracker } from './observability/overview.js';
 import { EmbeddedBroker } from './publish/embedded-broker.js';
 import { KeyVault, openVault } from './security/key-vault.js';
@@ -28,6 +28,7 @@ import { MappingStore } from './store/mapping-store.js';
 import { createStore } from './store/create-store.js';
 import { Retention } from './store/retention.js';
 import { LivenessMonitor } from './liveness/liveness-monitor.js';
+import { GatewayMonitor } from './liveness/gateway-monitor.js';
 import type { TelegramStore } from './store/store.js';
 
 export interface App {
@@ -68,6 +69,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
   const ingest = new IngestService(store, topics, events, log.child({ stage: 'ingest' }), {
     dedupWindowMs: config.enableDedup ? config.dedupWindowS * 1_000 : null,
     queueMax: config.queueMax, outboxMax: config.outboxMax, qos: config.mqttQos, depthRefreshMs: 500, clientIdTtlMs: 86_400_000,
+    mergeWindowMs: config.dedupScope === 'global' ? config.mergeWindowMs : null,
   }, keys, () => pipeline.wake());
 
   const writeProbe = new WriteProbe(store);
@@ -102,6 +104,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
   const gateways = new GatewayTracker(events, store);
   const registry = createMetrics(events, {
     gatewayClockDrifts: () => gateways.clockDrifts(),
+    gateways: () => store.listGateways(GATEWAY_SERIES_MAX),
     depths: async () => ingest.currentDepths,
     mqttConnected: () => pipeline.status().mqttConnected,
     clientCertExpiresAt: clientCert && (() => clientCert.notAfter),
@@ -156,6 +159,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     retentionDays: config.retentionDays, keyMissingMax: config.keyMissingMax, keyMissingMaxAgeDays: config.keyMissingMaxAgeDays,
   }, log.child({ stage: 'retention' }));
   const liveness = new LivenessMonitor(store, events, log.child({ stage: 'liveness' }), { checkMs: 60_000, batch: 500, onQueued: () => pipeline.wake() });
+  const gatewayMonitor = new GatewayMonitor(store, events, log.child({ stage: 'gateways' }), { silentMs: config.gatewaySilentS * 1_000, onQueued: () => pipeline.wake() });
   let certCheck: NodeJS.Timeout | undefined;
   let started = false;
   let stopping: Promise<void> | undefined;
@@ -186,6 +190,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
       await mqttIngress?.start();
       retention.start();
       liveness.start();
+      gatewayMonitor.start();
       // A bridge that runs for months would otherwise warn about an ending certificate only at its last start.
       certCheck = setInterval(() => {
         for (const warning of certificateWarnings(config.mqttTls)) log.warn(warning);
@@ -203,6 +208,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
         await mqttIngress?.stop();
         await retention.stop();
         await liveness.stop();
+        await gatewayMonitor.stop();
         if (certCheck) clearInterval(certCheck);
         await ingest.stop();
         await pipeline.stop();

@@ -91,6 +91,14 @@ export interface Config {
   meterStaleIntervals: number;
   /** …but never before this many seconds of silence. */
   meterStaleMinS: number;
+  /** GATEWAY_SILENT_S: a gateway without an accepted telegram for this long is `silent`. */
+  gatewaySilentS: number;
+  /** DEDUP_SCOPE: `gateway` = one reading per gateway (the original design); `global` = one per radio transmission. */
+  dedupScope: 'gateway' | 'global';
+  /** MERGE_WINDOW_MS: receptions of one transmission this close to the first are merged (global scope). */
+  mergeWindowMs: number;
+  /** MERGE_TOPIC: a merged reading goes to the strongest gateway's reading topic or to oms/v1/meter/{meter_id}/reading. */
+  mergeTopic: 'gateway' | 'meter';
 }
 
 export class ConfigError extends Error {
@@ -188,6 +196,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     haDiscoveryPrefix: read.topicPrefix('HA_DISCOVERY_PREFIX', 'homeassistant'),
     meterStaleIntervals: read.number('METER_STALE_INTERVALS', 3, 1, 1_000),
     meterStaleMinS: read.number('METER_STALE_MIN_S', 3_600, 1, 31 * 86_400),
+    gatewaySilentS: read.number('GATEWAY_SILENT_S', 900, 1, 31 * 86_400),
+    dedupScope: read.oneOf('DEDUP_SCOPE', ['gateway', 'global'] as const, 'gateway'),
+    mergeWindowMs: read.int('MERGE_WINDOW_MS', 1_000, 10, 60_000),
+    mergeTopic: read.oneOf('MERGE_TOPIC', ['gateway', 'meter'] as const, 'gateway'),
   };
 
   if (appEnv === 'prod') {

@@ -1,5 +1,5 @@
 import type { EventBus } from '../observability/events.js';
-import type { TelegramQueries } from '../store/roles.js';
+import type { GatewayRegistry, TelegramQueries } from '../store/roles.js';
 
 export interface GatewayView {
   gateway_id: string;
@@ -10,6 +10,10 @@ export interface GatewayView {
   rejected: number;
   /** Gateway clock − server clock, s: the largest rx_time − receive time over the last two minutes (buffered uploads only lower it); null without rx_time. */
   clock_drift_s: number | null;
+  /** Liveness (GATEWAY_SILENT_S); null until the gateway monitor has seen the gateway. */
+  status: 'online' | 'silent' | null;
+  /** When the status last changed; null with status null. */
+  status_since: string | null;
 }
 
 /** Clock samples of one gateway: the maximum of the current and the previous minute. */
@@ -28,7 +32,7 @@ export class GatewayTracker {
 
   constructor(
     events: EventBus,
-    private readonly store: Pick<TelegramQueries, 'gatewayStats'>,
+    private readonly store: Pick<TelegramQueries, 'gatewayStats'> & Pick<GatewayRegistry, 'listGateways'>,
   ) {
     events.on('ingestResponse', (e) => {
       if (e.status < 400 || e.gatewayId === undefined) return;
@@ -76,19 +80,33 @@ export class GatewayTracker {
     return out;
   }
 
+  /** Rejected requests of this gateway since this instance started. */
+  rejectedOf(gatewayId: string): number {
+    return this.rejected.get(gatewayId) ?? 0;
+  }
+
   async view(now = Date.now()): Promise<GatewayView[]> {
-    const stats = await this.store.gatewayStats(now - 3_600_000, now);
+    const [stats, known] = await Promise.all([this.store.gatewayStats(now - 3_600_000, now), this.store.listGateways(MAX_TRACKED)]);
     const out = new Map<string, GatewayView>();
+    const empty = (gatewayId: string): GatewayView => ({
+      gateway_id: gatewayId, last_seen: null, telegrams_per_min: 0, telegrams_last_hour: 0, mean_rssi_dbm: null,
+      rejected: this.rejectedOf(gatewayId), clock_drift_s: null, status: null, status_since: null,
+    });
     for (const s of stats) {
       out.set(s.gatewayId, {
-        gateway_id: s.gatewayId, last_seen: new Date(s.lastSeen).toISOString(), telegrams_per_min: s.lastMinute,
+        ...empty(s.gatewayId), last_seen: new Date(s.lastSeen).toISOString(), telegrams_per_min: s.lastMinute,
         telegrams_last_hour: s.count, mean_rssi_dbm: s.meanRssiDbm === null ? null : Math.round(s.meanRssiDbm * 10) / 10,
-        rejected: this.rejected.get(s.gatewayId) ?? 0, clock_drift_s: this.clockDriftS(s.gatewayId, now),
+        clock_drift_s: this.clockDriftS(s.gatewayId, now),
       });
     }
-    for (const [gatewayId, rejected] of this.rejected) {
-      if (!out.has(gatewayId)) out.set(gatewayId, { gateway_id: gatewayId, last_seen: null, telegrams_per_min: 0, telegrams_last_hour: 0, mean_rssi_dbm: null, rejected, clock_drift_s: null });
+    // Gateways silent for more than the hour the statistics cover are still listed, with their last telegram.
+    for (const g of known) {
+      if (g.status === 'new') continue;
+      const v = out.get(g.gatewayId) ?? empty(g.gatewayId);
+      if (v.last_seen === null || Date.parse(v.last_seen) < g.lastSeen) v.last_seen = new Date(g.lastSeen).toISOString();
+      out.set(g.gatewayId, { ...v, status: g.status, status_since: new Date(g.changedAt).toISOString() });
     }
+    for (const gatewayId of this.rejected.keys()) if (!out.has(gatewayId)) out.set(gatewayId, empty(gatewayId));
     return [...out.values()].sort((a, b) => a.gateway_id.localeCompare(b.gateway_id));
   }
 }

@@ -8,6 +8,7 @@ import type { Topics } from '../publish/topics.js';
 import type { TelegramIntake } from '../store/roles.js';
 import type { BatchInsertResult, Depths, NewTelegram, OutboxMessage } from '../store/store.js';
 import { parseHeader } from '../wmbus/index.js';
+import { mergeHash } from './merge-key.js';
 
 export interface IngestInput {
   gatewayId: string;
@@ -29,9 +30,17 @@ export interface IngestOptions {
   depthRefreshMs: number;
   /** How long a batch client_id is remembered (24 h). */
   clientIdTtlMs: number;
+  /** DEDUP_SCOPE=global: MERGE_WINDOW_MS; null = one job per gateway's telegram. */
+  mergeWindowMs?: number | null;
 }
 
-export type AcceptResult = { ingestId: string; duplicate: boolean };
+/**
+ * The merged job runs this long after the window closes: a reception stamped just inside the
+ * window may commit a moment later, and the job should still list it.
+ */
+export const MERGE_GRACE_MS = 250;
+
+export type AcceptResult = { ingestId: string; duplicate: boolean; mergedInto?: string };
 
 export interface BatchIngestInput extends IngestInput {
   /** Gateway-chosen id that makes a retried upload idempotent. */
@@ -104,6 +113,7 @@ export class IngestService {
     this.landed(1);
     this.clockSample(input.gatewayId, input.rxTime, telegram.createdAt);
     this.events.emit('accepted', { ingestId: result.ingestId, gatewayId: telegram.gatewayId, durationMs: performance.now() - started });
+    this.events.emit('gatewayTelegrams', { gatewayId: telegram.gatewayId, count: 1 });
     return result;
   }
 
@@ -121,14 +131,18 @@ export class IngestService {
         this.pending -= items.length;
       });
     let created = 0;
+    const perGateway = new Map<string, number>();
     results.forEach((r, i) => {
       if (r.repeated) return;
-      if (r.duplicate) this.events.emit('duplicate', { ingestId: r.ingestId, gatewayId: items[i]!.telegram.gatewayId });
+      const gatewayId = items[i]!.telegram.gatewayId;
+      if (r.duplicate) this.events.emit('duplicate', { ingestId: r.ingestId, gatewayId });
       else {
         created++;
-        this.clockSample(inputs[i]!.gatewayId, inputs[i]!.rxTime, items[i]!.telegram.createdAt);
+        perGateway.set(gatewayId, (perGateway.get(gatewayId) ?? 0) + 1);
+        this.clockSample(gatewayId, inputs[i]!.rxTime, items[i]!.telegram.createdAt);
       }
     });
+    for (const [gatewayId, count] of perGateway) this.events.emit('gatewayTelegrams', { gatewayId, count });
     if (created > 0) this.landed(created);
     return results;
   }
@@ -158,6 +172,10 @@ export class IngestService {
       keyHex: input.keyHex ? this.keys.sealInline(job.ingestId, input.keyHex) : null,
       createdAt: Date.now(),
     };
+    const windowMs = this.opts.mergeWindowMs;
+    if (windowMs != null) {
+      telegram.merge = { hash: mergeHash(rawHex), until: telegram.createdAt + windowMs, dueAt: telegram.createdAt + windowMs + MERGE_GRACE_MS };
+    }
     return { telegram, raw };
   }
 

@@ -29,6 +29,10 @@ export interface BridgeEvents {
   mqttConnection: { connected: boolean };
   /** A meter sent nothing for its stale threshold (liveness monitor). */
   meterStale: { meterId: string; lastSeen: number };
+  /** Telegrams accepted from one gateway (single, batch or MQTT ingress). */
+  gatewayTelegrams: { gatewayId: string; count: number };
+  /** A gateway changed liveness status (gateway monitor; on PostgreSQL only on the evaluating instance). */
+  gatewayStatus: { gatewayId: string; status: 'online' | 'silent'; lastSeen: number };
   /** A meter was deleted through the admin API; HA discovery forgets it. */
   meterDeleted: { meterId: string; manufacturer: string | null };
   /** The active domain mapping changed (admin API); pipelines re-read it. */

@@ -13,11 +13,29 @@ export interface MetricSources {
   keyProblemMeters(): Promise<Record<'key_missing' | 'wrong_key' | 'truncated' | 'unsupported_mode', number>>;
   /** Per gateway with a recent rx_time: gateway clock − server clock, s. */
   gatewayClockDrifts?: (() => Array<{ gatewayId: string; driftS: number }>) | undefined;
+  /** Known gateways with their liveness (issue 12); the per-gateway series come from here. */
+  gateways?: (() => Promise<Array<{ gatewayId: string; status: string; lastSeen: number }>>) | undefined;
   /** Meters by liveness status (issue 13). */
   meterCounts(): Promise<Record<'ok' | 'stale' | 'key_problem', number>>;
 }
 
 const CIRCUIT = { closed: 0, half_open: 1, open: 2 } as const;
+
+/** Per-gateway series at most; later gateways share the label `_other` (a global key lets anyone name a gateway). */
+export const GATEWAY_SERIES_MAX = 1_000;
+
+/** The first GATEWAY_SERIES_MAX gateway ids keep their own label, for the life of the registry. */
+export class GatewayLabels {
+  private readonly known = new Set<string>();
+  constructor(private readonly max = GATEWAY_SERIES_MAX) {}
+
+  of(gatewayId: string): string {
+    if (this.known.has(gatewayId)) return gatewayId;
+    if (this.known.size >= this.max) return '_other';
+    this.known.add(gatewayId);
+    return gatewayId;
+  }
+}
 
 /**
  * Prometheus metrics (`oms_bridge_*`), fed by pipeline events and by gauges
@@ -115,12 +133,41 @@ export function createMetrics(events: EventBus, sources: MetricSources): Registr
       for (const [status, n] of Object.entries(await sources.meterCounts())) this.set({ status }, n);
     },
   });
+  const labels = new GatewayLabels();
+  const gatewaySource = sources.gateways;
+  if (gatewaySource) {
+    new Gauge({
+      name: 'oms_bridge_gateways', help: 'Known gateways by liveness: online, silent (nothing for GATEWAY_SILENT_S)', labelNames: ['status'], registers: r,
+      async collect() {
+        const counts: Record<string, number> = { online: 0, silent: 0 };
+        for (const g of await gatewaySource()) if (g.status in counts) counts[g.status]! += 1;
+        for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
+      },
+    });
+    new Gauge({
+      name: 'oms_bridge_gateway_last_seen_seconds', help: 'Seconds since the gateway\'s last accepted telegram (as of the last liveness check)', labelNames: ['gateway'], registers: r,
+      async collect() {
+        this.reset();
+        const now = Date.now();
+        for (const g of await gatewaySource()) {
+          const label = labels.of(g.gatewayId);
+          if (label !== '_other') this.set({ gateway: label }, Math.max(0, (now - g.lastSeen) / 1_000));
+        }
+      },
+    });
+  }
+  const gatewayTelegrams = new Counter({ name: 'oms_bridge_gateway_telegrams_total', help: 'Telegrams accepted per gateway (rate() × 60 = telegrams per minute)', labelNames: ['gateway'], registers: r });
+  events.on('gatewayTelegrams', (e) => gatewayTelegrams.inc({ gateway: labels.of(e.gatewayId) }, e.count));
+  const gatewayRejected = new Counter({ name: 'oms_bridge_gateway_rejected_total', help: 'Requests of an authenticated gateway that were refused (4xx/5xx)', labelNames: ['gateway'], registers: r });
+  const gatewayChanges = new Counter({ name: 'oms_bridge_gateway_status_changes_total', help: 'Gateways going silent or coming back (counted on the instance that evaluated)', labelNames: ['status'], registers: r });
+  events.on('gatewayStatus', (e) => gatewayChanges.inc({ status: e.status }));
   const stale = new Counter({ name: 'oms_bridge_meters_stale_total', help: 'Meters that went silent', registers: r });
   events.on('meterStale', () => stale.inc());
 
   events.on('ingestResponse', (e) => {
     const outcome = e.status === 202 || e.status === 200 ? 'accepted' : `rejected_${e.status}`;
     ingest.inc({ gateway: e.gatewayId ?? 'unknown', outcome });
+    if (e.status >= 400 && e.gatewayId !== undefined) gatewayRejected.inc({ gateway: labels.of(e.gatewayId) });
     ack.observe({ status: String(e.status) }, e.durationMs / 1_000);
   });
   events.on('duplicate', () => dedup.inc());

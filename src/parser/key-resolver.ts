@@ -1,7 +1,7 @@
 import type { KeyVault } from '../security/key-vault.js';
 import type { KeyProblems, MeterKeys } from '../store/roles.js';
 import type { Job } from '../store/store.js';
-import { decode, type TelegramHeader, WmbusError } from '../wmbus/index.js';
+import { decode, readFragment, type TelegramHeader, WmbusError } from '../wmbus/index.js';
 import { ParseError } from './parser.js';
 
 export type KeyPolicy = 'strict' | 'lenient';
@@ -48,8 +48,14 @@ export class KeyResolver {
   }
 
   async resolve(job: Job, header: TelegramHeader | null): Promise<KeyDecision> {
-    if (header && !header.encrypted) return NO_KEY;
     const meterId = job.meterId ?? header?.meterId ?? null;
+    if (header && !header.encrypted) {
+      // A later AFL fragment carries no TPL: whether its message is encrypted shows only once it is
+      // reassembled, so it gets the meter's key when there is one, and is never "missing" one.
+      if (!mayBeFragment(header, job.rawHex)) return NO_KEY;
+      const keyHex = await this.findKey(job, meterId);
+      return keyHex === null ? NO_KEY : { keyHex, predecrypted: false };
+    }
     const keyHex = await this.findKey(job, meterId);
     if (header?.alreadyDecrypted) return this.plainBody(job, header, meterId, keyHex);
     if (keyHex !== null) return { keyHex, predecrypted: false };
@@ -88,6 +94,11 @@ export class KeyResolver {
 
 function keyMissing(meterId: string | null, header: TelegramHeader): ParseError {
   return new ParseError('decrypt_key_missing', `no AES key for meter ${meterId ?? 'unknown'}; the telegram is encrypted (security mode ${header.ellEncrypted ? 'ELL' : header.securityMode})`);
+}
+
+function mayBeFragment(header: TelegramHeader, rawHex: string): boolean {
+  const ci = header.ciField;
+  return (ci === 0x90 || (ci >= 0x8c && ci <= 0x8f)) && readFragment(rawHex) !== null;
 }
 
 /** True when the key turns the body into a payload that checks (the built-in decoder, whatever parser runs). */

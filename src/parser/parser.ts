@@ -46,7 +46,8 @@ export type ParseErrorCode =
   | 'claim_limit';
 
 /** Finer cause within a code, published as `error.reason` (README § Error codes). */
-export type ParseErrorReason = 'unexpected_plaintext';
+/** `afl_fragment`: an AFL fragment, held until its message is complete (or a fragment that could not be joined). */
+export type ParseErrorReason = 'unexpected_plaintext' | 'afl_fragment';
 
 /**
  * A parse failure. `retryable` = another attempt may succeed; `consumesAttempt`

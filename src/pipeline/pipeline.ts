@@ -109,6 +109,7 @@ export function buildPipeline({ config, store, vault, mappings, events, log }: P
     qos: config.mqttQos,
     retainReadings: config.mqttRetain,
     stalePolicy: { intervals: config.meterStaleIntervals, minMs: config.meterStaleMinS * 1_000 },
+    mergeTopic: config.dedupScope === 'global' ? config.mergeTopic : undefined,
   }, ha);
   const pool = new WorkerPool(store, processor, log.child({ stage: 'worker' }), {
     concurrency: config.nWorkers, instanceId: config.instanceId, leaseMs: config.jobLeaseS * 1_000, idlePollMs: 1_000,

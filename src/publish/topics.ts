@@ -34,6 +34,11 @@ export class Topics {
       .replaceAll('{meter_id}', topicLevel(meterId))}/reading`;
   }
 
+  /** A merged reading with MERGE_TOPIC=meter: one topic per meter, whichever gateways heard it. */
+  meterReading(meterId: string | null | undefined): string {
+    return `oms/v1/meter/${topicLevel(meterId)}/reading`;
+  }
+
   error(gatewayId: string, ingestId: string): string {
     return `oms/v1/gw/${topicLevel(gatewayId)}/errors/${topicLevel(ingestId)}`;
   }

@@ -1,7 +1,8 @@
+import type { GatewayLiveness, GatewayTransition } from '../liveness/gateway-state.js';
 import type { MeterLiveness, MeterSeen, MeterStatus, StalePolicy } from '../liveness/meter-state.js';
 import type {
-  AuditRecord, BatchInsert, BatchInsertResult, Depths, FinishJob, InsertResult, Job, JobLease, KeyProblemKind, KeyProblemMeter, KeyProblemReport, MappingVersion,
-  MeterKeyRecord, MeterMatch, MeterReading, NewTelegram, OutboxMessage, OutboxRow, Page, ParserState, ReplayResult, RetryJob, StoreLink, TelegramFilter,
+  AuditRecord, BatchInsert, BatchInsertResult, Depths, FinishJob, InsertResult, Job, JobLease, KeyProblemKind, KeyProblemMeter, KeyProblemReport, MappingVersion, MeterMatch, MeterReading,
+  MeterKeyRecord, NewTelegram, OutboxMessage, OutboxRow, Page, ParserState, ReplayResult, Reception, RetryJob, StoreLink, TelegramFilter,
   TelegramRecord, GatewayStats,
 } from './store.js';
 
@@ -120,6 +121,8 @@ export interface Mappings {
 
 /** Looking into processed telegrams and re-running them. */
 export interface TelegramQueries {
+  /** The job's own reception and every reception merged into it (DEDUP_SCOPE=global), in no particular order. */
+  listReceptions(ingestId: string): Promise<Reception[]>;
   /** The newest `done` telegram's reading of each given meter (meters without one are left out). */
   latestReadings(meterIds: string[]): Promise<MeterReading[]>;
   /** A meter's readings accepted in [since, until), newest first, at most `limit` (stored telegrams, so bounded by RETENTION_DAYS). */
@@ -189,11 +192,25 @@ export interface MeterRegistry {
 
 /** Retention: expired dedup entries and old finished telegrams. */
 export interface Housekeeping {
-  /** Drops expired dedup entries and batch client ids; returns how many. */
+  /** Drops expired dedup entries, merge claims and batch client ids; returns how many. */
   purgeDedup(now: number): Promise<number>;
   /**
    * Deletes up to `limit` finished telegrams (done/error) accepted before `before`, with their
    * parse results (retention). Unfinished telegrams are never deleted. Returns how many.
    */
   purgeFinished(before: number, limit: number): Promise<number>;
+}
+
+/** Gateway liveness (issue 12). */
+export interface GatewayRegistry {
+  /**
+   * One evaluation, one transaction: folds the telegrams accepted at or after `scanSince` into each
+   * gateway's last seen, moves gateways whose status is no longer right (silent after `silentMs` without
+   * a telegram, online again after one) and queues their messages (transitionMessages) in the outbox.
+   * Each transition is returned once. PostgreSQL: one instance at a time (transaction advisory lock);
+   * an instance that does not get the lock gets null and nothing changed (its scan window is still to do).
+   */
+  checkGateways(scanSince: number, now: number, silentMs: number): Promise<GatewayTransition[] | null>;
+  /** Known gateways by id, at most `limit`. */
+  listGateways(limit: number): Promise<GatewayLiveness[]>;
 }

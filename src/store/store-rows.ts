@@ -1,5 +1,5 @@
 import type {
-  AuditRecord, Job, KeyProblemKind, KeyProblemMeter, MappingVersion, MeterKeyRecord, OutboxRow, TelegramRecord,
+  AuditRecord, Job, KeyProblemKind, KeyProblemMeter, MappingVersion, MeterKeyRecord, OutboxRow, Reception, TelegramRecord,
 } from './store.js';
 import { KEY_PROBLEMS } from './store.js';
 
@@ -12,7 +12,7 @@ export type Row = Record<string, unknown>;
 
 /** Columns of a {@link TelegramRecord}; `t` = telegrams, `r` = parse_results. */
 export const TELEGRAM_RECORD_COLUMNS = `t.ingest_id, t.gateway_id, t.meter_id, t.manufacturer, t.rx_time, t.rssi_dbm, t.status,
-  t.attempts, t.error_code, t.last_error, t.next_attempt_at, t.created_at, t.finished_at, r.parsed_json, r.published_at, t.raw_hex`;
+  t.attempts, t.error_code, t.last_error, t.next_attempt_at, t.created_at, t.finished_at, r.parsed_json, r.published_at, t.merged_into, t.raw_hex`;
 
 /** Columns of a {@link Job}, plus created_at for ordering a claimed batch. */
 export const JOB_COLUMNS = 'ingest_id, gateway_id, rx_time, rssi_dbm, mode, raw_hex, meter_id, manufacturer, attempts, key_hex, replay, created_at, locked_by, lease_seq, claims';
@@ -73,8 +73,13 @@ export function toTelegramRecord(r: Row): TelegramRecord {
     finishedAt: numOrNull(r.finished_at),
     parsed: typeof r.parsed_json === 'string' && r.parsed_json !== '' ? JSON.parse(r.parsed_json) : null,
     publishedAt: numOrNull(r.published_at),
+    mergedInto: strOrNull(r.merged_into),
     rawHex: str(r.raw_hex),
   };
+}
+
+export function toReception(r: Row): Reception {
+  return { ingestId: str(r.ingest_id), gatewayId: str(r.gateway_id), rssiDbm: numOrNull(r.rssi_dbm), rxTime: str(r.rx_time) };
 }
 
 export function toMeterKey(r: Row): MeterKeyRecord {

@@ -2,12 +2,13 @@ import type { MeterStatus } from '../liveness/meter-state.js';
 import type { MessagePort } from 'node:worker_threads';
 import type {
   AuditLog, Housekeeping, JobQueue, KeyProblems, Mappings, MeterKeys, MeterRegistry, Outbox, ParserStateStore, Settings,
-  StoreLifecycle, TelegramIntake, TelegramQueries,
+  StoreLifecycle, TelegramIntake, TelegramQueries, GatewayRegistry,
 } from './roles.js';
 
 /** Durable queue, outbox and key store; SQLite and PostgreSQL implement every role (src/store/roles.ts) side by side. */
 
-export type JobStatus = 'queued' | 'processing' | 'done' | 'error';
+/** `merged`: another reception of the same transmission carries the job (DEDUP_SCOPE=global); see `mergedInto`. */
+export type JobStatus = 'queued' | 'processing' | 'done' | 'error' | 'merged';
 export type TopicKind = 'raw' | 'reading' | 'error' | 'status' | 'state' | 'discovery' | 'event';
 
 export interface NewTelegram {
@@ -26,6 +27,26 @@ export interface NewTelegram {
   keyHex: string | null;
   /** Epoch ms. */
   createdAt: number;
+  /** DEDUP_SCOPE=global only: how this reception joins the other receptions of its transmission. */
+  merge?: MergeSpec | undefined;
+}
+
+/** One radio transmission heard by several gateways becomes one job (DEDUP_SCOPE=global). */
+export interface MergeSpec {
+  /** mergeHash() of the telegram. */
+  hash: string;
+  /** Epoch ms: receptions inserted before this join the first reception's job. */
+  until: number;
+  /** Epoch ms when the first reception's job becomes due (after the window, so all receptions are in). */
+  dueAt: number;
+}
+
+/** One gateway's reception of a transmission, as listed in a merged reading. */
+export interface Reception {
+  ingestId: string;
+  gatewayId: string;
+  rssiDbm: number | null;
+  rxTime: string;
 }
 
 export interface Job {
@@ -66,6 +87,8 @@ export interface OutboxRow extends OutboxMessage {
 export interface InsertResult {
   ingestId: string;
   duplicate: boolean;
+  /** DEDUP_SCOPE=global: the telegram was stored as a reception of this job's transmission. */
+  mergedInto?: string;
 }
 
 /** One telegram of a batch upload. */
@@ -115,6 +138,8 @@ export interface TelegramRecord {
   /** The published payload (reading or error), null while unfinished. */
   parsed: unknown;
   publishedAt: number | null;
+  /** Status `merged`: the ingest id of the job that carries this reception. */
+  mergedInto: string | null;
   /** The telegram as received, lower-case hex. */
   rawHex: string;
 }
@@ -269,5 +294,6 @@ export interface TelegramStore
     Settings,
     ParserStateStore,
     MeterRegistry,
-    Housekeeping {}
+    Housekeeping,
+    GatewayRegistry {}
 

@@ -286,7 +286,8 @@ function buildResult(w: Walk, key: KeyContext | null, cache: FormatCache | undef
   if (f.lengthMismatch) warnings.push(`L-field ${f.data[0] ?? 0} does not match ${f.data.length - 1} bytes`);
   if (f.lFieldAdded) warnings.push('telegram had no L-field; one was added');
   if (w.plainRefused) warnings.push('payload is plaintext although the header says encrypted: not accepted without the key (acceptPredecrypted is off)');
-  if (w.unsupportedSecurity) warnings.push(`security mode ${w.tpl?.mode ?? `ELL ${w.ell?.enc ?? 0}`} is not supported`);
+  if (w.unsupportedKdf !== undefined) warnings.push(`security mode 7 with the reserved KDF selection ${w.unsupportedKdf} is not supported`);
+  else if (w.unsupportedSecurity) warnings.push(`security mode ${w.tpl?.mode ?? `ELL ${w.ell?.enc ?? 0}`} is not supported`);
   if (warnings.length > 0) result.Warnings = warnings;
   return result;
 }
@@ -313,7 +314,10 @@ function isAuthenticated(w: Walk): boolean {
  * values read with the wrong format would be wrong values (issue 10: 10× the real reading).
  */
 function compactRecords(w: Walk, apl: Uint8Array, cache: FormatCache | undefined): RecordsResult {
-  const s = w.aplStart;
+  let s = w.aplStart;
+  // TPL modes 5/7 put the 2F2F check bytes in front of what they encrypt, here before the signature.
+  const tplMode = w.tpl?.mode ?? 0;
+  if ((tplMode === 5 || tplMode === 7) && (w.decrypted || w.alreadyDecrypted) && apl[s] === 0x2f && apl[s + 1] === 0x2f) s += 2;
   if (s + 4 > w.aplEnd) throw new WmbusError('decode_failed', 'compact frame shorter than its signature');
   const sig = (apl[s] ?? 0) | ((apl[s + 1] ?? 0) << 8);
   const fullCrc = (apl[s + 2] ?? 0) | ((apl[s + 3] ?? 0) << 8);

@@ -5,3 +5,4 @@ export { toValues, type DecodedValue } from './values.js';
 export { applyMappings, type Mapping, type MappingFilter, type MappingConfig, type MeteringDomainModel, type DomainValue } from './mapping.js';
 export type { WmbusResult, WmbusRecord, WmbusHeader, WmbusBody, WmbusEll, WmbusAfl } from './types.js';
 export { keyDiagnosis, type KeyDiagnosis, type KeyProblem } from './key-diagnosis.js';
+export { isComplete, readFragment, reassembleAfl, type AflFragment } from './afl-fragments.js';

@@ -41,8 +41,10 @@ export function keyDiagnosis(r: WmbusResult, keyGiven: boolean): KeyDiagnosis | 
   const failed = r.Body.IsEncrypted || r.Body.DecryptionFailed || r.Afl?.MacValid === false;
   if (!failed) return null;
   const mode = r.Header.EncryptionMode;
-  if (r.Warnings?.some((w) => w.startsWith('security mode'))) {
-    return { problem: 'unsupported_mode', detail: `security mode ${r.Ell?.EncryptionMode ? `ELL ${r.Ell.EncryptionMode}` : mode} is not supported (modes 5, 7 and ELL AES-CTR are)` };
+  const unsupported = r.Warnings?.find((w) => w.startsWith('security mode'));
+  if (unsupported !== undefined) {
+    const what = unsupported.includes('KDF') ? unsupported : `security mode ${r.Ell?.EncryptionMode ? `ELL ${r.Ell.EncryptionMode}` : mode} is not supported`;
+    return { problem: 'unsupported_mode', detail: `${what} (modes 5, 7 with KDF 0 or 1, and ELL AES-CTR are)` };
   }
   if (!keyGiven) return { problem: 'key_missing', detail: `the telegram is encrypted (security mode ${r.Ell?.EncryptionMode ? 'ELL AES-CTR' : mode}) and no AES key is configured for meter ${r.IdString || '?'}` };
   if (r.Afl?.MacValid === false) return { problem: 'wrong_key', detail: 'the AFL MAC does not match: the key (or its KDF input) is wrong' };

@@ -1,8 +1,11 @@
 /**
  * Manufacturer IDs (EN 13757-3: three letters packed into 15 bits, FLAG association list).
- * Long names follow Lobaro's spelling ("Elster GmbH, Germany, Europe"); the list covers the
- * manufacturers commonly seen on wM-Bus, unknown codes decode to their letters with an empty name.
+ * Long names follow Lobaro's spelling ("Elster GmbH, Germany, Europe") for the manufacturers commonly
+ * seen on wM-Bus; every other registered code gets its FLAG list name ("name, country", flag-codes.ts);
+ * unregistered codes decode to their letters with an empty name.
  */
+import { FLAG_NAMES } from './flag-codes.js';
+
 const NAMES: Record<string, string> = {
   ABB: 'ABB AB, Sweden, Europe',
   ACE: 'Actaris (Elektrizität), Germany, Europe',
@@ -149,5 +152,5 @@ export function isValidManufacturer(m: number): boolean {
 }
 
 export function manufacturerName(code: string): string {
-  return NAMES[code] ?? '';
+  return NAMES[code] ?? FLAG_NAMES[code] ?? '';
 }

@@ -6,6 +6,7 @@
 import { decodeBcd, decodeDateG, decodeDateTimeF, decodeDateTimeI, decodeDaylightK, decodeReal32, decodeReversedText, decodeSigned, decodeTimeJ, decodeUnsigned } from './data-types.js';
 import { addDecimalText, float32ToString, scaleDecimalText, scaleInt } from './decimal.js';
 import { hex, hex0x, readUintLE } from './hex.js';
+import { expandProfiles, readProfile, type PendingProfile } from './compact-profile.js';
 import type { WmbusRecord } from './types.js';
 import { applyCombinable, applyCombinableExt, FB_TABLE, FD_TABLE, PRIMARY, RESERVED, type VifDef, type VifState } from './vif-tables.js';
 
@@ -63,7 +64,7 @@ function multiplier(factor: number, exp10: number): number {
 }
 
 function stateFrom(d: VifDef): VifState {
-  return { unit: d.unit, quantity: d.quantity, exp10: d.exp10, factor: d.factor, kind: d.kind, desc: '', offset: '', error: false };
+  return { unit: d.unit, quantity: d.quantity, exp10: d.exp10, factor: d.factor, kind: d.kind, desc: '', offset: '', error: false, profile: '' };
 }
 
 /** Reads DIB and VIB at `pos`; returns the header or an error text. */
@@ -264,6 +265,7 @@ function pushHeader(out: RecordsResult, h: Uint8Array, v: Vib): void {
 /** Parses the records of a full application layer in b[start, end). Never throws. */
 export function parseRecords(b: Uint8Array, start: number, end: number): RecordsResult {
   const out: RecordsResult = { records: [], signatureBytes: [], headerBytes: [], moreRecordsFollow: false };
+  const profiles: PendingProfile[] = [];
   let pos = start;
   while (pos < end) {
     const dif = b[pos] ?? 0;
@@ -296,11 +298,24 @@ export function parseRecords(b: Uint8Array, start: number, end: number): Records
       break;
     }
     const dataOff = v.hdrEnd + size.lvarHeader;
-    out.records.push(makeRecord(v, b, b, dataOff, size.len, size.lvarHeader ? (b[v.hdrEnd] ?? 0) : 0));
+    const lvar = size.lvarHeader ? (b[v.hdrEnd] ?? 0) : 0;
+    out.records.push(withProfile(makeRecord(v, b, b, dataOff, size.len, lvar), v, b, dataOff, size.len, lvar, profiles));
     pushHeader(out, b, v);
     pos = dataOff + size.len;
   }
+  if (profiles.length > 0) expandProfiles(profiles, out.records);
   return out;
+}
+
+/** A compact profile record (LVAR binary data under VIFE 1E/1F/13) is noted for expansion once all records are read. */
+function withProfile(rec: WmbusRecord, v: Vib, b: Uint8Array, off: number, len: number, lvar: number, pending: PendingProfile[]): WmbusRecord {
+  if (v.st.profile === '' || v.dataField !== 13 || lvar > 0xbf) return rec;
+  const p = readProfile(rec, v.st.profile, b, off, len, v.st.factor, v.st.exp10);
+  if (p === null) return rec;
+  rec.ValueString = ''; // the LVAR is a byte count here, not text
+  rec.VifExponent = multiplier(v.st.factor, v.st.exp10);
+  pending.push(p);
+  return rec;
 }
 
 /**
@@ -323,6 +338,7 @@ export function parseFormat(format: Uint8Array): Pick<RecordsResult, 'signatureB
 /** Compact frame (CI 79, Annex G): headers from the learnt format, data from b[start, end). */
 export function parseCompact(format: Uint8Array, b: Uint8Array, start: number, end: number): RecordsResult {
   const out: RecordsResult = { records: [], signatureBytes: [], headerBytes: [], expanded: [], moreRecordsFollow: false };
+  const profiles: PendingProfile[] = [];
   let hp = 0;
   let dp = start;
   while (hp < format.length) {
@@ -337,7 +353,8 @@ export function parseCompact(format: Uint8Array, b: Uint8Array, start: number, e
       break;
     }
     const dataOff = dp + size.lvarHeader;
-    out.records.push(makeRecord(v, format, b, dataOff, size.len, size.lvarHeader ? (b[dp] ?? 0) : 0));
+    const lvar = size.lvarHeader ? (b[dp] ?? 0) : 0;
+    out.records.push(withProfile(makeRecord(v, format, b, dataOff, size.len, lvar), v, b, dataOff, size.len, lvar, profiles));
     pushHeader(out, format, v);
     for (let i = v.hdrStart; i < v.hdrEnd; i++) out.expanded?.push(format[i] ?? 0);
     for (let i = dp; i < dataOff + size.len; i++) out.expanded?.push(b[i] ?? 0);
@@ -349,5 +366,6 @@ export function parseCompact(format: Uint8Array, b: Uint8Array, start: number, e
     while (rest < end && b[rest] === 0x2f) rest++;
     if (rest < end) out.error = `${end - dp} bytes after the last compact record`;
   }
+  if (profiles.length > 0) expandProfiles(profiles, out.records);
   return out;
 }

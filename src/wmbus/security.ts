@@ -36,11 +36,15 @@ export interface Mode7Keys {
   kmac: Uint8Array;
 }
 
-/** KDF-A (EN 13757-7:2018 9.6.1): CMAC(K, D ‖ C ‖ ID ‖ 07×7), D = 00 for Kenc, 01 for Kmac (meter → reader). */
-export function deriveMode7Keys(master: KeyContext, counter: Uint8Array, id: Uint8Array): Mode7Keys {
+/**
+ * KDF-A (EN 13757-7:2018 9.6.1): CMAC(K, D ‖ C ‖ ID ‖ 07×7); D = 00 for Kenc, 01 for Kmac on messages
+ * from the meter, 10 / 11 on messages to the meter (`toMeter`).
+ */
+export function deriveMode7Keys(master: KeyContext, counter: Uint8Array, id: Uint8Array, toMeter = false): Mode7Keys {
   const input = new Uint8Array(32).fill(0x07);
+  const dc = toMeter ? 0x10 : 0x00;
   for (const base of [0, 16]) {
-    input[base] = base === 0 ? 0x00 : 0x01;
+    input[base] = base === 0 ? dc : dc | 0x01;
     input.set(counter.subarray(0, 4), base + 1);
     input.set(id.subarray(0, 4), base + 5);
   }

@@ -35,6 +35,26 @@ export interface WmbusRecord {
   ValueInvalid?: boolean;
   /** Extension: the field name a meter driver gave this value (src/drivers). */
   Name?: string;
+  /** Extension: a compact profile (VIFE 1E/1F/13) expanded to its dated values (src/wmbus/compact-profile.ts). */
+  Profile?: WmbusProfile;
+}
+
+/** A compact profile record's series (EN 13757-3:2018 Annex F). */
+export interface WmbusProfile {
+  /** `registers` = VIFE 1E, `compact` = 1F, `inverse` = 13 (time runs back from the base time). */
+  Type: 'compact' | 'inverse' | 'registers';
+  IncrementMode: 'absolute' | 'increments' | 'decrements' | 'difference';
+  /** "15 min", "1 h", "1 month", "array", "half month", "reserved". */
+  Spacing: string;
+  Entries: Array<{
+    /** The profile record's storage number + 1, + 2, … */
+    StorageNo: number;
+    /** Scaled like the record's VIF; null when the element was invalid or an increment had no base value. */
+    ValueScaled: number | null;
+    ValueString: string;
+    /** Base time shifted by the spacing (RFC 3339 or YYYY-MM-DD); absent without a base time or for arrays. */
+    Date?: string;
+  }>;
 }
 
 /** TPL header (EN 13757-7 §7.5); long-header identity is empty/0 for a short header. */

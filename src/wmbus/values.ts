@@ -65,6 +65,10 @@ export function toValues(result: WmbusResult): DecodedValue[] {
   }
   const out: DecodedValue[] = [];
   for (const r of records) {
+    if (r.Profile !== undefined) {
+      profileValues(r, out);
+      continue;
+    }
     if (r.ValueInvalid === true || r.DifDataLength === 0) continue;
     const isText = TEXT_QUANTITIES.has(r.VifQuantity) || r.VifQuantity === 'Date' || r.VifQuantity === 'Time & Date'
       || (r.ValueString !== '' && Number.isNaN(Number(r.ValueString)));
@@ -86,4 +90,19 @@ export function toValues(result: WmbusResult): DecodedValue[] {
     out.push(v);
   }
   return out;
+}
+
+/** One dated value per valid compact-profile element, with the element's own storage number. */
+function profileValues(r: WmbusRecord, out: DecodedValue[]): void {
+  for (const e of r.Profile?.Entries ?? []) {
+    if (e.ValueScaled === null) continue;
+    const v: DecodedValue = { name: r.Name ?? quantityName(r.VifQuantity), value: e.ValueScaled, unit: r.VifUnit, storage: e.StorageNo };
+    if (e.Date !== undefined) v.date = e.Date;
+    if (r.Tariff !== 0) v.tariff = r.Tariff;
+    if (r.DifSubunit !== 0) v.subunit = r.DifSubunit;
+    const fn = FUNCTION_NAMES[r.DifFunctionString];
+    if (fn !== undefined) v.function = fn;
+    if (r.VifEDescription !== '') v.description = r.VifEDescription;
+    out.push(v);
+  }
 }

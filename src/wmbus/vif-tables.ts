@@ -193,6 +193,8 @@ export interface VifState {
   offset: string;
   /** VIFE says the value is not valid (record error code). */
   error: boolean;
+  /** Compact profile VIFE (1E registers, 1F compact, 13 inverse); '' when none. */
+  profile: '' | 'compact' | 'inverse' | 'registers';
 }
 
 function addDesc(s: VifState, text: string): void {
@@ -205,11 +207,11 @@ export function applyCombinable(s: VifState, e: number): void {
     addDesc(s, ERRORS[e] ?? `Record error 0x${e.toString(16)}`);
     if (e !== 0) s.error = true;
   } else if (e === 0x12) addDesc(s, 'Average value');
-  else if (e === 0x13) addDesc(s, 'Inverse compact profile');
+  else if (e === 0x13) { addDesc(s, 'Inverse compact profile'); s.profile = 'inverse'; }
   else if (e === 0x14) addDesc(s, 'Relative deviation');
   else if (e === 0x1d) addDesc(s, 'Standard conform data content');
-  else if (e === 0x1e) addDesc(s, 'Compact profile with register numbers');
-  else if (e === 0x1f) addDesc(s, 'Compact profile');
+  else if (e === 0x1e) { addDesc(s, 'Compact profile with register numbers'); s.profile = 'registers'; }
+  else if (e === 0x1f) { addDesc(s, 'Compact profile'); s.profile = 'compact'; }
   // Lobaro's unit list has no compound units, and meters use "per month" for "of the last month":
   // per-quantity VIFEs stay descriptions and leave VifUnit alone.
   else if (e >= 0x20 && e <= 0x27) addDesc(s, `per ${(PER_TIME[e - 0x20] ?? '').slice(1)}`);

@@ -40,6 +40,8 @@ export interface Walk {
   decryptionFailed: boolean;
   /** Encrypted with a method this decoder does not implement. */
   unsupportedSecurity: boolean;
+  /** Mode 7 with a reserved KDF selection (2 or 3). */
+  unsupportedKdf?: number;
   headerKnown: boolean;
   error?: string;
 }
@@ -117,7 +119,7 @@ export function walk(frame: Frame, key: KeyContext | null, tryDecrypt: boolean, 
       w.afl = afl;
       if ((afl.fcl & 0x4000) !== 0 || (afl.fcl & 0xff) > 1) {
         w.payload = 'other';
-        w.error = 'fragmented message: reassembly of AFL fragments is not supported';
+        w.error = `AFL fragment ${afl.fcl & 0xff} of a fragmented message: decode the reassembled message (reassembleAfl)`;
         return w;
       }
       pos = afl.next;
@@ -231,19 +233,36 @@ function mode5(w: Walk, d: Uint8Array, tpl: Tpl, end: number, key: KeyContext): 
   return decryptMode5(key, address, tpl.acc, d, tpl.dataOffset, end, tpl.blocks);
 }
 
+/**
+ * Mode 7 (EN 13757-7:2018 9.5/9.6). The KDF selection comes from the AFL key information when sent,
+ * else from the CFE: 00 = persistent key (K itself encrypts and authenticates), 01 = KDF-A (ephemeral
+ * Kenc/Kmac from K, the message counter and the meter ID), 10/11 = reserved (unsupported_mode).
+ */
 function mode7(w: Walk, d: Uint8Array, tpl: Tpl, end: number, key: KeyContext): Uint8Array | null {
-  const kdf = ((tpl.cfe ?? 0) >> 4) & 3;
-  if (kdf === 0) return decryptMode7(key, d, tpl.dataOffset, end, tpl.blocks);
-  if (kdf !== 1) return null;
+  const ki = w.afl?.ki;
+  const kdf = ki !== undefined ? (ki >> 4) & 3 : ((tpl.cfe ?? 0) >> 4) & 3;
+  if (kdf > 1) {
+    w.unsupportedKdf = kdf;
+    w.unsupportedSecurity = true;
+    return null;
+  }
+  const afl = w.afl;
+  const mac = afl !== null && afl.mac !== undefined && afl.mac.length > 0 ? afl.mac : null;
+  if (kdf === 0) {
+    if (mac !== null && afl !== null) w.macValid = macMatches(key.key, aflMacInput(d, afl, end), mac);
+    return decryptMode7(key, d, tpl.dataOffset, end, tpl.blocks);
+  }
   const counter = tpl.counter ?? w.afl?.mcr;
   const id = tpl.address?.idBytes ?? w.dll?.address.idBytes;
   if (counter === undefined || counter.length < 4 || id === undefined) return null;
-  const keys = deriveMode7Keys(key, counter, id);
-  const afl = w.afl;
-  if (afl !== null && afl.mac !== undefined && afl.mac.length > 0) {
-    w.macValid = macMatches(keys.kmac, aflMacInput(d, afl, end), afl.mac);
-  }
+  const keys = deriveMode7Keys(key, counter, id, toMeter(w.dll?.c));
+  if (mac !== null && afl !== null) w.macValid = macMatches(keys.kmac, aflMacInput(d, afl, end), mac);
   return decryptMode7(ephemeralContext(keys.kenc), d, tpl.dataOffset, end, tpl.blocks);
+}
+
+/** SND_UD (C 53/73) is sent to the meter: KDF-A then uses the derivation constants 10/11 instead of 00/01. */
+function toMeter(c: number | undefined): boolean {
+  return c === 0x53 || c === 0x73;
 }
 
 export function assertKnown(w: Walk): void {

@@ -9,8 +9,8 @@ import { meterFromHeader, ParseError, type Parser } from '../parser/parser.js';
 import { errorPayload, readingPayload, type JobError } from '../publish/payloads.js';
 import type { Topics } from '../publish/topics.js';
 import type { MappingStore } from '../store/mapping-store.js';
-import type { JobQueue, KeyProblems, MeterRegistry } from '../store/roles.js';
-import type { FinishJob, Job, OutboxMessage } from '../store/store.js';
+import type { JobQueue, KeyProblems, MeterRegistry, TelegramQueries } from '../store/roles.js';
+import type { FinishJob, Job, OutboxMessage, Reception } from '../store/store.js';
 import { parseHeader, type TelegramHeader } from '../wmbus/index.js';
 
 export interface JobProcessorOptions {
@@ -22,6 +22,8 @@ export interface JobProcessorOptions {
   retainReadings: boolean;
   /** When a silent meter counts as stale; also HA's expire_after. Undefined: no liveness bookkeeping. */
   stalePolicy?: StalePolicy;
+  /** DEDUP_SCOPE=global: payloads list the receptions, the reading goes to this topic (MERGE_TOPIC). Undefined: per-gateway readings. */
+  mergeTopic?: 'gateway' | 'meter' | undefined;
 }
 
 /** A store or key-store failure: the job waits for the database, it is not the telegram's fault. */
@@ -42,7 +44,7 @@ const STORE_RETRY_MS = 1_000;
  */
 export class JobProcessor {
   constructor(
-    private readonly store: JobQueue & Pick<MeterRegistry, 'recordMeterSeen'> & Pick<KeyProblems, 'recordKeyProblem'>,
+    private readonly store: JobQueue & Pick<MeterRegistry, 'recordMeterSeen'> & Pick<KeyProblems, 'recordKeyProblem'> & Pick<TelegramQueries, 'listReceptions'>,
     private readonly keys: KeyResolver,
     private readonly parser: Parser,
     private readonly mappings: MappingStore,
@@ -74,7 +76,8 @@ export class JobProcessor {
       });
       // A parser that cannot tell (Lobaro) decrypted with our key exactly when the header said encrypted and the body was not taken as plain.
       const authenticated = result.authenticated ?? (keyHex !== null && header?.encrypted === true && !predecrypted);
-      const payload = readingPayload(job, result, authenticated);
+      const receptions = await this.receptions(job);
+      const payload = withReceptions(readingPayload(job, result, authenticated), receptions);
       const text = JSON.stringify(payload);
       const meterId = job.meterId ?? result.meter.id;
       const live = await this.seen(job, meterId, result.meter.manufacturer, null, null);
@@ -83,7 +86,7 @@ export class JobProcessor {
         status: 'done', attempts: attempt, errorCode: null, lastError: null, parsedJson: text, now: Date.now(),
         messages: [{
           ingestId: job.ingestId, kind: 'reading', // The radio address (or the gateway's hint) keys the topic, so one device keeps one topic whichever parser ran.
-          topic: this.topics.reading(job.gatewayId, meterId),
+          topic: this.readingTopic(job, meterId, receptions),
           payload: text, qos: this.opts.qos, retain: this.opts.retainReadings,
         }, ...(ha?.messages ?? []), ...live.messages],
       });
@@ -117,7 +120,7 @@ export class JobProcessor {
     if (err.httpStatus !== undefined) error.http_status = err.httpStatus;
     if (err.reason !== undefined) error.reason = err.reason;
     const meter = meterFromHeader(header, job.meterId);
-    const payload = errorPayload(job, meter, error);
+    const payload = withReceptions(errorPayload(job, meter, error), await this.receptions(job));
     const text = JSON.stringify(payload);
     const live = await this.seen(job, meter.id, meter.manufacturer, err.code, err.message);
     await this.noteKeyProblem(job, meter.id, meter.manufacturer, err);
@@ -140,6 +143,19 @@ export class JobProcessor {
     const p = err.keyProblem;
     if (!p || p.problem === 'key_missing' || meterId === null) return;
     await this.store.recordKeyProblem({ meterId, manufacturer, gatewayId: job.gatewayId, problem: p.problem, detail: p.detail, now: Date.now() }).catch(storeFailure);
+  }
+
+  /** DEDUP_SCOPE=global: every gateway that heard this transmission, strongest first; undefined otherwise. */
+  private async receptions(job: Job): Promise<ReceptionView[] | undefined> {
+    if (this.opts.mergeTopic === undefined) return undefined;
+    const list = await this.store.listReceptions(job.ingestId).catch(storeFailure);
+    return strongestFirst(list).map((r) => ({ gateway_id: r.gatewayId, rssi_dbm: r.rssiDbm, rx_time: r.rxTime, ingest_id: r.ingestId }));
+  }
+
+  private readingTopic(job: Job, meterId: string | null, receptions: ReceptionView[] | undefined): string {
+    if (receptions === undefined) return this.topics.reading(job.gatewayId, meterId);
+    if (this.opts.mergeTopic === 'meter') return this.topics.meterReading(meterId);
+    return this.topics.reading(receptions[0]?.gateway_id ?? job.gatewayId, meterId);
   }
 
   /** The database failed under this job: back to the queue as it was, no attempt used, nothing published. */
@@ -181,6 +197,22 @@ export class JobProcessor {
     this.events.emit('jobFenced', { ingestId: job.ingestId, outcome });
     this.log.warn({ ingestId: job.ingestId, outcome, leaseSeq: job.leaseSeq }, 'lease was lost to another worker; outcome dropped');
   }
+}
+
+interface ReceptionView {
+  gateway_id: string;
+  rssi_dbm: number | null;
+  rx_time: string;
+  ingest_id: string;
+}
+
+/** Strongest RSSI first; receptions without RSSI last; ties by receive time, then ingest id, so every instance orders alike. */
+export function strongestFirst(list: readonly Reception[]): Reception[] {
+  return [...list].sort((a, b) => (b.rssiDbm ?? -Infinity) - (a.rssiDbm ?? -Infinity) || a.rxTime.localeCompare(b.rxTime) || a.ingestId.localeCompare(b.ingestId));
+}
+
+function withReceptions(payload: Record<string, unknown>, receptions: ReceptionView[] | undefined): Record<string, unknown> {
+  return receptions === undefined ? payload : { ...payload, receptions };
 }
 
 /** HA's expire_after: the stale threshold, in whole quarter hours so a drifting median does not re-send configs. */

@@ -84,7 +84,7 @@ export function storeContract(name: string, makeEnv: () => Promise<StoreEnv>): v
       expect(await store.getTelegram(t.ingestId)).toEqual({
         ingestId: t.ingestId, gatewayId: 'gw9', meterId: '87654321', manufacturer: 'LSE', rxTime: t.rxTime, rssiDbm: -71.5,
         status: 'queued', attempts: 0, errorCode: null, lastError: null, nextAttemptAt: t.createdAt, createdAt: t.createdAt,
-        finishedAt: null, parsed: null, publishedAt: null, rawHex: t.rawHex,
+        finishedAt: null, parsed: null, publishedAt: null, mergedInto: null, rawHex: t.rawHex,
       });
       const n = await add(store, { rssiDbm: null, meterId: null, manufacturer: null, mode: null });
       expect(await store.getTelegram(n.ingestId)).toMatchObject({ rssiDbm: null, meterId: null, manufacturer: null });

@@ -11,7 +11,9 @@ import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { ThreadedSqliteStore } from '../../src/store/sqlite/threaded-sqlite-store.js';
 import type { TelegramStore } from '../../src/store/store.js';
+import { gatewayContract } from './gateway-contract.js';
 import { meterContract } from './meter-contract.js';
+import { mergeContract, reception } from './merge-contract.js';
 import { storeContract } from './store-contract.js';
 import { add, rawMessage, T0, telegram, type StoreEnv } from './store-fixtures.js';
 
@@ -47,8 +49,12 @@ const threadedEnv = fileEnv((file) => new ThreadedSqliteStore(file));
 
 storeContract('SQLite', sqliteEnv);
 meterContract('SQLite', sqliteEnv);
+gatewayContract('SQLite', sqliteEnv);
+mergeContract('SQLite', sqliteEnv);
 storeContract('SQLite with writer thread', threadedEnv);
 meterContract('SQLite with writer thread', threadedEnv);
+gatewayContract('SQLite with writer thread', threadedEnv);
+mergeContract('SQLite with writer thread', threadedEnv);
 
 describe('ThreadedSqliteStore', () => {
   it('creates the database folder on a fresh install (DATABASE_URL=sqlite:///./data/bridge.db)', async () => {
@@ -151,6 +157,8 @@ async function until(check: () => boolean | Promise<boolean>, timeoutMs = 3_000)
 describe.skipIf(!pgUrl)('PostgreSQL', () => {
   storeContract('PostgreSQL', pgEnv);
   meterContract('PostgreSQL', pgEnv);
+  gatewayContract('PostgreSQL', pgEnv);
+  mergeContract('PostgreSQL', pgEnv);
 
   describe('PostgresStore with several instances', () => {
     let env: StoreEnv;
@@ -186,6 +194,37 @@ describe.skipIf(!pgUrl)('PostgreSQL', () => {
       await Promise.all([loop(a), loop(b), loop(a), loop(b)]);
       expect(marked).toHaveLength(50);
       expect(new Set(marked).size).toBe(50);
+    });
+
+    it('gateway liveness: instances evaluating at the same moment report each transition once (advisory lock)', async () => {
+      env = await pgEnv();
+      const stores = [await env.open(), await env.open(), await env.open()];
+      for (let i = 0; i < 20; i++) await add(stores[i % 3]!, { gatewayId: `gw-${i}`, createdAt: T0 + i });
+      const seen: string[] = [];
+      const round = async (now: number) => {
+        for (const r of await Promise.all(stores.map((s) => s.checkGateways(T0 - 1, now, 60_000)))) seen.push(...(r ?? []).map((t) => `${t.gatewayId}:${t.to}`));
+      };
+      for (let i = 0; i < 5; i++) await round(T0 + 1_000 + i);
+      for (let i = 0; i < 5; i++) await round(T0 + 120_000 + i);
+      expect(seen.sort()).toEqual(Array.from({ length: 20 }, (_, i) => [`gw-${i}:online`, `gw-${i}:silent`]).flat().sort());
+      const rows = await stores[0]!.claimOutbox(1_000, T0 + 200_000, 'x', 1_000);
+      expect(rows.filter((r) => r.kind === 'state')).toHaveLength(40);
+      expect(rows.filter((r) => r.kind === 'event')).toHaveLength(20);
+    });
+
+    it('merge: three receptions inserted at once through two instances make exactly one job', async () => {
+      env = await pgEnv();
+      const [a, b] = [await env.open(), await env.open()];
+      for (let round = 0; round < 10; round++) {
+        const hash = `tx-${round}`;
+        const ts = ['gw-1', 'gw-2', 'gw-3'].map((g, i) => reception(hash, g, T0 + round * 10_000 + i));
+        const results = await Promise.all(ts.map((t, i) => (i % 2 ? b : a).insertTelegram(t, rawMessage(t), 300_000)));
+        const firsts = results.filter((r) => r.mergedInto === undefined);
+        expect(firsts).toHaveLength(1);
+        expect(results.every((r) => r.mergedInto === undefined || r.mergedInto === firsts[0]!.ingestId)).toBe(true);
+        expect(await a.listReceptions(firsts[0]!.ingestId)).toHaveLength(3);
+      }
+      expect((await a.depths()).queue).toBe(10);
     });
 
     it('never gives the same job to two instances claiming concurrently', async () => {

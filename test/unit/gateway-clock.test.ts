@@ -6,7 +6,7 @@ import { createLogger } from '../../src/observability/logger.js';
 const T = 1_800_000_000_000 - (1_800_000_000_000 % 60_000);
 
 describe('gateway clock drift', () => {
-  const tracker = () => new GatewayTracker(new EventBus(createLogger('silent')), { gatewayStats: async () => [] });
+  const tracker = () => new GatewayTracker(new EventBus(createLogger('silent')), { gatewayStats: async () => [], listGateways: async () => [] });
 
   it('is the freshest sample (the maximum) of this and the last minute; buffered uploads do not pull it down', () => {
     const g = tracker();
@@ -23,7 +23,7 @@ describe('gateway clock drift', () => {
 
   it('comes from accepted telegrams with rx_time (gatewayClock events) and shows in the view and the list for the gauge', async () => {
     const events = new EventBus(createLogger('silent'));
-    const g = new GatewayTracker(events, { gatewayStats: async () => [{ gatewayId: 'gw', lastSeen: Date.now(), lastMinute: 1, count: 1, meanRssiDbm: null }] });
+    const g = new GatewayTracker(events, { gatewayStats: async () => [{ gatewayId: 'gw', lastSeen: Date.now(), lastMinute: 1, count: 1, meanRssiDbm: null }], listGateways: async () => [] });
     events.emit('gatewayClock', { gatewayId: 'gw', driftMs: -3_000 });
     expect((await g.view())[0]).toMatchObject({ gateway_id: 'gw', clock_drift_s: -3 });
     expect(g.clockDrifts()).toEqual([{ gatewayId: 'gw', driftS: -3 }]);

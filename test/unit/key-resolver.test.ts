@@ -96,3 +96,17 @@ describe('KeyResolver: plaintext under an encryption header', () => {
     expect(await resolver(undefined, { policy: 'lenient' }).r.resolve(job(oms), parseHeader(oms))).toEqual({ keyHex: null, predecrypted: false });
   });
 });
+
+describe('KeyResolver: AFL fragments', () => {
+  // FID 2 of a fragmented message (no TPL in this fragment): its message may be encrypted.
+  const LATER = '1b4493157856341233038c207690020200aabbccddeeff0011223344';
+
+  it('a later fragment gets the meter\'s stored key, and without one is neither failed nor listed as key_missing', async () => {
+    expect(parseHeader(LATER).encrypted).toBe(false);
+    const withKey = resolver(KEY);
+    expect(await withKey.r.resolve(job(LATER), parseHeader(LATER))).toEqual({ keyHex: KEY, predecrypted: false });
+    const none = resolver(undefined);
+    expect(await none.r.resolve(job(LATER), parseHeader(LATER))).toEqual({ keyHex: null, predecrypted: false });
+    expect(none.missing).toEqual([]);
+  });
+});

@@ -117,7 +117,8 @@ export const telegramRoutes: FastifyPluginAsyncTypebox<TelegramRoutesOptions> = 
       throw storeRefusal(err, opts.retryAfterS) ?? err;
     });
     if (wait) {
-      const payload = await opts.waiter.wait(result.ingestId, opts.syncTimeoutMs);
+      // A merged reception's result is the one of the job that carries its transmission.
+      const payload = await opts.waiter.wait(result.mergedInto ?? result.ingestId, opts.syncTimeoutMs);
       if (payload) return reply.code(200).send(payload);
     }
     return reply.code(202).send(result.duplicate

@@ -1,20 +1,28 @@
-import { applyMappings, FormatCache, toValues, WmbusError, type WmbusResult } from '../../wmbus/index.js';
+import { applyMappings, FormatCache, readFragment, toValues, WmbusError, type WmbusResult } from '../../wmbus/index.js';
 import { decodeWithDrivers, DriverRegistry } from '../../drivers/index.js';
 import { valuesFromDomainModel } from '../domain-values.js';
 import { meterFromHeader, ParseError, type ParseRequest, type ParseResult, type Parser } from '../parser.js';
+import { FragmentBuffer } from './fragment-buffer.js';
 
 /** Parser on the built-in OMS decoder (src/wmbus): no network, same payload shape as Lobaro. */
 export class LocalParser implements Parser {
   readonly name = 'local';
   private readonly formatCache = new FormatCache(10_000);
 
-  /** `drivers`: meter drivers tried on every decode; none = standard OMS decoding only. */
-  constructor(private readonly drivers: DriverRegistry = new DriverRegistry()) {}
+  /**
+   * `drivers`: meter drivers tried on every decode; none = standard OMS decoding only.
+   * `fragments`: where AFL fragments wait for the rest of their message.
+   */
+  constructor(
+    private readonly drivers: DriverRegistry = new DriverRegistry(),
+    private readonly fragments: FragmentBuffer = new FragmentBuffer(),
+  ) {}
 
   async parse(req: ParseRequest): Promise<ParseResult> {
+    const rawHex = this.wholeMessage(req);
     let wmbus: WmbusResult;
     try {
-      wmbus = decodeWithDrivers(req.rawHex, { key: req.keyHex, formatCache: this.formatCache, acceptPredecrypted: req.predecrypted === true }, this.drivers);
+      wmbus = decodeWithDrivers(rawHex, { key: req.keyHex, formatCache: this.formatCache, acceptPredecrypted: req.predecrypted === true }, this.drivers);
     } catch (err) {
       if (err instanceof WmbusError && err.code === 'unexpected_plaintext') {
         throw new ParseError('decrypt_failed', `${err.code}: ${err.message}`, { reason: 'unexpected_plaintext', cause: err });
@@ -49,6 +57,22 @@ export class LocalParser implements Parser {
       extra: { driver: wmbus.Driver, local: { wmbus, metering_domain_model: model } },
       authenticated: wmbus.Authenticated,
     };
+  }
+
+  /**
+   * The telegram itself, or for the last AFL fragment of a message the reassembled message. Earlier
+   * fragments end as parse_failed with reason afl_fragment: the reading comes with the last one.
+   */
+  private wholeMessage(req: ParseRequest): string {
+    const fragment = readFragment(req.rawHex);
+    if (fragment === null) return req.rawHex;
+    const r = this.fragments.add(fragment);
+    if (r.kind === 'complete') return r.rawHex;
+    const meter = req.header?.meterId ?? 'unknown';
+    throw new ParseError('parse_failed', r.kind === 'error'
+      ? `afl_fragment: fragment ${fragment.fid} of meter ${meter}: ${r.error}`
+      : `afl_fragment: fragment ${fragment.fid} of meter ${meter} is held until the rest of the message arrives (at most ${this.fragments.ttlSeconds} s); the reading comes with the last fragment`,
+    { reason: 'afl_fragment' });
   }
 }
 

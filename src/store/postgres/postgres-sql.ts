@@ -24,6 +24,24 @@ export const SQL = {
   t AS (INSERT INTO telegrams (${TELEGRAM_COLUMNS}) SELECT ${TELEGRAM_VALUES} FROM d RETURNING ingest_id),
   ${INSERT_TAIL}` },
   dedupGet: { name: 'oms_dedup_get', text: 'SELECT ingest_id FROM dedup WHERE dedup_hash = $1' },
+  // DEDUP_SCOPE=global: claims and the reception's row are separate statements of one transaction.
+  dedupClaim: { name: 'oms_dedup_claim', text: `INSERT INTO dedup (dedup_hash, ingest_id, expires_at) VALUES ($1, $2, $3)
+    ON CONFLICT (dedup_hash) DO UPDATE SET ingest_id = excluded.ingest_id, expires_at = excluded.expires_at
+    WHERE dedup.expires_at <= $4 RETURNING ingest_id` },
+  // Waits on a concurrent claim of the same transmission (unique key), then the caller reads the winner.
+  mergeClaim: { name: 'oms_merge_claim', text: `INSERT INTO merges (merge_hash, ingest_id, expires_at) VALUES ($1, $2, $3)
+    ON CONFLICT (merge_hash) DO UPDATE SET ingest_id = excluded.ingest_id, expires_at = excluded.expires_at
+    WHERE merges.expires_at <= $4 RETURNING ingest_id` },
+  mergeGet: { name: 'oms_merge_get', text: 'SELECT ingest_id FROM merges WHERE merge_hash = $1' },
+  insertReception: { name: 'oms_insert_reception', text: `WITH t AS (INSERT INTO telegrams (${TELEGRAM_COLUMNS}, merged_into)
+      VALUES ($1::text, $2::text, $3::text, $4::float8, $5::text, $6::text, $7::text, $8::text, $9::text,
+        $19::text, 0, $20::bigint, $10::bigint, $11::text, $21::text) RETURNING ingest_id),
+    o AS (INSERT INTO outbox (ingest_id, kind, topic, payload, qos, retain, created_at)
+      SELECT $12::text, $13::text, $14::text, $15::text, $16::int, $17::bool, $10::bigint FROM t),
+    n AS (SELECT pg_notify('${WORK_CHANNEL}', $18::text) FROM t WHERE $21::text IS NULL)
+    SELECT COUNT(*)::int AS n FROM n` },
+  receptions: { name: 'oms_receptions', text: `SELECT ingest_id, gateway_id, rssi_dbm, rx_time FROM telegrams WHERE ingest_id = $1
+    UNION ALL SELECT ingest_id, gateway_id, rssi_dbm, rx_time FROM telegrams WHERE merged_into = $1` },
   // graphile-worker/pg-boss pattern: pick with SKIP LOCKED, lease in the same statement.
   claimJobs: { name: 'oms_claim_jobs', text: `UPDATE telegrams SET status = 'processing', locked_by = $1, locked_until = $2,
       lease_seq = telegrams.lease_seq + 1, claims = telegrams.claims + 1
@@ -75,8 +93,9 @@ export const SQL = {
     WHERE ingest_id IN (SELECT ingest_id FROM d WHERE kind <> 'raw' AND ingest_id IS NOT NULL)` },
   releaseOutbox: { name: 'oms_release_outbox', text: 'UPDATE outbox SET locked_by = NULL, locked_until = 0 WHERE id = ANY($1::bigint[])' },
   purgeDedup: { name: 'oms_purge_dedup', text: `WITH c AS (DELETE FROM client_ids WHERE expires_at <= $1 RETURNING 1),
-    d AS (DELETE FROM dedup WHERE expires_at <= $1 RETURNING 1)
-    SELECT (SELECT COUNT(*) FROM c) + (SELECT COUNT(*) FROM d) AS n` },
+    d AS (DELETE FROM dedup WHERE expires_at <= $1 RETURNING 1),
+    m AS (DELETE FROM merges WHERE expires_at <= $1 RETURNING 1)
+    SELECT (SELECT COUNT(*) FROM c) + (SELECT COUNT(*) FROM d) + (SELECT COUNT(*) FROM m) AS n` },
   // Waits on a concurrent upload of the same client id (unique index), then sees its committed row.
   clientClaim: { name: 'oms_client_claim', text: `INSERT INTO client_ids (gateway_id, client_id, ingest_id, duplicate, expires_at)
     VALUES ($1, $2, $3, FALSE, $4)
@@ -87,7 +106,7 @@ export const SQL = {
   purgeFinished: {
     name: 'oms_purge_finished',
     text: `WITH victims AS (
-             SELECT ingest_id FROM telegrams WHERE created_at < $1 AND status IN ('done', 'error')
+             SELECT ingest_id FROM telegrams WHERE created_at < $1 AND status IN ('done', 'error', 'merged')
              ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED),
            results AS (DELETE FROM parse_results WHERE ingest_id IN (SELECT ingest_id FROM victims))
            DELETE FROM telegrams WHERE ingest_id IN (SELECT ingest_id FROM victims)`,

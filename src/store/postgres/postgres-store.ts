@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { MeterLiveness, MeterSeen, MeterStatus, StalePolicy } from '../../liveness/meter-state.js';
 import { PostgresMeters } from './postgres-meters.js';
+import { PostgresGateways } from './postgres-gateways.js';
+import type { GatewayLiveness, GatewayTransition } from '../../liveness/gateway-state.js';
 import pg from 'pg';
 import { BridgeError } from '../../lib/errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type {
-  AuditRecord, BatchInsert, BatchInsertResult, Depths, FinishJob, GatewayStats, InsertResult, Job, KeyProblemKind, KeyProblemMeter, KeyProblemReport, MappingVersion, MeterKeyRecord, MeterMatch, MeterReading, NewTelegram,
-  OutboxMessage, OutboxRow, Page, ParserState, ReplayResult, RetryJob, JobLease, TelegramFilter, TelegramRecord, TelegramStore,
+  AuditRecord, BatchInsert, BatchInsertResult, Depths, FinishJob, GatewayStats, InsertResult, Job, KeyProblemKind, KeyProblemMeter, KeyProblemReport, MappingVersion, MeterMatch, MeterReading, MeterKeyRecord, NewTelegram,
+  MergeSpec, OutboxMessage, OutboxRow, Page, ParserState, Reception, ReplayResult, RetryJob, JobLease, TelegramFilter, TelegramRecord, TelegramStore,
 } from '../store.js';
-import { toJob, toOutboxRow, toTelegramRecord, type Row } from '../store-rows.js';
+import { toJob, toOutboxRow, toReception, toTelegramRecord, type Row } from '../store-rows.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { PostgresAdmin } from './postgres-admin.js';
 import { postgresConnection, type PostgresConnection } from './postgres-config.js';
@@ -44,6 +46,7 @@ export class PostgresStore implements TelegramStore {
   private readonly listener: WorkListener;
   private readonly admin: PostgresAdmin;
   private readonly meters: PostgresMeters;
+  private readonly gateways: PostgresGateways;
   private db: pg.Pool | undefined;
 
   constructor(url: string, private readonly opts: PostgresStoreOptions = {}) {
@@ -55,6 +58,7 @@ export class PostgresStore implements TelegramStore {
     });
     this.admin = new PostgresAdmin(() => this.pool(), this.token);
     this.meters = new PostgresMeters(() => this.pool());
+    this.gateways = new PostgresGateways(() => this.pool());
   }
 
   async start(): Promise<void> {
@@ -124,7 +128,19 @@ export class PostgresStore implements TelegramStore {
   }
 
   async insertTelegram(t: NewTelegram, raw: OutboxMessage, dedupWindowMs: number | null): Promise<InsertResult> {
-    return this.insertOn(this.pool(), t, raw, dedupWindowMs);
+    if (!t.merge) return this.insertOn(this.pool(), t, raw, dedupWindowMs);
+    const client = await this.pool().connect();
+    try {
+      await client.query('BEGIN');
+      const result = await this.insertOn(client, t, raw, dedupWindowMs);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
   }
 
   async insertTelegrams(items: BatchInsert[], dedupWindowMs: number | null, clientIdTtlMs: number): Promise<BatchInsertResult[]> {
@@ -164,6 +180,7 @@ export class PostgresStore implements TelegramStore {
   }
 
   private async insertOn(on: Queryable, t: NewTelegram, raw: OutboxMessage, dedupWindowMs: number | null): Promise<InsertResult> {
+    if (t.merge) return this.insertReception(on, t, t.merge, raw, dedupWindowMs);
     const values: unknown[] = [
       t.ingestId, t.gatewayId, t.rxTime, t.rssiDbm, t.mode, t.rawHex, t.meterId, t.manufacturer, t.dedupHash, t.createdAt, t.keyHex,
       raw.ingestId, raw.kind, raw.topic, raw.payload, raw.qos, raw.retain, this.token,
@@ -182,6 +199,42 @@ export class PostgresStore implements TelegramStore {
       if (first) return { ingestId: first.ingest_id as string, duplicate: true };
     }
     throw new BridgeError('dedup_conflict', 'could not record the telegram against a changing dedup entry', { retryable: true });
+  }
+
+  /**
+   * DEDUP_SCOPE=global, inside the caller's transaction: the per-gateway dedup claim, then the
+   * transmission's merge claim. Concurrent first receptions (other instances too) queue on the claim's
+   * unique key; exactly one commits as the job, the others read it and join it.
+   */
+  private async claimOrGet(on: Queryable, claim: { name: string; text: string }, get: { name: string; text: string }, key: string, t: NewTelegram, until: number): Promise<string | null> {
+    // The second round only matters when the first entry expired and was purged between the two statements.
+    for (let round = 0; round < 2; round++) {
+      const [claimed] = await this.rows(claim, [key, t.ingestId, until, t.createdAt], on);
+      if (claimed) return null;
+      const [first] = await this.rows(get, [key], on);
+      if (first) return first.ingest_id as string;
+    }
+    throw new BridgeError('dedup_conflict', 'could not record the telegram against a changing dedup entry', { retryable: true });
+  }
+
+  private async insertReception(on: Queryable, t: NewTelegram, m: MergeSpec, raw: OutboxMessage, dedupWindowMs: number | null): Promise<InsertResult> {
+    if (dedupWindowMs !== null) {
+      const earlier = await this.claimOrGet(on, SQL.dedupClaim, SQL.dedupGet, t.dedupHash, t, t.createdAt + dedupWindowMs);
+      if (earlier !== null) return { ingestId: earlier, duplicate: true };
+    }
+    const mergedInto = await this.claimOrGet(on, SQL.mergeClaim, SQL.mergeGet, m.hash, t, m.until);
+    await this.rows(SQL.insertReception, [
+      t.ingestId, t.gatewayId, t.rxTime, t.rssiDbm, t.mode, t.rawHex, t.meterId, t.manufacturer, t.dedupHash, t.createdAt,
+      // A joining reception's key would never be used: the job runs with the first one's.
+      mergedInto === null ? t.keyHex : null,
+      raw.ingestId, raw.kind, raw.topic, raw.payload, raw.qos, raw.retain, this.token,
+      mergedInto === null ? 'queued' : 'merged', mergedInto === null ? m.dueAt : t.createdAt, mergedInto,
+    ], on);
+    return mergedInto === null ? { ingestId: t.ingestId, duplicate: false } : { ingestId: t.ingestId, duplicate: false, mergedInto };
+  }
+
+  async listReceptions(ingestId: string): Promise<Reception[]> {
+    return (await this.rows(SQL.receptions, [ingestId])).map(toReception);
   }
 
   async claimJobs(limit: number, now: number, lockedBy: string, leaseMs: number): Promise<Job[]> {
@@ -315,4 +368,10 @@ export class PostgresStore implements TelegramStore {
   getMeter(meterId: string): Promise<MeterLiveness | undefined> { return this.meters.getMeter(meterId); }
   deleteMeter(meterId: string): Promise<boolean> { return this.meters.deleteMeter(meterId); }
   enqueueMessages(messages: OutboxMessage[], now: number): Promise<void> { return this.meters.enqueueMessages(messages, now); }
+
+  // --- gateway liveness: postgres-gateways.ts ---
+  checkGateways(scanSince: number, now: number, silentMs: number): Promise<GatewayTransition[] | null> {
+    return this.gateways.checkGateways(scanSince, now, silentMs);
+  }
+  listGateways(limit: number): Promise<GatewayLiveness[]> { return this.gateways.listGateways(limit); }
 }

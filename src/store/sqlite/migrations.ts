@@ -156,4 +156,28 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX telegrams_meter_done ON telegrams (meter_id, created_at) WHERE status = 'done';
   `,
+  // 8: gateway liveness (issue 12): last seen per gateway and its online/silent state, so one
+  // instance publishes each change once. Folded from the telegram table by the monitor, not per insert.
+  `
+  CREATE TABLE gateways (
+    gateway_id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    first_seen INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    changed_at INTEGER NOT NULL
+  );
+  `,
+  // 9: one reading per radio transmission (issue 12, DEDUP_SCOPE=global). merges: the first reception
+  // of a transmission claims its hash for MERGE_WINDOW_MS; later ones are stored as status 'merged'
+  // with merged_into = the claiming telegram, whose job lists them all.
+  `
+  ALTER TABLE telegrams ADD COLUMN merged_into TEXT;
+  CREATE INDEX telegrams_merged ON telegrams (merged_into) WHERE merged_into IS NOT NULL;
+  CREATE TABLE merges (
+    merge_hash TEXT PRIMARY KEY,
+    ingest_id TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX merges_expires ON merges (expires_at);
+  `,
 ];

@@ -16,6 +16,23 @@ export function prepareStatements(db: Database.Database) {
        VALUES (@ingestId, @gatewayId, @rxTime, @rssiDbm, @mode, @rawHex, @meterId, @manufacturer, @dedupHash,
          'queued', 0, @createdAt, @createdAt, @keyHex)`,
     ),
+    // DEDUP_SCOPE=global: the first reception claims the transmission for the merge window.
+    mergeClaim: db.prepare(
+      `INSERT INTO merges (merge_hash, ingest_id, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT (merge_hash) DO UPDATE SET ingest_id = excluded.ingest_id, expires_at = excluded.expires_at
+       WHERE merges.expires_at <= ? RETURNING ingest_id`,
+    ),
+    mergeGet: db.prepare('SELECT ingest_id FROM merges WHERE merge_hash = ?').pluck(),
+    insertReception: db.prepare(
+      `INSERT INTO telegrams (ingest_id, gateway_id, rx_time, rssi_dbm, mode, raw_hex, meter_id, manufacturer, dedup_hash,
+         status, attempts, next_attempt_at, created_at, key_hex, merged_into)
+       VALUES (@ingestId, @gatewayId, @rxTime, @rssiDbm, @mode, @rawHex, @meterId, @manufacturer, @dedupHash,
+         @status, 0, @nextAttemptAt, @createdAt, @keyHex, @mergedInto)`,
+    ),
+    receptions: db.prepare(
+      'SELECT ingest_id, gateway_id, rssi_dbm, rx_time FROM telegrams WHERE ingest_id = ? UNION ALL SELECT ingest_id, gateway_id, rssi_dbm, rx_time FROM telegrams WHERE merged_into = ?',
+    ),
+    purgeMerges: db.prepare('DELETE FROM merges WHERE expires_at <= ?'),
     insertOutbox: db.prepare(
       'INSERT INTO outbox (ingest_id, kind, topic, payload, qos, retain, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
@@ -82,11 +99,11 @@ export function prepareStatements(db: Database.Database) {
     clientSetDuplicate: db.prepare('UPDATE client_ids SET ingest_id = ?, duplicate = 1 WHERE gateway_id = ? AND client_id = ?'),
     purgeResults: db.prepare(
       `DELETE FROM parse_results WHERE ingest_id IN (SELECT ingest_id FROM telegrams
-         WHERE created_at < ? AND status IN ('done', 'error') ORDER BY created_at LIMIT ?)`,
+         WHERE created_at < ? AND status IN ('done', 'error', 'merged') ORDER BY created_at LIMIT ?)`,
     ),
     purgeTelegrams: db.prepare(
       `DELETE FROM telegrams WHERE ingest_id IN (SELECT ingest_id FROM telegrams
-         WHERE created_at < ? AND status IN ('done', 'error') ORDER BY created_at LIMIT ?)`,
+         WHERE created_at < ? AND status IN ('done', 'error', 'merged') ORDER BY created_at LIMIT ?)`,
     ),
   };
 }

@@ -2,12 +2,13 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { BridgeError } from '../../lib/errors.js';
+import type { GatewayLiveness, GatewayTransition } from '../../liveness/gateway-state.js';
 import type { MeterLiveness, MeterSeen, MeterStatus, StalePolicy } from '../../liveness/meter-state.js';
 import type {
-  AuditRecord, BatchInsert, BatchInsertResult, Depths, FinishJob, GatewayStats, InsertResult, Job, KeyProblemKind, KeyProblemMeter, KeyProblemReport, MappingVersion, MeterKeyRecord, MeterMatch, MeterReading, NewTelegram,
-  OutboxMessage, OutboxRow, Page, ParserState, ReplayResult, RetryJob, JobLease, TelegramFilter, TelegramRecord, TelegramStore,
+  AuditRecord, BatchInsert, BatchInsertResult, Depths, FinishJob, GatewayStats, InsertResult, Job, KeyProblemKind, KeyProblemMeter, KeyProblemReport, MappingVersion, MeterMatch, MeterReading, MeterKeyRecord, NewTelegram,
+  MergeSpec, OutboxMessage, OutboxRow, Page, ParserState, Reception, ReplayResult, RetryJob, JobLease, TelegramFilter, TelegramRecord, TelegramStore,
 } from '../store.js';
-import { toJob, toOutboxRow, toTelegramRecord, type Row } from '../store-rows.js';
+import { toJob, toOutboxRow, toReception, toTelegramRecord, type Row } from '../store-rows.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { prepareStatements, type SqliteStatements } from './sqlite-statements.js';
 import { Checkpointer } from './checkpointer.js';
@@ -15,6 +16,7 @@ import { GroupCommit } from './group-commit.js';
 import { ProcessLock } from './process-lock.js';
 import { SqliteAdmin } from './sqlite-admin.js';
 import { SqliteMeters } from './sqlite-meters.js';
+import { SqliteGateways } from './sqlite-gateways.js';
 
 /** `sqlite:///./data/bridge.db` → `./data/bridge.db`; `sqlite:///:memory:` → `:memory:`. */
 export function sqlitePath(url: string): string {
@@ -47,6 +49,7 @@ export class SqliteStore implements TelegramStore {
   private stmts: SqliteStatements | undefined;
   private adminQueries: SqliteAdmin | undefined;
   private meterQueries: SqliteMeters | undefined;
+  private gatewayQueries: SqliteGateways | undefined;
   private readonly group = new GroupCommit(() => this.db);
   private lock: ProcessLock | undefined;
   private checkpointer: Checkpointer | undefined;
@@ -85,6 +88,7 @@ export class SqliteStore implements TelegramStore {
     this.stmts = prepareStatements(db);
     this.adminQueries = new SqliteAdmin(db);
     this.meterQueries = new SqliteMeters(db);
+    this.gatewayQueries = new SqliteGateways(db);
     if (!primary) return;
     if (this.opts.recover !== false) {
       // A previous process that died left claimed jobs and outbox rows behind; this
@@ -110,6 +114,7 @@ export class SqliteStore implements TelegramStore {
     this.stmts = undefined;
     this.adminQueries = undefined;
     this.meterQueries = undefined;
+    this.gatewayQueries = undefined;
   }
 
   private migrate(): void {
@@ -138,6 +143,11 @@ export class SqliteStore implements TelegramStore {
   private meters(): SqliteMeters {
     if (!this.meterQueries) throw new BridgeError('store_closed', 'store is not started');
     return this.meterQueries;
+  }
+
+  private gateways(): SqliteGateways {
+    if (!this.gatewayQueries) throw new BridgeError('store_closed', 'store is not started');
+    return this.gatewayQueries;
   }
 
   private admin(): SqliteAdmin {
@@ -177,9 +187,25 @@ export class SqliteStore implements TelegramStore {
       const claimed = s.dedupClaim.get(t.dedupHash, t.ingestId, t.createdAt + dedupWindowMs, t.createdAt);
       if (!claimed) return { ingestId: s.dedupGet.get(t.dedupHash) as string, duplicate: true };
     }
+    if (t.merge) return this.insertReception(t, t.merge, raw);
     s.insertTelegram.run(t);
     this.insertMessages([raw], t.createdAt);
     return { ingestId: t.ingestId, duplicate: false };
+  }
+
+  /** DEDUP_SCOPE=global: the first reception of a transmission gets the job, due after the window; later ones join it. */
+  private insertReception(t: NewTelegram, m: MergeSpec, raw: OutboxMessage): InsertResult {
+    const s = this.s();
+    const first = s.mergeClaim.get(m.hash, t.ingestId, m.until, t.createdAt) !== undefined;
+    const mergedInto = first ? null : (s.mergeGet.get(m.hash) as string);
+    s.insertReception.run({
+      ingestId: t.ingestId, gatewayId: t.gatewayId, rxTime: t.rxTime, rssiDbm: t.rssiDbm, mode: t.mode, rawHex: t.rawHex,
+      meterId: t.meterId, manufacturer: t.manufacturer, dedupHash: t.dedupHash, createdAt: t.createdAt,
+      // A joining reception's key would never be used: the job runs with the first one's.
+      status: first ? 'queued' : 'merged', nextAttemptAt: first ? m.dueAt : t.createdAt, keyHex: first ? t.keyHex : null, mergedInto,
+    });
+    this.insertMessages([raw], t.createdAt);
+    return mergedInto === null ? { ingestId: t.ingestId, duplicate: false } : { ingestId: t.ingestId, duplicate: false, mergedInto };
   }
 
   private insertMessages(messages: OutboxMessage[], now: number): void {
@@ -236,6 +262,10 @@ export class SqliteStore implements TelegramStore {
     return row ? toTelegramRecord(row) : undefined;
   }
 
+  async listReceptions(ingestId: string): Promise<Reception[]> {
+    return (this.s().receptions.all(ingestId, ingestId) as Row[]).map(toReception);
+  }
+
   async getMeterKey(meterId: string): Promise<string | undefined> {
     return (this.s().getKey.get(meterId) as string | undefined) ?? undefined;
   }
@@ -274,7 +304,7 @@ export class SqliteStore implements TelegramStore {
 
   async purgeDedup(now: number): Promise<number> {
     const s = this.s();
-    return s.purgeDedup.run(now).changes + s.purgeClientIds.run(now).changes;
+    return s.purgeDedup.run(now).changes + s.purgeClientIds.run(now).changes + s.purgeMerges.run(now).changes;
   }
 
   async purgeFinished(before: number, limit: number): Promise<number> {
@@ -348,4 +378,10 @@ export class SqliteStore implements TelegramStore {
   async getMeter(meterId: string): Promise<MeterLiveness | undefined> { return this.meters().getMeter(meterId); }
   async deleteMeter(meterId: string): Promise<boolean> { return this.meters().deleteMeter(meterId); }
   async enqueueMessages(messages: OutboxMessage[], now: number): Promise<void> { this.meters().enqueueMessages(messages, now); }
+
+  // --- gateway liveness: sqlite-gateways.ts ---
+  async checkGateways(scanSince: number, now: number, silentMs: number): Promise<GatewayTransition[] | null> {
+    return this.gateways().checkGateways(scanSince, now, silentMs);
+  }
+  async listGateways(limit: number): Promise<GatewayLiveness[]> { return this.gateways().listGateways(limit); }
 }

@@ -23,6 +23,7 @@ export const METHOD_PLACE: Readonly<Record<StoreMethod, 'read' | 'write'>> = Obj
   nextDueAt: 'read',
   depths: 'read',
   getTelegram: 'read',
+  listReceptions: 'read',
   getMeterKey: 'read',
   putMeterKey: 'write',
   claimOutbox: 'write',
@@ -61,6 +62,8 @@ export const METHOD_PLACE: Readonly<Record<StoreMethod, 'read' | 'write'>> = Obj
   getMeter: 'read',
   deleteMeter: 'write',
   enqueueMessages: 'write',
+  checkGateways: 'write',
+  listGateways: 'read',
 });
 
 /** A call of a store method, from any thread to the writer thread. */

@@ -181,6 +181,25 @@ const CASES: Case[] = [
     values: { volume: 7177.66666667 },
   },
   {
+    // wmbusmeters engelmann_faw test: a mode-5 compact frame (CI 73, 2F2F before the signature) decoded
+    // with the format the driver lists, before any full frame: total 253.409 m³, 228.854 m³ at 2025-12-31.
+    driver: 'engelmann-faw',
+    hex: '7644c5145528502202077320248622c5140007700060255f2aa2967eb77d0bf310341e3636d9acc17cc5d69ce5632d7b494cc0718e2dbb916bbec0c3ff2b0d6087fd0abb3ba0779564cc089e4527987ef2221d26d7ea448ca59759acfbea4e5b0026ef463592b6668fbf680896e78b461dbb77c32903e0',
+    key: '5CDB04C8EDFDC09EC49B5E76A24D4822',
+    values: { volume: 253.409, errorFlags: 0 },
+  },
+  {
+    // wmbusmeters zenner0b test telegrams: target 7.1035 m³, total 17.062 m³; the second has status 0x1BBF80.
+    driver: 'zenner-0b',
+    hex: '1E44496A677308500B167AD80010252F2F0F0000000080BF1B0000A6420000',
+    values: { volumeCurrentMonth: 7.1035, volume: 17.062, statusFlags: 0 },
+  },
+  {
+    driver: 'zenner-0b',
+    hex: '1E44496A677308500B167AD80010252F2F0F80BF1B0080BF1B0000A6420000',
+    values: { volumeCurrentMonth: 7.1035, volume: 17.062, statusFlags: 0x1bbf80 },
+  },
+  {
     driver: 'apator-162',
     hex: '2E4401064052030205077A2D0020852F2F0F334DA39A00000071011ABF0D00039A0D00A01053850310CECC0D008943',
     values: { volume: 904.398 },

@@ -132,11 +132,13 @@ export function close(a: number, b: number): boolean {
   return Math.abs(a - b) <= Math.max(1e-6 * Math.abs(b), 5e-7);
 }
 
-/** Does any numeric record, converted via `conv`, equal `want`? */
+/** Does any numeric record, or an element of an expanded compact profile, converted via `conv`, equal `want`? */
 export function findValue(r: WmbusResult, want: number, conv: Record<string, number>): boolean {
   for (const rec of r.Body.DataRecords) {
     const f = conv[rec.VifUnit];
-    if (f === undefined || rec.ValueInvalid === true || rec.ValueString === '') continue;
+    if (f === undefined || rec.ValueInvalid === true) continue;
+    if (rec.Profile?.Entries.some((e) => e.ValueScaled !== null && close(e.ValueScaled * f, want))) return true;
+    if (rec.ValueString === '') continue;
     if (close(rec.ValueScaled * f, want)) return true;
   }
   return false;

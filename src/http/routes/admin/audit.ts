@@ -23,7 +23,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<AdminContext> = async (app, 
 
   app.get('/gateways', {
     schema: {
-      summary: 'Per-gateway view over the last hour', tags: ['admin: operations'],
+      summary: 'Per-gateway view: traffic over the last hour, liveness of every known gateway', tags: ['admin: operations'],
       response: {
         200: Type.Object({
           items: Type.Array(Type.Object({
@@ -34,6 +34,8 @@ export const auditRoutes: FastifyPluginAsyncTypebox<AdminContext> = async (app, 
             mean_rssi_dbm: Type.Union([Type.Number(), Type.Null()]),
             rejected: Type.Integer({ description: 'Rejected requests since this instance started.' }),
             clock_drift_s: Type.Union([Type.Number(), Type.Null()], { description: 'Gateway clock minus server clock, s (largest rx_time − receive time over the last 2 min); null without rx_time.' }),
+            status: Type.Union([Type.Literal('online'), Type.Literal('silent'), Type.Null()], { description: 'Liveness: silent after GATEWAY_SILENT_S without a telegram; null until the gateway monitor has seen the gateway.' }),
+            status_since: Type.Union([Type.String(), Type.Null()], { description: 'When the status last changed.' }),
           })),
         }),
       },

@@ -8,7 +8,7 @@ import { iso, PagedBody, pageOf, PageQuery, parseTime } from './common.js';
 import type { AdminContext } from './context.js';
 
 const Filter = Type.Object({
-  status: Type.Optional(Type.Union([Type.Literal('queued'), Type.Literal('processing'), Type.Literal('done'), Type.Literal('error')])),
+  status: Type.Optional(Type.Union([Type.Literal('queued'), Type.Literal('processing'), Type.Literal('done'), Type.Literal('error'), Type.Literal('merged')])),
   // Patterns keep control characters (and PostgreSQL's NUL error) out of every query.
   error_code: Type.Optional(Type.String({ pattern: '^[a-z0-9_]{1,64}$' })),
   meter_id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' })),
@@ -31,6 +31,7 @@ const TelegramView = Type.Object({
   finished_at: Type.Union([Type.String(), Type.Null()]),
   published_at: Type.Union([Type.String(), Type.Null()]),
   result: Type.Unknown({ description: 'The published payload (reading or error), null while unfinished.' }),
+  merged_into: Type.Union([Type.String(), Type.Null()], { description: 'Status merged (DEDUP_SCOPE=global): the ingest_id of the job that carries this reception; its result lists every reception.' }),
   raw_hex: Type.String({ description: 'The telegram as received (lower-case hex).' }),
 });
 
@@ -50,7 +51,7 @@ function toFilter(f: Filter): TelegramFilter {
 const view = (t: TelegramRecord) => ({
   ingest_id: t.ingestId, gateway_id: t.gatewayId, meter_id: t.meterId, status: t.status, attempts: t.attempts,
   error_code: t.errorCode, last_error: t.lastError, rx_time: t.rxTime, accepted_at: iso(t.createdAt)!,
-  finished_at: iso(t.finishedAt), published_at: iso(t.publishedAt), result: t.parsed ?? null, raw_hex: t.rawHex,
+  finished_at: iso(t.finishedAt), published_at: iso(t.publishedAt), result: t.parsed ?? null, merged_into: t.mergedInto, raw_hex: t.rawHex,
 });
 
 /** Look into processing and re-run telegrams (e.g. all decrypt_key_missing of a meter after its key was added). */

@@ -1,0 +1,42 @@
+import type Database from 'better-sqlite3';
+import { type GatewayLiveness, type GatewayTransition, transitionMessages, transitionsOf } from '../../liveness/gateway-state.js';
+import { GATEWAY_COLUMNS, GATEWAY_DUE, toGateway } from '../gateway-rows.js';
+import type { Row } from '../store-rows.js';
+
+function prepare(db: Database.Database) {
+  return {
+    // "WHERE true": SQLite needs it to tell the upsert's ON CONFLICT from a join's ON.
+    fold: db.prepare(`INSERT INTO gateways (${GATEWAY_COLUMNS})
+      SELECT gateway_id, 'new', MIN(created_at), MAX(created_at), @now FROM telegrams WHERE created_at >= @since AND true GROUP BY gateway_id
+      ON CONFLICT (gateway_id) DO UPDATE SET last_seen = MAX(last_seen, excluded.last_seen)`),
+    due: db.prepare(`SELECT ${GATEWAY_COLUMNS} FROM gateways WHERE ${GATEWAY_DUE.replaceAll(':cutoff', '@cutoff')}`),
+    set: db.prepare('UPDATE gateways SET status = ?, changed_at = ? WHERE gateway_id = ?'),
+    list: db.prepare(`SELECT ${GATEWAY_COLUMNS} FROM gateways ORDER BY gateway_id LIMIT ?`),
+    outbox: db.prepare('INSERT INTO outbox (ingest_id, kind, topic, payload, qos, retain, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+  };
+}
+
+/** Gateway liveness on SQLite (one process: no lock needed to evaluate). */
+export class SqliteGateways {
+  private readonly s: ReturnType<typeof prepare>;
+
+  constructor(private readonly db: Database.Database) {
+    this.s = prepare(db);
+  }
+
+  checkGateways(scanSince: number, now: number, silentMs: number): GatewayTransition[] {
+    return this.db.transaction(() => {
+      this.s.fold.run({ since: scanSince, now });
+      const transitions = transitionsOf((this.s.due.all({ cutoff: now - silentMs }) as Row[]).map(toGateway), now, silentMs);
+      for (const t of transitions) {
+        this.s.set.run(t.to, now, t.gatewayId);
+        for (const m of transitionMessages(t, now)) this.s.outbox.run(m.ingestId, m.kind, m.topic, m.payload, m.qos, m.retain ? 1 : 0, now);
+      }
+      return transitions;
+    })();
+  }
+
+  listGateways(limit: number): GatewayLiveness[] {
+    return (this.s.list.all(limit) as Row[]).map(toGateway);
+  }
+}
