@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { uuid7 } from '../lib/uuid7.js';
 import type { EventBus } from '../observability/events.js';
 import type { Logger } from '../observability/logger.js';
@@ -7,8 +7,8 @@ import type { MeterKeyService } from '../security/meter-key-service.js';
 import type { Topics } from '../publish/topics.js';
 import type { TelegramIntake } from '../store/roles.js';
 import type { BatchInsertResult, Depths, NewTelegram, OutboxMessage } from '../store/store.js';
-import { parseHeader } from '../wmbus/index.js';
 import { mergeHash } from './merge-key.js';
+import { meterAddress } from './meter-address.js';
 
 export interface IngestInput {
   gatewayId: string;
@@ -149,7 +149,7 @@ export class IngestService {
 
   private prepare(input: IngestInput): { telegram: NewTelegram; raw: OutboxMessage } {
     const rawHex = input.rawHex.toLowerCase();
-    const header = safeHeader(rawHex);
+    const header = meterAddress(rawHex);
     const job = {
       ingestId: uuid7(),
       gatewayId: input.gatewayId,
@@ -205,13 +205,6 @@ export class IngestService {
 
 /** sha256(gateway_id + raw_hex), hex; raw_hex lower-case so case does not defeat dedup. */
 export function dedupHash(gatewayId: string, rawHex: string): string {
-  return createHash('sha256').update(gatewayId).update(rawHex.toLowerCase()).digest('hex');
-}
-
-function safeHeader(rawHex: string): ReturnType<typeof parseHeader> | null {
-  try {
-    return parseHeader(rawHex);
-  } catch {
-    return null;
-  }
+  // One-shot hash(): the same digest as update(gatewayId).update(rawHex), without a Hash object per telegram.
+  return hash('sha256', gatewayId + rawHex.toLowerCase(), 'hex');
 }

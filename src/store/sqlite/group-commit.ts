@@ -1,6 +1,13 @@
 import type Database from 'better-sqlite3';
 import { BridgeError } from '../../lib/errors.js';
 
+/** State outside the database that writes change (the dedup index): rolled back with them. */
+export interface Journal {
+  mark(): number;
+  rollbackTo(mark: number): void;
+  commit(): void;
+}
+
 interface Op {
   run: () => unknown;
   resolve: (value: unknown) => void;
@@ -22,6 +29,7 @@ export class GroupCommit {
     private readonly db: () => Database.Database | undefined,
     /** Most writes per transaction; the rest go in the next turn, so no commit blocks the event loop for long. */
     private readonly maxBatch = 128,
+    private readonly journal?: Journal,
   ) {}
 
   submit<T>(run: () => T): Promise<T> {
@@ -53,19 +61,24 @@ export class GroupCommit {
       return;
     }
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; err: unknown }> = [];
+    const start = this.journal?.mark() ?? 0;
     try {
       db.transaction(() => {
         for (const op of batch) {
+          const mark = this.journal?.mark() ?? 0;
           try {
             outcomes.push({ ok: true, value: db.transaction(op.run)() });
           } catch (err) {
+            this.journal?.rollbackTo(mark);
             // On SQLITE_FULL and I/O errors SQLite rolls the whole transaction back: the batch is gone, not just this write.
             if (!db.inTransaction) throw new BatchLost(err);
             outcomes.push({ ok: false, err: storageError(err) });
           }
         }
       })();
+      this.journal?.commit();
     } catch (err) {
+      this.journal?.rollbackTo(start);
       const cause = storageError(err instanceof BatchLost ? err.cause : err);
       for (const op of batch) op.reject(cause);
       return;

@@ -4,12 +4,8 @@ import { JOB_COLUMNS, TELEGRAM_RECORD_COLUMNS } from '../store-rows.js';
 /** Every statement of the SQLite store's hot paths, prepared once per connection. */
 export function prepareStatements(db: Database.Database) {
   return {
-    dedupClaim: db.prepare(
-      `INSERT INTO dedup (dedup_hash, ingest_id, expires_at) VALUES (?, ?, ?)
-       ON CONFLICT (dedup_hash) DO UPDATE SET ingest_id = excluded.ingest_id, expires_at = excluded.expires_at
-       WHERE dedup.expires_at <= ? RETURNING ingest_id`,
-    ),
-    dedupGet: db.prepare('SELECT ingest_id FROM dedup WHERE dedup_hash = ?').pluck(),
+    // Rebuilds the in-memory dedup window after a start (telegrams_created index).
+    recentTelegrams: db.prepare('SELECT dedup_hash, ingest_id, created_at FROM telegrams WHERE created_at >= ? ORDER BY created_at, ingest_id'),
     insertTelegram: db.prepare(
       `INSERT INTO telegrams (ingest_id, gateway_id, rx_time, rssi_dbm, mode, raw_hex, meter_id, manufacturer, dedup_hash,
          status, attempts, next_attempt_at, created_at, key_hex)

@@ -12,6 +12,7 @@ import { toJob, toOutboxRow, toReception, toTelegramRecord, type Row } from '../
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { prepareStatements, type SqliteStatements } from './sqlite-statements.js';
 import { Checkpointer } from './checkpointer.js';
+import { DedupIndex } from './dedup-index.js';
 import { GroupCommit } from './group-commit.js';
 import { ProcessLock } from './process-lock.js';
 import { SqliteAdmin } from './sqlite-admin.js';
@@ -50,7 +51,9 @@ export class SqliteStore implements TelegramStore {
   private adminQueries: SqliteAdmin | undefined;
   private meterQueries: SqliteMeters | undefined;
   private gatewayQueries: SqliteGateways | undefined;
-  private readonly group = new GroupCommit(() => this.db);
+  /** The dedup window (writer modes); see dedup-index.ts. */
+  private readonly dedup = new DedupIndex();
+  private readonly group = new GroupCommit(() => this.db, 128, this.dedup);
   private lock: ProcessLock | undefined;
   private checkpointer: Checkpointer | undefined;
   /** Called with errors of the background checkpointer (the composition root logs them). */
@@ -184,8 +187,9 @@ export class SqliteStore implements TelegramStore {
   private insertOne(t: NewTelegram, raw: OutboxMessage, dedupWindowMs: number | null): InsertResult {
     const s = this.s();
     if (dedupWindowMs !== null) {
-      const claimed = s.dedupClaim.get(t.dedupHash, t.ingestId, t.createdAt + dedupWindowMs, t.createdAt);
-      if (!claimed) return { ingestId: s.dedupGet.get(t.dedupHash) as string, duplicate: true };
+      if (!this.dedup.ready) this.dedup.load(this.recentTelegrams(t.createdAt - dedupWindowMs), dedupWindowMs);
+      const first = this.dedup.claim(t.dedupHash, t.ingestId, t.createdAt + dedupWindowMs, t.createdAt);
+      if (first !== null) return { ingestId: first, duplicate: true };
     }
     if (t.merge) return this.insertReception(t, t.merge, raw);
     s.insertTelegram.run(t);
@@ -206,6 +210,13 @@ export class SqliteStore implements TelegramStore {
     });
     this.insertMessages([raw], t.createdAt);
     return mergedInto === null ? { ingestId: t.ingestId, duplicate: false } : { ingestId: t.ingestId, duplicate: false, mergedInto };
+  }
+
+  /** Telegrams accepted since `since`, oldest first: what the dedup index is rebuilt from. */
+  private *recentTelegrams(since: number): Generator<{ dedupHash: string; ingestId: string; createdAt: number }> {
+    for (const r of this.s().recentTelegrams.iterate(since) as Iterable<Row>) {
+      yield { dedupHash: r.dedup_hash as string, ingestId: r.ingest_id as string, createdAt: r.created_at as number };
+    }
   }
 
   private insertMessages(messages: OutboxMessage[], now: number): void {
@@ -304,7 +315,8 @@ export class SqliteStore implements TelegramStore {
 
   async purgeDedup(now: number): Promise<number> {
     const s = this.s();
-    return s.purgeDedup.run(now).changes + s.purgeClientIds.run(now).changes + s.purgeMerges.run(now).changes;
+    // The dedup table is no longer written (dedup-index.ts); purging it empties what an older version left.
+    return this.dedup.purge(now) + s.purgeDedup.run(now).changes + s.purgeClientIds.run(now).changes + s.purgeMerges.run(now).changes;
   }
 
   async purgeFinished(before: number, limit: number): Promise<number> {

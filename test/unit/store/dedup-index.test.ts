@@ -1,0 +1,86 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DedupIndex } from '../../../src/store/sqlite/dedup-index.js';
+import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
+import { rawMessage, T0, telegram } from '../../contract/store-fixtures.js';
+
+describe('DedupIndex', () => {
+  it('answers the holder inside the window, takes over an expired entry, purges from the oldest', () => {
+    const d = new DedupIndex();
+    expect(d.claim('h', 'a', T0 + 100, T0)).toBeNull();
+    expect(d.claim('h', 'b', T0 + 150, T0 + 99)).toBe('a');
+    expect(d.claim('h', 'c', T0 + 200, T0 + 100)).toBeNull();
+    expect(d.claim('h', 'd', T0 + 250, T0 + 150)).toBe('c');
+    expect(d.claim('g', 'e', T0 + 300, T0 + 200)).toBeNull();
+    expect(d.purge(T0 + 200)).toBe(1);
+    expect(d.size).toBe(1);
+  });
+
+  it('rolls claims back to a mark; a commit keeps them', () => {
+    const d = new DedupIndex();
+    d.claim('keep', 'a', T0 + 100, T0);
+    d.commit();
+    const mark = d.mark();
+    d.claim('new', 'b', T0 + 100, T0);
+    d.claim('keep', 'c', T0 + 300, T0 + 100); // took over the expired entry
+    d.rollbackTo(mark);
+    expect(d.claim('new', 'x', T0 + 100, T0)).toBeNull();
+    expect(d.claim('keep', 'y', T0 + 50, T0 + 10)).toBe('a');
+  });
+
+  it('forgets the oldest entry beyond its size (a repeat of it is stored again, never lost)', () => {
+    const d = new DedupIndex(2);
+    d.claim('1', 'a', T0 + 1_000, T0);
+    d.claim('2', 'b', T0 + 1_000, T0);
+    d.claim('3', 'c', T0 + 1_000, T0);
+    expect(d.size).toBe(2);
+    expect(d.claim('1', 'z', T0 + 1_000, T0 + 1)).toBeNull();
+    expect(d.claim('3', 'z', T0 + 1_000, T0 + 1)).toBe('c');
+  });
+});
+
+describe('SqliteStore dedup in memory', () => {
+  const withStore = async (fn: (open: () => Promise<SqliteStore>) => Promise<void>) => {
+    const dir = mkdtempSync(join(tmpdir(), 'oms-dedup-'));
+    try {
+      await fn(async () => {
+        const s = new SqliteStore(join(dir, 'bridge.db'));
+        await s.start();
+        return s;
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('is rebuilt from the telegrams after a restart: a repeat inside the window is still a duplicate', async () => {
+    await withStore(async (open) => {
+      const now = Date.now();
+      const a = await open();
+      const t = telegram({ dedupHash: 'same', createdAt: now });
+      await a.insertTelegram(t, rawMessage(t), 60_000);
+      await a.stop();
+      const b = await open();
+      const again = telegram({ dedupHash: 'same', createdAt: now + 1_000 });
+      expect(await b.insertTelegram(again, rawMessage(again), 60_000)).toEqual({ ingestId: t.ingestId, duplicate: true });
+      const later = telegram({ dedupHash: 'same', createdAt: now + 60_000 });
+      expect(await b.insertTelegram(later, rawMessage(later), 60_000)).toEqual({ ingestId: later.ingestId, duplicate: false });
+      await b.stop();
+    });
+  });
+
+  it('a batch that fails leaves no claim behind: sending it again is accepted, not answered as a duplicate', async () => {
+    await withStore(async (open) => {
+      const s = await open();
+      const first = telegram({ dedupHash: 'batch-1', createdAt: T0 });
+      const clash = telegram({ ingestId: first.ingestId, dedupHash: 'batch-2', createdAt: T0 + 1 }); // same primary key: the batch fails
+      const items = [first, clash].map((t) => ({ telegram: t, raw: rawMessage(t), clientId: null }));
+      await expect(s.insertTelegrams(items, 60_000, 86_400_000)).rejects.toThrow();
+      const retry = telegram({ dedupHash: 'batch-1', createdAt: T0 + 2 });
+      expect(await s.insertTelegram(retry, rawMessage(retry), 60_000)).toEqual({ ingestId: retry.ingestId, duplicate: false });
+      await s.stop();
+    });
+  });
+});
