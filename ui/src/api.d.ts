@@ -351,7 +351,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Per-gateway view over the last hour */
+        /** Per-gateway view: traffic over the last hour, liveness of every known gateway */
         get: {
             parameters: {
                 query?: never;
@@ -376,6 +376,10 @@ export interface paths {
                                 mean_rssi_dbm: number | null;
                                 /** @description Rejected requests since this instance started. */
                                 rejected: number;
+                                /** @description Liveness: silent after GATEWAY_SILENT_S without a telegram; null until the gateway monitor has seen the gateway. */
+                                status: "online" | "silent" | (never | null);
+                                /** @description When the status last changed. */
+                                status_since: string | null;
                                 telegrams_last_hour: number;
                                 /** @description Accepted in the last 60 s. */
                                 telegrams_per_min: number;
@@ -1433,7 +1437,7 @@ export interface paths {
                     meter_id?: string;
                     /** @description RFC 3339; telegrams accepted at or after. */
                     since?: string;
-                    status?: "queued" | "processing" | "done" | "error";
+                    status?: "queued" | "processing" | "done" | "error" | "merged";
                     /** @description RFC 3339; telegrams accepted before. */
                     until?: string;
                 };
@@ -1459,6 +1463,8 @@ export interface paths {
                                 gateway_id: string;
                                 ingest_id: string;
                                 last_error: string | null;
+                                /** @description Status merged (DEDUP_SCOPE=global): the ingest_id of the job that carries this reception; its result lists every reception. */
+                                merged_into: string | null;
                                 meter_id: string | null;
                                 published_at: string | null;
                                 /** @description The telegram as received (lower-case hex). */
@@ -1510,7 +1516,7 @@ export interface paths {
                         meter_id?: string;
                         /** @description RFC 3339; telegrams accepted at or after. */
                         since?: string;
-                        status?: "queued" | "processing" | "done" | "error";
+                        status?: "queued" | "processing" | "done" | "error" | "merged";
                         /** @description RFC 3339; telegrams accepted before. */
                         until?: string;
                     };
@@ -1611,6 +1617,8 @@ export interface paths {
                             gateway_id: string;
                             ingest_id: string;
                             last_error: string | null;
+                            /** @description Status merged (DEDUP_SCOPE=global): the ingest_id of the job that carries this reception; its result lists every reception. */
+                            merged_into: string | null;
                             meter_id: string | null;
                             published_at: string | null;
                             /** @description The telegram as received (lower-case hex). */
