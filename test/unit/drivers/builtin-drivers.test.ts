@@ -237,6 +237,15 @@ const STANDARD_CASES: Case[] = [
     hex: '8E44496A03270232880D7AED0080052F2F0406050200008410069A1700000413BC6F2E00840406E701000082046C2131841406C20B000082146C2131043B00000000042D0000000002595D09025D240802FD17000084800106050200008280016C213C948001AE2501000000849001069A1700008290016C213C849001AE25000000002F2F2F2F2F2F2F2F2F2F2F2F',
     values: { energy: 517000, 'energy@t1': 6042000, volume: 3043.26, 'energy@s8': 487000, 'date@s8': '2025-01-01', 'energy@s32': 517000, 'date@s32': '2025-12-01', 'power@s32:max': 1000, flowTemperature: 23.97, returnTemperature: 20.84 },
   },
+  {
+    // wmbusmeters dmesharky775 test (Diehl Sharky 775, 72233396, mode 5 with the published key): 16368 kWh,
+    // 5216.145 m³, t1 19.6 °C, t2 19.8 °C. (The published frame is one byte shorter than its L-field says.)
+    driver: 'oms',
+    model: 'Diehl Sharky 775',
+    hex: '484433308372190004377296332372A511400AFA283005C57DDF0FC0FAB351ED71324DF7C923A63BCAD1DF164DE869535C2B323D117667C8E18F3A113C2325B2A03E3726B292859B',
+    key: '677BFA7E5CC19103518B7BF82BEF8954',
+    values: { energy: 16368000, volume: 5216.145, flowTemperature: 19.6, returnTemperature: 19.8 },
+  },
 ];
 
 function valuesOf(hex: string, key?: string): { driver: string | undefined; values: Map<string, number | string> } {
