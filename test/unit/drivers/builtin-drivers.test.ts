@@ -246,6 +246,21 @@ const STANDARD_CASES: Case[] = [
     key: '677BFA7E5CC19103518B7BF82BEF8954',
     values: { energy: 16368000, volume: 5216.145, flowTemperature: 19.6, returnTemperature: 19.8 },
   },
+  {
+    // wmbusmeters em24 test (Carlo Gavazzi EM24 via Kamstrup radio, 66666666): 229 kWh, status
+    // I_3_OVERFLOW + V_2_OVERFLOW (error flags 0x22). Reactive energy: see docs/decoder.md.
+    driver: 'oms',
+    model: 'Carlo Gavazzi EM24',
+    hex: '35442D2C6666666633028D2070806A0520B4D378_0405F208000004FB82753F00000004853C0000000004FB82F53CCA01000001FD1722',
+    values: { energy: 229000, errorFlags: 0x22 },
+  },
+  {
+    // wmbusmeters em24 test (EM24, 02020202): 0.1 kWh, 0 kW, 0 A, 232.7 V at L1, 50 Hz, status OK.
+    driver: 'oms',
+    model: 'Carlo Gavazzi EM24',
+    hex: '8144361C0202020200028C20357A351070252F2F_04050100000004FB82750000000004FB82F53C00000000042A0000000004FB140000000004FB943C0000000004FDD9FC010000000004FDD9FC020000000004FDD9FC030000000004FDC8FC011709000004FDC8FC02EC04000004FDC8FC03EC04000002FB2EF40101FD17002F2F2F',
+    values: { energy: 100, power: 0, current: 0, voltage: 232.7, frequency: 50, errorFlags: 0 },
+  },
 ];
 
 function valuesOf(hex: string, key?: string): { driver: string | undefined; values: Map<string, number | string> } {
