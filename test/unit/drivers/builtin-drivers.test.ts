@@ -261,6 +261,15 @@ const STANDARD_CASES: Case[] = [
     hex: '8144361C0202020200028C20357A351070252F2F_04050100000004FB82750000000004FB82F53C00000000042A0000000004FB140000000004FB943C0000000004FDD9FC010000000004FDD9FC020000000004FDD9FC030000000004FDC8FC011709000004FDC8FC02EC04000004FDC8FC03EC04000002FB2EF40101FD17002F2F2F',
     values: { energy: 100, power: 0, current: 0, voltage: 232.7, frequency: 50, errorFlags: 0 },
   },
+  {
+    // wmbusmeters fhkvdataiv test (Techem FHKV data IV, 14542076, mode 5 with the published key): 2 units now,
+    // 25 at set date 2020-12-31 (storage 1), 0 at 2019-10-31 (storage 8).
+    driver: 'oms',
+    model: 'Techem FHKV data IV',
+    hex: '4E4468507620541494087AAD004005089D86B62A329B3439873999738F82461ABDE3C7AC78692B363F3B41EB68607F9C9160F550769B065B6EA00A2E44346E29FF5DC5CB86283C69324AD33D137F6F',
+    key: 'FCF41938F63432975B52505F547FCEDF',
+    values: { hca: 2, 'hca@s1': 25, 'date@s1': '2020-12-31', 'hca@s8': 0, 'date@s8': '2019-10-31' },
+  },
 ];
 
 function valuesOf(hex: string, key?: string): { driver: string | undefined; values: Map<string, number | string> } {
