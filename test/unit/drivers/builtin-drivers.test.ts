@@ -287,6 +287,29 @@ const STANDARD_CASES: Case[] = [
     key: 'FCF41938F63432975B52505F547FCEDF',
     values: { hca: 2, 'hca@s1': 25, 'date@s1': '2020-12-31', 'hca@s8': 0, 'date@s8': '2019-10-31' },
   },
+  {
+    // wmbusmeters hydrus tests (Diehl Hydrus water meters). 64646464: 1.174 m³, 0 m³/h, 10.4 °C, battery
+    // 13.687 y (4999 d), 0.2 m³ at 2019-10-31 23:59 (storage 3).
+    driver: 'oms',
+    model: 'Diehl Hydrus',
+    hex: '4E44A5116464646470077AED004005_2F2F01FD08300C13741100007C1300000000FC101300000000FC201300000000726C00000B3B00000002FD748713025A6800C4016D3B177F2ACC011300020000',
+    values: { volume: 1.174, volumeFlow: 0, flowTemperature: 10.4, remainingBattery: 4999, 'volume@s3': 0.2, 'dateTime@s3': '2019-10-31T23:59:00Z' },
+  },
+  {
+    // 65656565 (warm water): 3.45 m³, customer A20B410178, battery 15.321 y (5596 d), 3.431 m³ at 2020-09-13 23:59.
+    driver: 'oms',
+    model: 'Diehl Hydrus',
+    hex: '3E44A5116565656570067AFB0030052F2F_0C13503400000DFD110A383731303134423032410B3B00000002FD74DC15C4016D3B178D29CC0113313400002F2F',
+    values: { volume: 3.45, customer: 'A20B410178', volumeFlow: 0, remainingBattery: 5596, 'volume@s3': 3.431, 'dateTime@s3': '2020-09-13T23:59:00Z' },
+  },
+  {
+    // 64641820 (ELL, negative flow): 296.789 m³, −0.002 m³/h, 19.3 °C, 244.623 m³ (tariff 1: 0, tariff 2:
+    // 244.623) at 2022-12-31, 294.128 m³ at 2023-09-30 23:59, battery 9.240 y (3375 d).
+    driver: 'oms',
+    model: 'Diehl Hydrus',
+    hex: '6344A5112018646470078C00D7900F002C256AB59B00F0F13032019092DE7A6A004007102F2F0C13896729004C1323462400CC101300000000CC201323462400426CDF2C0B3B0200F002FD742F0D025AC100C4016D3B17FE29CC01132841290001FD089F',
+    values: { volume: 296.789, volumeFlow: -0.002, flowTemperature: 19.3, 'volume@s1': 244.623, 'volume@s1@t1': 0, 'volume@s1@t2': 244.623, 'date@s1': '2022-12-31', 'volume@s3': 294.128, remainingBattery: 3375 },
+  },
 ];
 
 function valuesOf(hex: string, key?: string): { driver: string | undefined; values: Map<string, number | string> } {
