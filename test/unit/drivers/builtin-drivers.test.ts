@@ -73,7 +73,15 @@ const CASES: Case[] = [
   {
     driver: 'ebz-wmb-e',
     hex: '5B445A149922992202378C20F6900F002C25BC9E0000BF48954821BC508D72992299225A140102F6003007102F2F040330F92A0004A9FF01FF24000004A9FF026A29000004A9FF03460600000DFD11063132333435362F2F2F2F2F2F',
-    values: { energy: 2816304, powerPhase1: 94.71, powerPhase2: 106.02, powerPhase3: 16.06, power: 216.79 },
+    values: { energy: 2816304, customer: '654321', powerPhase1: 94.71, powerPhase2: 106.02, powerPhase3: 16.06, power: 216.79 },
+  },
+  {
+    // wmbusmeters ebzwmbe test: an eBZ DD3 behind a wMB-E01 module, no per-phase records: 212.637 kWh,
+    // customer 1EBZ0101135263. (Its standard power record, 744.72 W, is not stated there: the driver's
+    // power is a sum of phases it does not have.)
+    driver: 'ebz-wmb-e',
+    hex: '4B445A146450000002378C20F3900F002C25F38B00006CBB07CEB215901172635213015A140102F3002007102F2F04039D3E03000429E82201000DFD110E333632353331313031305A424531',
+    values: { energy: 212637, customer: '1EBZ0101135263' },
   },
   {
     driver: 'schneider-iem3000',
