@@ -176,7 +176,14 @@ const CASES: Case[] = [
   {
     driver: 'kamstrup-water',
     hex: '2f44372c834208543c168d209e926f9820903279d4364649000062ed000034c9000041373303110f1716077000077000',
-    values: { volume: 60.77 },
+    values: { volume: 60.77, 'volume@s1': 51.508, 'date@s1': '2026-07-01', 'flowTemperature@s1:min': 17, 'externalTemperature@s1:min': 15, 'externalTemperature@s1:max': 23 },
+  },
+  {
+    // wmbusmeters kamwater test (MULTICAL 21 44556677): a compact frame (CI 79, signature C412) of the
+    // format the driver announces: 20.015 m³, max flow 0.317 m³/h, min flow temperature 2 °C.
+    driver: 'kamstrup-water',
+    hex: '21442D2C776655441B168D2079CC8C3A20_F4307912C40DFF00002F4E00003D010203',
+    values: { volume: 20.015, 'volumeFlow@s2:max': 0.317, 'flowTemperature@s2:min': 2 },
   },
   {
     driver: 'kamstrup-water',
