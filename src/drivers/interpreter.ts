@@ -8,7 +8,7 @@ import { addDecimalText, float32ToString, parseDecimal, scaleDecimalText, scaleI
 import { hex0x } from '../wmbus/hex.js';
 import type { WmbusRecord, WmbusResult } from '../wmbus/types.js';
 import { priosPayload } from './diehl-prios.js';
-import type { DriverArea, DriverBytesSource, DriverField, DriverRecordSource, DriverTlv } from './types.js';
+import type { DriverArea, DriverBytesSource, DriverField, DriverRecordSource, DriverTlv, DriverXor } from './types.js';
 import type { CompiledDriver, DriverRegistry } from './registry.js';
 
 export const STANDARD_DRIVER = 'oms';
@@ -108,9 +108,24 @@ interface Raw {
   bytes: Uint8Array;
 }
 
-function readBytes(b: Uint8Array, src: DriverBytesSource, delta: number): Raw | null {
-  const start = (src.offset < 0 ? b.length + src.offset : src.offset) + delta;
+/**
+ * Undoes a manufacturer's XOR obfuscation of the `count` bytes at `start`: each is XORed with the key
+ * byte at `xor.offset` of the same area and, with a table, with byte i of the row the key's low nibble picks.
+ */
+function deobfuscate(b: Uint8Array, xor: DriverXor, start: number, count: number): Uint8Array | null {
+  const key = b[xor.offset < 0 ? b.length + xor.offset : xor.offset];
+  if (key === undefined) return null;
+  const row = xor.table === undefined ? undefined : Buffer.from(xor.table[key & 0x0f] ?? '', 'hex');
+  const out = Uint8Array.from(b);
+  for (let i = 0; i < count && start + i < out.length; i++) out[start + i] = (out[start + i] ?? 0) ^ key ^ (row?.[i] ?? 0);
+  return out;
+}
+
+function readBytes(area: Uint8Array, src: DriverBytesSource, delta: number): Raw | null {
+  const start = (src.offset < 0 ? area.length + src.offset : src.offset) + delta;
   if (start < 0) return null;
+  const b = src.xor === undefined ? area : deobfuscate(area, src.xor, start, src.length ?? 8);
+  if (b === null) return null;
   const enc = src.encoding;
   if (enc === 'bits') {
     let v = 0;

@@ -49,6 +49,15 @@ export interface DriverBytesSource {
   record?: DriverRecordSource;
   /** For area `tlv`: the tag (hex byte) whose value is read; `offset` counts from the value's first byte. */
   tag?: string;
+  /** The bytes are XOR-obfuscated by the manufacturer; undone before decoding. */
+  xor?: DriverXor;
+}
+
+/** Byte i of a value = stored byte ^ key ^ table[key & 0x0F][i], key being the byte at `offset` of the same area. */
+export interface DriverXor {
+  offset: number;
+  /** 16 rows of hex bytes, one per low nibble of the key; without it only the key is XORed in. */
+  table?: string[];
 }
 
 /** Selects a standard data record. `vif` is the VIF and VIFE bytes in hex (e.g. "FF07", "13"). */

@@ -63,6 +63,21 @@ describe('driver interpreter', () => {
     expect(value(r, 'past')).toBeUndefined();
   });
 
+  it('undoes an XOR obfuscation with a key byte and a row of a table the key picks', () => {
+    // APL bytes 4, 5, 6 = 01 44 01: key 01 (row 1 of the table), value 44 01.
+    const table = Array.from({ length: 16 }, (_, i) => (i === 1 ? '0F00' : 'FFFF'));
+    const r = run(BFW, driver([
+      f('keyOnly', { area: 'apl', offset: 5, length: 2, encoding: 'uint-le', xor: { offset: 4 } }),
+      f('withTable', { area: 'apl', offset: 5, length: 2, encoding: 'uint-le', xor: { offset: 4, table } }),
+      f('plain', { area: 'apl', offset: 5, length: 2, encoding: 'uint-le' }),
+      f('noKey', { area: 'apl', offset: 5, length: 2, encoding: 'uint-le', xor: { offset: 200 } }),
+    ]));
+    expect(value(r, 'keyOnly')).toBe(0x0045);
+    expect(value(r, 'withTable')).toBe(0x004a);
+    expect(value(r, 'plain')).toBe(0x0144);
+    expect(value(r, 'noKey')).toBeUndefined();
+  });
+
   it('repeats a field with a stride, running backwards, numbering the names', () => {
     const r = run(BFW, driver([f('m{n}', { area: 'apl', offset: -3, length: 1, encoding: 'uint-le' }, { repeat: { count: 3, stride: -1, first: 2, step: 2 } })]));
     expect([value(r, 'm2'), value(r, 'm4'), value(r, 'm6')]).toEqual([0x26, 0xac, 0x10]);
