@@ -1,4 +1,4 @@
-import { WakeSignal } from '../lib/wake-signal.js';
+import { PeriodicTask } from '../lib/periodic-task.js';
 import type { EventBus } from '../observability/events.js';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayRegistry } from '../store/roles.js';
@@ -27,9 +27,11 @@ const SCAN_OVERLAP_MS = 5_000;
  * Nothing is added to the insert path: the scan reads the telegram table's created_at index.
  */
 export class GatewayMonitor {
-  private running = false;
-  private loopDone: Promise<void> | undefined;
-  private readonly signal = new WakeSignal();
+  private readonly task = new PeriodicTask(
+    () => this.check(),
+    () => this.checkMs,
+    (err) => this.log.warn({ err }, 'gateway liveness check failed; trying again later'),
+  );
   /** created_at from which the next scan must read; undefined before the first. */
   private scanFrom: number | undefined;
 
@@ -46,16 +48,11 @@ export class GatewayMonitor {
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loopDone = this.loop();
+    this.task.start();
   }
 
-  async stop(): Promise<void> {
-    if (!this.running) return;
-    this.running = false;
-    this.signal.wake();
-    await this.loopDone;
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One evaluation; returns how many gateways changed status (0 when another instance is evaluating). */
@@ -74,16 +71,5 @@ export class GatewayMonitor {
     }
     if (transitions.length > 0) this.opts.onQueued?.();
     return transitions.length;
-  }
-
-  private async loop(): Promise<void> {
-    while (this.running) {
-      try {
-        await this.check();
-      } catch (err) {
-        this.log.warn({ err }, 'gateway liveness check failed; trying again later');
-      }
-      await this.signal.sleep(this.checkMs);
-    }
   }
 }

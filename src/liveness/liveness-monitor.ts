@@ -1,4 +1,4 @@
-import { WakeSignal } from '../lib/wake-signal.js';
+import { PeriodicTask } from '../lib/periodic-task.js';
 import type { EventBus } from '../observability/events.js';
 import type { Logger } from '../observability/logger.js';
 import type { MeterRegistry, Outbox } from '../store/roles.js';
@@ -22,9 +22,11 @@ export interface LivenessMonitorOptions {
  * at a time (advisory lock), and each meter goes stale once per silence.
  */
 export class LivenessMonitor {
-  private running = false;
-  private loopDone: Promise<void> | undefined;
-  private readonly signal = new WakeSignal();
+  private readonly task = new PeriodicTask(
+    () => this.check(),
+    () => this.opts.checkMs,
+    (err) => this.log.warn({ err }, 'meter liveness check failed; trying again later'),
+  );
 
   constructor(
     private readonly store: Pick<MeterRegistry, 'markStaleMeters'> & Pick<Outbox, 'enqueueMessages'>,
@@ -34,16 +36,11 @@ export class LivenessMonitor {
   ) {}
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loopDone = this.loop();
+    this.task.start();
   }
 
-  async stop(): Promise<void> {
-    if (!this.running) return;
-    this.running = false;
-    this.signal.wake();
-    await this.loopDone;
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One evaluation; returns how many meters went stale. */
@@ -63,16 +60,5 @@ export class LivenessMonitor {
     }
     if (total > 0) this.opts.onQueued?.();
     return total;
-  }
-
-  private async loop(): Promise<void> {
-    while (this.running) {
-      try {
-        await this.check();
-      } catch (err) {
-        this.log.warn({ err }, 'meter liveness check failed; trying again later');
-      }
-      await this.signal.sleep(this.opts.checkMs);
-    }
   }
 }
