@@ -37,6 +37,8 @@ describe('gateway liveness (issue 12)', () => {
     expect((await post(t.app, { gateway_id: gw, raw_hex: OMS_EXAMPLE })).status).toBe(202);
     await mqtt.waitFor(() => states(mqtt, gw).includes('online'));
     await mqtt.waitFor(() => events(mqtt, gw).includes('gateway_silent'), 15_000);
+    // The event and the retained state are two messages on two topics: either may arrive first.
+    await mqtt.waitFor(() => states(mqtt, gw).length === 2);
     expect(states(mqtt, gw)).toEqual(['online', 'silent']);
     const silent = mqtt.messages.find((m) => m.json.event === 'gateway_silent' && m.json.gateway_id === gw)!;
     expect(silent.json).toMatchObject({ schema: expect.any(String), last_seen: expect.any(String), silent_s: expect.any(Number) });
