@@ -5,19 +5,22 @@ import { describe, expect, it } from 'vitest';
 import { startTestApp } from '../helpers/app.js';
 import { Collector, startTestBroker } from '../helpers/mqtt.js';
 
-// Written by the last landed version (commit a1863ba, schema 2) with test/fixtures/upgrade/make-db.ts.txt:
-// one telegram done (reading still in the outbox), one claimed by a process that died, one queued,
-// and the meter's key in the key store, sealed with the secret below.
-const FIXTURE = new URL('../fixtures/upgrade/bridge-a1863ba.db', import.meta.url);
-const DONE = '01a236a0-26f6-7fed-9228-c291cb3b0aca';
+// Written by landed versions with test/fixtures/upgrade/make-db.ts.txt (a1863ba: schema 2; cfcc795, the
+// version before the key-problems, readings-index, gateways and merge migrations: schema 5): one telegram
+// done (reading still in the outbox), one claimed by a process that died, one queued, and the meter's key
+// in the key store, sealed with the secret below.
+const FIXTURES = [
+  { commit: 'a1863ba', done: '01a236a0-26f6-7fed-9228-c291cb3b0aca' },
+  { commit: 'cfcc795', done: '01a237ce-852c-72cd-a15d-0bb8f7ed2b16' },
+];
 const CLAIMED = '0190aaaa-0000-7000-8000-000000000002';
 const QUEUED = '0190aaaa-0000-7000-8000-000000000003';
 const ADMIN = 'admin-token-0123456789abcdef';
 
-describe('upgrade', () => {
-  it('opens a database of the last landed version and finishes its work: outbox, a dead process\'s lease, the queue, sealed keys', async () => {
+describe.each(FIXTURES)('upgrade from $commit', ({ commit, done: DONE }) => {
+  it('opens a database of a landed version and finishes its work: outbox, a dead process\'s lease, the queue, sealed keys', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'oms-upgrade-'));
-    copyFileSync(FIXTURE, join(dir, 'bridge.db'));
+    copyFileSync(new URL(`../fixtures/upgrade/bridge-${commit}.db`, import.meta.url), join(dir, 'bridge.db'));
     const broker = await startTestBroker();
     const mqtt = await Collector.connect(broker.url, ['oms/v1/gw/+/meter/+/reading']);
     const t = await startTestApp({ MQTT_URL: broker.url, PARSER: 'local', KEY_ENCRYPTION_SECRET: 'upgrade-test-secret-0123456789', ADMIN_TOKEN: ADMIN }, { dir });
