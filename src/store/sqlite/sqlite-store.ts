@@ -224,8 +224,11 @@ export class SqliteStore implements TelegramStore {
     for (const m of messages) s.insertOutbox.run(m.ingestId, m.kind, m.topic, m.payload, m.qos, m.retain ? 1 : 0, now);
   }
 
+  // Claims, lease renewals, meter liveness and outbox bookkeeping go through the group commit too: on
+  // their own each was a commit (a WAL append of every page it touched) per call, about one per telegram.
   async claimJobs(limit: number, now: number, lockedBy: string, leaseMs: number): Promise<Job[]> {
-    const rows = this.s().claimJobs.all(lockedBy, now + leaseMs, now, now, limit) as Row[];
+    const s = this.s();
+    const rows = await this.group.submit(() => s.claimJobs.all(lockedBy, now + leaseMs, now, now, limit) as Row[]);
     // RETURNING order is unspecified; oldest first keeps latency fair.
     rows.sort((a, b) => (a.created_at as number) - (b.created_at as number));
     return rows.map(toJob);
@@ -233,9 +236,9 @@ export class SqliteStore implements TelegramStore {
 
   async renewLeases(ingestIds: string[], lockedBy: string, until: number): Promise<void> {
     const s = this.s();
-    this.conn().transaction(() => {
+    await this.group.submit(() => {
       for (const id of ingestIds) s.renew.run(until, id, lockedBy);
-    })();
+    });
   }
 
   async retryJob(lease: JobLease, r: RetryJob): Promise<boolean> {
@@ -291,26 +294,27 @@ export class SqliteStore implements TelegramStore {
   }
 
   async claimOutbox(limit: number, now: number, lockedBy: string, leaseMs: number): Promise<OutboxRow[]> {
-    const rows = this.s().claimOutbox.all(lockedBy, now + leaseMs, now, limit) as Row[];
+    const s = this.s();
+    const rows = await this.group.submit(() => s.claimOutbox.all(lockedBy, now + leaseMs, now, limit) as Row[]);
     rows.sort((a, b) => (a.id as number) - (b.id as number));
     return rows.map(toOutboxRow);
   }
 
   async markPublished(ids: number[], now: number): Promise<void> {
     const s = this.s();
-    this.conn().transaction(() => {
+    await this.group.submit(() => {
       for (const id of ids) {
         const row = s.deleteOutbox.get(id) as { ingest_id: string | null; kind: string } | undefined;
         if (row?.ingest_id && row.kind !== 'raw') s.stampPublished.run(now, row.ingest_id);
       }
-    })();
+    });
   }
 
   async releaseOutbox(ids: number[]): Promise<void> {
     const s = this.s();
-    this.conn().transaction(() => {
+    await this.group.submit(() => {
       for (const id of ids) s.releaseOutbox.run(id);
-    })();
+    });
   }
 
   async purgeDedup(now: number): Promise<number> {
@@ -375,7 +379,8 @@ export class SqliteStore implements TelegramStore {
 
   // --- meter liveness: sqlite-meters.ts ---
   async recordMeterSeen(seen: MeterSeen, policy: StalePolicy): Promise<{ back: boolean; intervalMs: number | null }> {
-    return this.meters().recordMeterSeen(seen, policy);
+    const meters = this.meters();
+    return this.group.submit(() => meters.recordMeterSeen(seen, policy));
   }
   async markStaleMeters(now: number, limit: number): Promise<MeterLiveness[]> { return this.meters().markStaleMeters(now, limit); }
   async listMeters(status: MeterStatus | null, limit: number, cursor: string | null, idPrefix?: string): Promise<Page<MeterLiveness>> {
