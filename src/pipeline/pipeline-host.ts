@@ -125,8 +125,8 @@ export class PipelineHost implements Pipeline {
       case 'status':
         this.current = m.status;
         break;
-      case 'event':
-        (this.deps.events.emit as (name: string, payload: unknown) => void)(m.name, m.payload);
+      case 'events':
+        for (const e of m.list) (this.deps.events.emit as (name: string, payload: unknown) => void)(e.name, e.payload);
         break;
       default:
         break;

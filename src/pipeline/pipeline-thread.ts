@@ -1,12 +1,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../config/config.js';
 import { type BridgeEvents, EventBus } from '../observability/events.js';
+import { MessageBatch } from '../lib/message-batch.js';
 import { createLogger } from '../observability/logger.js';
 import { openVault } from '../security/key-vault.js';
 import { createStore } from '../store/create-store.js';
 import { MappingStore } from '../store/mapping-store.js';
 import { buildPipeline, type Pipeline } from './pipeline.js';
-import { FORWARDED_EVENTS, type FromPipeline, type PipelineWorkerData, type ToPipeline } from './protocol.js';
+import { FORWARDED_EVENTS, type ForwardedEvent, type FromPipeline, type PipelineWorkerData, type ToPipeline } from './protocol.js';
 
 /**
  * Entry of the pipeline thread: turns workerData into the pipeline's deps and
@@ -21,11 +22,12 @@ async function run(): Promise<void> {
   const send = (m: FromPipeline): void => port.postMessage(m);
   const log = createLogger(config.logLevel, { write: (line: string) => send({ t: 'log', line }) }).child({ thread: 'pipeline' });
   const events = new EventBus(log);
+  const forwarded = new MessageBatch<ForwardedEvent>((list) => send({ t: 'events', list }));
   for (const name of FORWARDED_EVENTS) {
     events.on(name, (payload: BridgeEvents[typeof name]) => {
       // The published payload stays here: copying every reading to the HTTP thread costs more than the rare ?sync=true read.
       const slim = name === 'jobFinished' ? { ...payload, payload: undefined } : payload;
-      send({ t: 'event', name, payload: slim } as FromPipeline);
+      forwarded.push({ name, payload: slim } as ForwardedEvent);
     });
   }
   const store = createStore(config.databaseUrl, { log: log.child({ stage: 'store' }), link: data.link });
@@ -47,6 +49,7 @@ async function run(): Promise<void> {
         await pipeline?.stop();
         await mappings.stop();
         await store.stop();
+        forwarded.flush();
         send({ t: 'stopped' });
         port.close();
       })();

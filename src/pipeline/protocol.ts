@@ -13,7 +13,10 @@ export type FromPipeline =
   | { t: 'stopped' }
   | { t: 'log'; line: string }
   | { t: 'status'; status: PipelineStatus }
-  | { [K in keyof BridgeEvents]: { t: 'event'; name: K; payload: BridgeEvents[K] } }[keyof BridgeEvents];
+  | { t: 'events'; list: ForwardedEvent[] };
+
+/** One event the pipeline emitted; they travel in batches (one message per event-loop turn). */
+export type ForwardedEvent = { [K in keyof BridgeEvents]: { name: K; payload: BridgeEvents[K] } }[keyof BridgeEvents];
 
 /** Events the pipeline emits that the HTTP side's metrics, sync waiter and health need. */
 export const FORWARDED_EVENTS = ['jobFinished', 'jobRetry', 'jobFenced', 'jobDeferred', 'lobaroRequest', 'circuit', 'published', 'mqttConnection'] as const satisfies ReadonlyArray<keyof BridgeEvents>;

@@ -1,7 +1,8 @@
 import type { MessagePort } from 'node:worker_threads';
 import { storeCodeOf, toErrorCode } from '../../lib/error-codes.js';
 import { BridgeError } from '../../lib/errors.js';
-import type { StoreMethod, WireError, WriterReply } from './writer-protocol.js';
+import { MessageBatch } from '../../lib/message-batch.js';
+import type { StoreMethod, WireError, WriterReply, WriterRequest } from './writer-protocol.js';
 
 interface Pending {
   resolve: (value: unknown) => void;
@@ -18,6 +19,7 @@ export class RemoteWriter {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private port: MessagePort | undefined;
+  private outgoing: MessageBatch<WriterRequest> | undefined;
 
   constructor(port: MessagePort) {
     this.relink(port);
@@ -26,19 +28,22 @@ export class RemoteWriter {
   relink(port: MessagePort): void {
     this.close();
     this.port = port;
-    port.on('message', (r: WriterReply) => this.onReply(r));
+    this.outgoing = new MessageBatch((reqs) => port.postMessage(reqs));
+    port.on('message', (replies: WriterReply[]) => {
+      for (const r of replies) this.onReply(r);
+    });
     port.on('close', () => {
       if (this.port === port) this.failAll();
     });
   }
 
   call(method: StoreMethod, args: unknown[]): Promise<unknown> {
-    const port = this.port;
-    if (!port) return Promise.reject(unavailable());
+    const outgoing = this.outgoing;
+    if (!outgoing) return Promise.reject(unavailable());
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      port.postMessage({ id, method, args });
+      outgoing.push({ id, method, args });
     });
   }
 
@@ -46,6 +51,7 @@ export class RemoteWriter {
   close(): void {
     const port = this.port;
     this.port = undefined;
+    this.outgoing = undefined;
     port?.close();
     this.failAll();
   }

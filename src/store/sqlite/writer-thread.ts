@@ -1,4 +1,5 @@
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
+import { MessageBatch } from '../../lib/message-batch.js';
 import { SqliteStore } from './sqlite-store.js';
 import { type FromWriter, METHOD_PLACE, type StoreMethod, type ToWriter, toWireError, type WriterReply, type WriterRequest } from './writer-protocol.js';
 
@@ -20,7 +21,10 @@ async function run(): Promise<void> {
 
   const serve = (port: MessagePort): void => {
     ports.add(port);
-    port.on('message', (req: WriterRequest) => void answer(store, port, req));
+    const replies = new MessageBatch<WriterReply>((list) => port.postMessage(list));
+    port.on('message', (reqs: WriterRequest[]) => {
+      for (const req of reqs) void answer(store, replies, req);
+    });
     port.on('close', () => ports.delete(port));
   };
 
@@ -46,7 +50,7 @@ async function run(): Promise<void> {
   }
 }
 
-async function answer(store: SqliteStore, port: MessagePort, req: WriterRequest): Promise<void> {
+async function answer(store: SqliteStore, replies: MessageBatch<WriterReply>, req: WriterRequest): Promise<void> {
   let reply: WriterReply;
   try {
     if (METHOD_PLACE[req.method] !== 'write') throw new Error(`${req.method} is not a write`);
@@ -55,7 +59,7 @@ async function answer(store: SqliteStore, port: MessagePort, req: WriterRequest)
   } catch (err) {
     reply = { id: req.id, ok: false, error: toWireError(err) };
   }
-  port.postMessage(reply);
+  replies.push(reply);
 }
 
 void run();
