@@ -59,6 +59,8 @@ export interface Config {
   sqliteMaxSizeMb: number | undefined;
   /** Run the pipeline (parsing, publishing) in a worker thread, apart from the event loop that answers gateways. */
   pipelineThread: boolean;
+  /** Nice value of the pipeline thread (0–19, Linux): ingest gets the CPU first when it is short. */
+  pipelineNice: number;
   /** Finished telegrams older than this are deleted; 0 keeps them forever. */
   retentionDays: number;
   retryBaseMs: number;
@@ -179,6 +181,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     retentionDays: read.number('RETENTION_DAYS', 30, 0, 36_500),
     // An in-memory SQLite database is one connection that another thread cannot open.
     pipelineThread: read.bool('PIPELINE_THREAD', !databaseUrl.endsWith(':memory:')),
+    pipelineNice: read.int('PIPELINE_NICE', 10, 0, 19),
     retryBaseMs: read.int('RETRY_BASE_MS', 1_000, 1, 3_600_000),
     retryMaxMs: read.int('RETRY_MAX_MS', 60_000, 1, 86_400_000),
     allowSync: read.bool('ALLOW_SYNC', appEnv !== 'prod'),

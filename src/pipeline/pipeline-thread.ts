@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../config/config.js';
 import { type BridgeEvents, EventBus } from '../observability/events.js';
 import { MessageBatch } from '../lib/message-batch.js';
+import { niceThisThread } from '../lib/thread-priority.js';
 import { createLogger } from '../observability/logger.js';
 import { openVault } from '../security/key-vault.js';
 import { createStore } from '../store/create-store.js';
@@ -64,6 +65,11 @@ async function run(): Promise<void> {
     await pipeline.start(data.mqttUrl);
     events.on('mqttConnection', sendStatus);
     events.on('circuit', sendStatus);
+    try {
+      niceThisThread(config.pipelineNice);
+    } catch (err) {
+      log.warn({ err, nice: config.pipelineNice }, 'could not lower the pipeline thread priority; it competes with ingest for the CPU');
+    }
     statusTimer = setInterval(sendStatus, 250);
     sendStatus();
     send({ t: 'started' });

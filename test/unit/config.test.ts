@@ -61,6 +61,9 @@ describe('config', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://db/x' }).pipelineThread).toBe(true);
     expect(loadConfig({ DATABASE_URL: 'sqlite:///:memory:' }).pipelineThread).toBe(false);
     expect(loadConfig({ PIPELINE_THREAD: 'false' }).pipelineThread).toBe(false);
+    expect(loadConfig({}).pipelineNice).toBe(10);
+    expect(loadConfig({ PIPELINE_NICE: '0' }).pipelineNice).toBe(0);
+    expect(() => loadConfig({ PIPELINE_NICE: '20' })).toThrow(/PIPELINE_NICE/);
   });
 
   it('refuses pre-decrypted telegrams unless ACCEPT_PREDECRYPTED=true', () => {
