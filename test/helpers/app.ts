@@ -43,6 +43,9 @@ export async function startTestApp(env: Record<string, string>, opts: { gatewayI
     RETRY_BASE_MS: '20',
     RETRY_MAX_MS: '200',
     LOG_LEVEL: 'debug',
+    // Tests run many bridges and test processes side by side; a niced pipeline thread would wait behind
+    // all of them, which is not what a bridge's own host looks like. pipeline-priority.test.ts covers it.
+    PIPELINE_NICE: '0',
     ...env,
   });
   const app = await createApp(config, createLogger(config.logLevel, sink), { writeLog: (line) => logs.push(line) });

@@ -25,7 +25,8 @@ export interface BridgeProcess {
 export function spawnBridge(env: Record<string, string>): BridgeProcess {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    // PIPELINE_NICE=0: see test/helpers/app.ts.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PIPELINE_NICE: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stdout: string[] = [];
