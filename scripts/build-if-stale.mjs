@@ -25,7 +25,7 @@ function builtAt(file) {
 // The server (dist/) and the operator console (ui/dist) are built together by `npm run build`.
 const sources = Math.max(newest(join(root, 'src')), newest(join(root, 'ui/src')),
   ...['package.json', 'tsconfig.json', 'tsconfig.build.json', 'ui/index.html'].map((f) => statSync(join(root, f)).mtimeMs));
-if (Math.min(builtAt('dist/main.js'), builtAt('ui/dist/index.html')) < sources) {
+if (Math.min(builtAt('dist/main.js'), builtAt('dist/bundle/main.js'), builtAt('ui/dist/index.html')) < sources) {
   const r = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }

@@ -21,9 +21,12 @@ export interface BridgeProcess {
   kill(signal: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs the real entry point (src/main.ts through tsx) as a child process with only the given environment. */
-export function spawnBridge(env: Record<string, string>): BridgeProcess {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+/**
+ * Runs the real entry point (src/main.ts through tsx, or `entry`, e.g. a bundle) as a child process with
+ * only the given environment.
+ */
+export function spawnBridge(env: Record<string, string>, entry: string[] = ['--import', 'tsx', 'src/main.ts']): BridgeProcess {
+  const proc = spawn(process.execPath, entry, {
     cwd: ROOT,
     // PIPELINE_NICE=0: see test/helpers/app.ts.
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PIPELINE_NICE: '0', ...env },
