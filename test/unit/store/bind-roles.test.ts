@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bindRoles } from '../../../src/store/bind-roles.js';
+import { PostgresStore } from '../../../src/store/postgres/postgres-store.js';
 import type { StoreLifecycle } from '../../../src/store/roles.js';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { METHOD_PLACE } from '../../../src/store/sqlite/writer-protocol.js';
@@ -12,6 +13,8 @@ const ROLE_METHODS = [...Object.keys(METHOD_PLACE).filter((m) => m !== 'ping'), 
 
 const backends: Array<[string, () => object]> = [
   ['SqliteStore', () => new SqliteStore(':memory:')],
+  // Never started: the constructor opens no connection.
+  ['PostgresStore', () => new PostgresStore('postgres://u@127.0.0.1:1/db')],
 ];
 
 describe('bindRoles', () => {
