@@ -300,4 +300,5 @@ export interface TelegramStore
 
 /** Backends are composed of StoreRoles: a role in TelegramStore but not in StoreRoles (or the other way round) does not compile. */
 type Exactly<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-export type StoreRolesComplete = Exactly<keyof TelegramStore, keyof StoreLifecycle | keyof RoleMethods<StoreRoles>> extends true ? true : never;
+type Holds<T extends true> = T;
+export type StoreRolesComplete = Holds<Exactly<keyof TelegramStore, keyof StoreLifecycle | keyof RoleMethods<StoreRoles>>>;
