@@ -1,13 +1,14 @@
 import type { RoleMethods } from './roles.js';
 
 /**
- * Makes `store` answer every method of its role objects (the store declares them: `interface X extends RoleMethods<R>`), each bound to its role object, so a store
- * composed of roles does not forward each method by hand (issue 9). The methods become own,
- * non-enumerable properties, as class methods are non-enumerable.
+ * Makes `store` answer every method of its role objects, each bound to its role object, so a store
+ * composed of roles does not forward each method by hand (issue 9). The store declares the methods
+ * (`interface X extends RoleMethods<R>`); they become own, non-enumerable properties, as class
+ * methods are non-enumerable.
  *
  * Every prototype method of a role object is bound: a role class keeps its helpers as module
  * functions, or the store would expose them (test/unit/store/bind-roles.test.ts checks both stores
- * against METHOD_PLACE). Two roles with the same method name are a programming error and throw.
+ * against METHOD_PLACE). A name the store already has (another role's, or the store's own) throws.
  */
 export function bindRoles<R extends object>(store: RoleMethods<R>, roles: R): void {
   const target = store as Record<string, unknown>;
