@@ -139,10 +139,6 @@ export interface TelegramQueries {
   replayTelegrams(filter: TelegramFilter, now: number, limit: number): Promise<ReplayResult>;
   /** Per gateway over telegrams created at or after `since`. */
   gatewayStats(since: number, now: number): Promise<GatewayStats[]>;
-  /** The newest `done` telegram's reading of each given meter (meters without one are left out). */
-  latestReadings(meterIds: string[]): Promise<MeterReading[]>;
-  /** A meter's readings accepted in [since, until), newest first, at most `limit` (stored telegrams, so bounded by RETENTION_DAYS). */
-  listReadings(meterId: string, since: number | null, until: number | null, limit: number): Promise<MeterReading[]>;
 }
 
 /** Who changed what through the admin API. */
@@ -214,3 +210,28 @@ export interface GatewayRegistry {
   /** Known gateways by id, at most `limit`. */
   listGateways(limit: number): Promise<GatewayLiveness[]>;
 }
+
+/**
+ * The roles a backend composes its store of (all but the lifecycle, which the store itself implements).
+ * Each backend has one class per role, in a file of the same name in sqlite/ and postgres/.
+ */
+export interface StoreRoles {
+  intake: TelegramIntake;
+  jobQueue: JobQueue;
+  outbox: Outbox;
+  meterKeys: MeterKeys;
+  keyProblems: KeyProblems;
+  mappings: Mappings;
+  telegramQueries: TelegramQueries;
+  auditLog: AuditLog;
+  settings: Settings;
+  parserState: ParserStateStore;
+  meterRegistry: MeterRegistry;
+  housekeeping: Housekeeping;
+  gatewayRegistry: GatewayRegistry;
+}
+
+type Intersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
+
+/** Every method of every role in R, as one type (what bindRoles puts on a store). */
+export type RoleMethods<R> = Intersection<R[keyof R]>;

@@ -1,8 +1,8 @@
 import type { MeterStatus } from '../liveness/meter-state.js';
 import type { MessagePort } from 'node:worker_threads';
 import type {
-  AuditLog, Housekeeping, JobQueue, KeyProblems, Mappings, MeterKeys, MeterRegistry, Outbox, ParserStateStore, Settings,
-  StoreLifecycle, TelegramIntake, TelegramQueries, GatewayRegistry,
+  AuditLog, Housekeeping, JobQueue, KeyProblems, Mappings, MeterKeys, MeterRegistry, Outbox, ParserStateStore, RoleMethods, Settings,
+  StoreLifecycle, StoreRoles, TelegramIntake, TelegramQueries, GatewayRegistry,
 } from './roles.js';
 
 /** Durable queue, outbox and key store; SQLite and PostgreSQL implement every role (src/store/roles.ts) side by side. */
@@ -297,3 +297,8 @@ export interface TelegramStore
     Housekeeping,
     GatewayRegistry {}
 
+
+/** Backends are composed of StoreRoles: a role in TelegramStore but not in StoreRoles (or the other way round) does not compile. */
+type Exactly<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Holds<T extends true> = T;
+export type StoreRolesComplete = Holds<Exactly<keyof TelegramStore, keyof StoreLifecycle | keyof RoleMethods<StoreRoles>>>;

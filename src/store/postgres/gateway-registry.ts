@@ -1,13 +1,14 @@
 import type pg from 'pg';
 import { type GatewayLiveness, type GatewayTransition, transitionMessages, transitionsOf } from '../../liveness/gateway-state.js';
 import { GATEWAY_COLUMNS, GATEWAY_DUE, toGateway } from '../gateway-rows.js';
+import type { GatewayRegistry } from '../roles.js';
 import type { Row } from '../store-rows.js';
 
 /** Advisory lock key of the gateway evaluation ("oms-gwlv" as bytes), one holder across instances. */
 export const GATEWAY_LOCK = 0x6f6d_732d_6777_6c76n;
 
 /** Gateway liveness on PostgreSQL, shared by every instance on the database. */
-export class PostgresGateways {
+export class PostgresGatewayRegistry implements GatewayRegistry {
   constructor(private readonly pool: () => pg.Pool) {}
 
   async checkGateways(scanSince: number, now: number, silentMs: number): Promise<GatewayTransition[] | null> {

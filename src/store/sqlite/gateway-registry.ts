@@ -1,7 +1,10 @@
 import type Database from 'better-sqlite3';
 import { type GatewayLiveness, type GatewayTransition, transitionMessages, transitionsOf } from '../../liveness/gateway-state.js';
 import { GATEWAY_COLUMNS, GATEWAY_DUE, toGateway } from '../gateway-rows.js';
+import type { GatewayRegistry } from '../roles.js';
 import type { Row } from '../store-rows.js';
+import { OUTBOX_INSERT, writeMessages } from './outbox.js';
+import type { SqliteConnection } from './sqlite-connection.js';
 
 function prepare(db: Database.Database) {
   return {
@@ -12,31 +15,32 @@ function prepare(db: Database.Database) {
     due: db.prepare(`SELECT ${GATEWAY_COLUMNS} FROM gateways WHERE ${GATEWAY_DUE.replaceAll(':cutoff', '@cutoff')}`),
     set: db.prepare('UPDATE gateways SET status = ?, changed_at = ? WHERE gateway_id = ?'),
     list: db.prepare(`SELECT ${GATEWAY_COLUMNS} FROM gateways ORDER BY gateway_id LIMIT ?`),
-    outbox: db.prepare('INSERT INTO outbox (ingest_id, kind, topic, payload, qos, retain, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    outbox: db.prepare(OUTBOX_INSERT),
   };
 }
 
 /** Gateway liveness on SQLite (one process: no lock needed to evaluate). */
-export class SqliteGateways {
-  private readonly s: ReturnType<typeof prepare>;
+export class SqliteGatewayRegistry implements GatewayRegistry {
+  private readonly s: () => ReturnType<typeof prepare>;
 
-  constructor(private readonly db: Database.Database) {
-    this.s = prepare(db);
+  constructor(private readonly conn: SqliteConnection) {
+    this.s = conn.statements(prepare);
   }
 
-  checkGateways(scanSince: number, now: number, silentMs: number): GatewayTransition[] {
-    return this.db.transaction(() => {
-      this.s.fold.run({ since: scanSince, now });
-      const transitions = transitionsOf((this.s.due.all({ cutoff: now - silentMs }) as Row[]).map(toGateway), now, silentMs);
+  async checkGateways(scanSince: number, now: number, silentMs: number): Promise<GatewayTransition[] | null> {
+    const s = this.s();
+    return this.conn.get().transaction(() => {
+      s.fold.run({ since: scanSince, now });
+      const transitions = transitionsOf((s.due.all({ cutoff: now - silentMs }) as Row[]).map(toGateway), now, silentMs);
       for (const t of transitions) {
-        this.s.set.run(t.to, now, t.gatewayId);
-        for (const m of transitionMessages(t, now)) this.s.outbox.run(m.ingestId, m.kind, m.topic, m.payload, m.qos, m.retain ? 1 : 0, now);
+        s.set.run(t.to, now, t.gatewayId);
+        writeMessages(s.outbox, transitionMessages(t, now), now);
       }
       return transitions;
     })();
   }
 
-  listGateways(limit: number): GatewayLiveness[] {
-    return (this.s.list.all(limit) as Row[]).map(toGateway);
+  async listGateways(limit: number): Promise<GatewayLiveness[]> {
+    return (this.s().list.all(limit) as Row[]).map(toGateway);
   }
 }

@@ -1,8 +1,9 @@
 import type pg from 'pg';
 import { applySeen, type MeterLiveness, type MeterSeen, type MeterStatus, type StalePolicy } from '../../liveness/meter-state.js';
-import { EMPTY_COUNTS, METER_COLUMNS, meterValues, READING_COLUMNS, toMatch, toMeter, toReading } from '../meter-rows.js';
+import { EMPTY_COUNTS, METER_COLUMNS, meterValues, toMatch, toMeter } from '../meter-rows.js';
 import { decodeCursor, pageLimit, toPage } from '../page-cursor.js';
-import type { MeterMatch, MeterReading, OutboxMessage, Page } from '../store.js';
+import type { MeterRegistry } from '../roles.js';
+import type { MeterMatch, Page } from '../store.js';
 import type { Row } from '../store-rows.js';
 
 /** Advisory lock key of the staleness evaluation ("oms-stal" as bytes), one holder across instances. */
@@ -14,26 +15,11 @@ const UPSERT = `INSERT INTO meters (${METER_COLUMNS}) VALUES ($1, $2, $3, $4, $5
     last_error_code = excluded.last_error_code, last_error = excluded.last_error, stale_at = excluded.stale_at`;
 
 /** Meter liveness on PostgreSQL, shared by every instance on the database. */
-export class PostgresMeters {
+export class PostgresMeterRegistry implements MeterRegistry {
   constructor(private readonly pool: () => pg.Pool) {}
 
-  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const c = await this.pool().connect();
-    try {
-      await c.query('BEGIN');
-      const out = await fn(c);
-      await c.query('COMMIT');
-      return out;
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      c.release();
-    }
-  }
-
-  recordMeterSeen(seen: MeterSeen, policy: StalePolicy): Promise<{ back: boolean; intervalMs: number | null }> {
-    return this.tx(async (c) => {
+  async recordMeterSeen(seen: MeterSeen, policy: StalePolicy): Promise<{ back: boolean; intervalMs: number | null }> {
+    return tx(this.pool(), async (c) => {
       // The row lock serialises two instances handling the same meter; a new meter is serialised by the insert's key.
       const { rows } = await c.query<Row>(`SELECT ${METER_COLUMNS} FROM meters WHERE meter_id = $1 FOR UPDATE`, [seen.meterId]);
       const { next, back } = applySeen(rows[0] ? toMeter(rows[0]) : undefined, seen, policy);
@@ -42,8 +28,8 @@ export class PostgresMeters {
     });
   }
 
-  markStaleMeters(now: number, limit: number): Promise<MeterLiveness[]> {
-    return this.tx(async (c) => {
+  async markStaleMeters(now: number, limit: number): Promise<MeterLiveness[]> {
+    return tx(this.pool(), async (c) => {
       const { rows: lock } = await c.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [STALE_LOCK.toString()]);
       if (lock[0]?.ok !== true) return [];
       const { rows } = await c.query<Row>(
@@ -79,25 +65,6 @@ export class PostgresMeters {
     return rows.map(toMatch);
   }
 
-  async latestReadings(meterIds: string[]): Promise<MeterReading[]> {
-    if (meterIds.length === 0) return [];
-    const { rows } = await this.pool().query<Row>(
-      `SELECT x.* FROM unnest($1::text[]) AS m(id) CROSS JOIN LATERAL (
-         SELECT ${READING_COLUMNS} FROM telegrams t JOIN parse_results r ON r.ingest_id = t.ingest_id
-         WHERE t.meter_id = m.id AND t.status = 'done' ORDER BY t.created_at DESC LIMIT 1) AS x`,
-      [meterIds],
-    );
-    return rows.map(toReading);
-  }
-
-  async listReadings(meterId: string, since: number | null, until: number | null, limit: number): Promise<MeterReading[]> {
-    const { rows } = await this.pool().query<Row>(
-      `SELECT ${READING_COLUMNS} FROM telegrams t JOIN parse_results r ON r.ingest_id = t.ingest_id
-       WHERE t.meter_id = $1 AND t.status = 'done' AND t.created_at >= $2 AND t.created_at < $3 ORDER BY t.created_at DESC LIMIT $4`,
-      [meterId, since ?? 0, until ?? Number.MAX_SAFE_INTEGER, limit],
-    );
-    return rows.map(toReading);
-  }
 
   async countMetersByStatus(): Promise<Record<MeterStatus, number>> {
     const counts = { ...EMPTY_COUNTS };
@@ -115,13 +82,20 @@ export class PostgresMeters {
     const res = await this.pool().query('DELETE FROM meters WHERE meter_id = $1', [meterId]);
     return (res.rowCount ?? 0) > 0;
   }
+}
 
-  async enqueueMessages(messages: OutboxMessage[], now: number): Promise<void> {
-    if (messages.length === 0) return;
-    await this.pool().query(
-      `INSERT INTO outbox (ingest_id, kind, topic, payload, qos, retain, created_at)
-       SELECT u.i, u.k, u.t, u.p, u.q, u.r, $7 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bool[]) AS u(i, k, t, p, q, r)`,
-      [messages.map((m) => m.ingestId), messages.map((m) => m.kind), messages.map((m) => m.topic), messages.map((m) => m.payload), messages.map((m) => m.qos), messages.map((m) => m.retain), now],
-    );
+/** One transaction on one pooled connection. */
+async function tx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const c = await pool.connect();
+  try {
+    await c.query('BEGIN');
+    const out = await fn(c);
+    await c.query('COMMIT');
+    return out;
+  } catch (err) {
+    await c.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    c.release();
   }
 }
