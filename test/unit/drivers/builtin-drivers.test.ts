@@ -169,6 +169,29 @@ const CASES: Case[] = [
     values: { volume: 137.291, flowTemperature: 24.5, externalTemperature: 23.9 },
   },
   {
+    // wmbusmeters apatorna1 tests (key 00…00, which the driver declares as default): total, historic
+    // volume, age of the historic value (545 h = 1,962,000 s), meter time.
+    driver: 'apator-na1',
+    hex: '1C440106813591041407A0B000266A705474DDB80D9A0EB9AE2EF29D96',
+    values: { volume: 345.312, volumeHistoric: 300.619, historicAge: 1962000, meterTime: '2024-03-23T15:22:20Z', frameStatus: 0, historicStatus: 0x80 },
+  },
+  {
+    driver: 'apator-na1',
+    hex: '1C440106813591041407A07F018D43B54E718E8718D5D2C8F939194847',
+    key: '00000000000000000000000000000000',
+    values: { volume: 687.361, volumeHistoric: 662.325, historicAge: 351 * 3600, meterTime: '2024-10-15T12:23:11Z', frameStatus: 1, currentStatus: 0, historicStatus: 0 },
+  },
+  {
+    driver: 'apator-na1',
+    hex: '1C440106813591041407A0FF019E3790584B0876226B94ADC34FFABDED',
+    values: { volume: 689.403, volumeHistoric: 662.325, historicAge: 375 * 3600, historicStatus: 0x80 },
+  },
+  {
+    driver: 'apator-na1',
+    hex: '1C440106813591041407A0130197DAF2A1C02F9B77B14ACD51CB20C41E',
+    values: { volume: 696.576, volumeHistoric: 662.325, historicAge: 473 * 3600, meterTime: '2024-10-20T14:20:01Z' },
+  },
+  {
     driver: 'kamstrup-water',
     hex: '3244372C763081233C168D2057D2ED11205a817905095480_0008000000000000000008900008F0FFC12B0A1B23001F0F000013',
     values: { volume: 3.871 },
