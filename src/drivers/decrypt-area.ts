@@ -18,6 +18,8 @@ const LINK_ADDRESS = 2;
  */
 export function decryptArea(area: Uint8Array, frame: Uint8Array, spec: DriverDecrypt, key: Uint8Array | undefined): DecryptOutcome {
   if (key === undefined) return { ok: false, problem: 'key_missing' };
+  // A DES key (8 bytes, TPL modes 2/3) configured for this meter cannot be an AES-128 key.
+  if (key.length !== 16) return { ok: false, problem: 'wrong_key' };
   if (spec.offset + spec.length > area.length || spec.length % 16 !== 0 || spec.length === 0) return { ok: false, problem: 'truncated' };
   const iv = new Uint8Array(16);
   if (spec.iv === 'link-acc') {

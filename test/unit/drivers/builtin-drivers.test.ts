@@ -354,6 +354,15 @@ const STANDARD_CASES: Case[] = [
     hex: '6344A5112018646470078C00D7900F002C256AB59B00F0F13032019092DE7A6A004007102F2F0C13896729004C1323462400CC101300000000CC201323462400426CDF2C0B3B0200F002FD742F0D025AC100C4016D3B17FE29CC01132841290001FD089F',
     values: { volume: 296.789, volumeFlow: -0.002, flowTemperature: 19.3, 'volume@s1': 244.623, 'volume@s1@t1': 0, 'volume@s1@t2': 244.623, 'date@s1': '2022-12-31', 'volume@s3': 294.128, remainingBattery: 3375 },
   },
+  {
+    // wmbusmeters actislink test (Itron ActisLink, TPL security mode 2: DES-CBC with IV 0, key
+    // 0102030405060708): total 1 m³. Its comment says it may be generated for the DES development.
+    driver: 'oms',
+    model: 'Itron ActisLink',
+    hex: '1E468B050100000004077A01001002BBD1EAFD0222F871CB70DA16C78AE098',
+    key: '0102030405060708',
+    values: { volume: 1 },
+  },
 ];
 
 function valuesOf(hex: string, key?: string): { driver: string | undefined; values: Map<string, number | string> } {
