@@ -297,6 +297,7 @@ function buildResult(w: Walk, key: KeyContext | null, cache: FormatCache | undef
   if (w.unsupportedKdf !== undefined) warnings.push(`security mode 7 with the reserved KDF selection ${w.unsupportedKdf} is not supported`);
   else if (w.unsupportedSecurity) warnings.push(`security mode ${w.tpl?.mode ?? `ELL ${w.ell?.enc ?? 0}`} is not supported`);
   if (w.keyLength !== undefined) warnings.push(`key length: security mode ${w.keyLength.mode} needs ${w.keyLength.need === 8 ? 'an' : 'a'} ${w.keyLength.need}-byte key, the configured key has ${w.keyLength.got} bytes`);
+  if (w.diehlRealData && w.decryptionFailed) warnings.push(`Diehl real data: the LFSR with ${key !== null ? 'the configured key' : 'the default keys'} gives no plaintext that matches the checksum`);
   if (w.noReceptionTime) warnings.push('security mode 3 needs the reception time (receivedAt): its DES IV holds the date of transmission');
   if (w.dateUnchecked && w.decrypted) warnings.push('DES mode 3: the IV date is the day of reception; if the meter sent on another day, bytes 6–7 of the first block are wrong and no check shows it');
   if (warnings.length > 0) result.Warnings = warnings;

@@ -49,6 +49,8 @@ export function keyDiagnosis(r: WmbusResult, keyGiven: boolean): KeyDiagnosis | 
   }
   const des = mode === 2 || mode === 3;
   if (!keyGiven) return { problem: 'key_missing', detail: `the telegram is encrypted (security mode ${r.Ell?.EncryptionMode ? 'ELL AES-CTR' : mode}) and no ${des ? 'DES' : 'AES'} key is configured for meter ${r.IdString || '?'}` };
+  const lfsr = r.Warnings?.find((w) => w.startsWith('Diehl real data: '));
+  if (lfsr !== undefined) return { problem: 'wrong_key', detail: lfsr.slice('Diehl real data: '.length) };
   const length = r.Warnings?.find((w) => w.startsWith('key length: '));
   if (length !== undefined) return { problem: 'wrong_key', detail: length.slice('key length: '.length) };
   if (r.Afl?.MacValid === false) return { problem: 'wrong_key', detail: 'the AFL MAC does not match: the key (or its KDF input) is wrong' };

@@ -9,6 +9,7 @@ import { WmbusError } from './errors.js';
 import type { Frame } from './frame.js';
 import { parseLinkLayer, type LinkLayer } from './link-layer.js';
 import { decryptDes, mode3Iv } from './des.js';
+import { decryptRealData, isDiehlRealData, LFSR_PAYLOAD_START, realDataChecks, standardAddress } from './diehl.js';
 import { decryptMode5, decryptMode7, deriveMode7Keys, ephemeralContext, macMatches, startsWith2F2F } from './security.js';
 import { isAflCi, isEllCi, isMfctCi, parseTpl, tplKind, type PayloadType, type Tpl } from './transport.js';
 
@@ -49,6 +50,10 @@ export interface Walk {
   noReceptionTime?: boolean;
   /** Mode 3: the IV's date came from the reception time; 2F2F does not check it (see des.ts). */
   dateUnchecked?: boolean;
+  /** Diehl real-data frame (diehl.ts): A-field swapped, payload LFSR-scrambled. */
+  diehlRealData?: boolean;
+  /** Its payload was descrambled (with the configured key or a published default seed). */
+  descrambled?: boolean;
   headerKnown: boolean;
   error?: string;
 }
@@ -70,6 +75,12 @@ export function walk(frame: Frame, key: KeyContext | null, tryDecrypt: boolean, 
   let pos: number;
   if (frame.layout === 'dll') {
     w.dll = parseLinkLayer(d);
+    if (isDiehlRealData(d, w.dll.address.manufacturer)) {
+      const standard = Uint8Array.from(d);
+      standard.set(standardAddress(d), 0);
+      w.dll = parseLinkLayer(standard);
+      w.diehlRealData = true;
+    }
     pos = 10;
   } else if (frame.layout === 'mbus') {
     w.mbusC = d[0] ?? 0;
@@ -207,6 +218,10 @@ function security(w: Walk, d: Uint8Array, tpl: Tpl, end: number, key: KeyContext
     return;
   }
   w.encrypted = true;
+  if (w.diehlRealData && start === LFSR_PAYLOAD_START) {
+    realData(w, d, end, key, tryDecrypt, acceptPlain);
+    return;
+  }
   const plain = startsWith2F2F(d, start, end);
   const des = tpl.mode === 2 || tpl.mode === 3;
   if (!des && tpl.mode !== 5 && tpl.mode !== 7) {
@@ -248,6 +263,28 @@ function security(w: Walk, d: Uint8Array, tpl: Tpl, end: number, key: KeyContext
     return;
   }
   w.decryptionFailed = true;
+}
+
+/**
+ * Diehl real data: LFSR with the configured key or the published default seeds, checked against the
+ * configuration byte's checksum bits. A plaintext body whose sum already checks (published test
+ * telegrams are stored descrambled) is taken like any visibly plain body (takePlain). Only 7 check bits
+ * and published seeds: obfuscation, not authentication, so `decrypted` (Authenticated) is not set.
+ */
+function realData(w: Walk, d: Uint8Array, end: number, key: KeyContext | null, tryDecrypt: boolean, acceptPlain: boolean): void {
+  const frame = d.subarray(0, end);
+  const plainOk = realDataChecks(frame, frame.subarray(LFSR_PAYLOAD_START));
+  const dec = tryDecrypt ? decryptRealData(frame, key?.key ?? null) : null;
+  if (dec !== null) {
+    setApl(w, dec, 0, dec.length);
+    w.descrambled = true;
+    return;
+  }
+  if (plainOk) {
+    if (takePlain(w, key, tryDecrypt, acceptPlain)) setApl(w, d, LFSR_PAYLOAD_START, end);
+    return;
+  }
+  w.decryptionFailed = tryDecrypt;
 }
 
 /**

@@ -355,6 +355,20 @@ const STANDARD_CASES: Case[] = [
     values: { volume: 296.789, volumeFlow: -0.002, flowTemperature: 19.3, 'volume@s1': 244.623, 'volume@s1@t1': 0, 'volume@s1@t2': 244.623, 'date@s1': '2022-12-31', 'volume@s3': 294.128, remainingBattery: 3375 },
   },
   {
+    // wmbusmeters hydrus tests, Hydrus IZAR RS 868 (Diehl real-data frames: swapped A-field, stored
+    // descrambled): 60897379 71.442 m³, 69.7 m³ at 2021-03-31; 60904720 (warm) 49.373 m³, 48.002 m³.
+    driver: 'oms',
+    model: 'Diehl Hydrus IZAR RS 868',
+    hex: '1E4424238B07797389607A8F00107D_041312170100426CBF23441344100100',
+    values: { volume: 71.442, 'volume@s1': 69.7, 'date@s1': '2021-03-31' },
+  },
+  {
+    driver: 'oms',
+    model: 'Diehl Hydrus IZAR RS 868',
+    hex: '1E4424238B06204790607A2A0010D8_0413DDC00000426CBF23441382BB0000',
+    values: { volume: 49.373, 'volume@s1': 48.002, 'date@s1': '2021-03-31' },
+  },
+  {
     // wmbusmeters actislink test (Itron ActisLink, TPL security mode 2: DES-CBC with IV 0, key
     // 0102030405060708): total 1 m³. Its comment says it may be generated for the DES development.
     driver: 'oms',
