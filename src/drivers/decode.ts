@@ -2,6 +2,7 @@
 import { decode, parseHeader, type DecodeOptions } from '../wmbus/decode.js';
 import { WmbusError } from '../wmbus/errors.js';
 import { FormatCache, formatSignature } from '../wmbus/format-signature.js';
+import { toBytes } from '../wmbus/hex.js';
 import { keyDiagnosis } from '../wmbus/key-diagnosis.js';
 import type { WmbusResult } from '../wmbus/types.js';
 import { applyDrivers, STANDARD_DRIVER } from './interpreter.js';
@@ -9,6 +10,12 @@ import type { DriverRegistry } from './registry.js';
 
 function undecrypted(r: WmbusResult): boolean {
   return r.Body.IsEncrypted || r.Body.DecryptionFailed;
+}
+
+/** The configured key as bytes; `decode` has already rejected a malformed one. */
+function keyBytes(key: string | Uint8Array | null | undefined): Uint8Array | undefined {
+  if (key === null || key === undefined) return undefined;
+  return toBytes(key);
 }
 
 /**
@@ -45,7 +52,7 @@ export function decodeWithDrivers(input: string | Uint8Array, opts: DecodeOption
   }
   const diagnosis = keyDiagnosis(r, !noKey);
   if (diagnosis !== null) r.KeyDiagnosis = diagnosis;
-  const out = applyDrivers(r, drivers);
+  const out = applyDrivers(r, drivers, noKey ? undefined : keyBytes(opts.key));
   if (helper !== undefined && out.Driver === STANDARD_DRIVER) out.Driver = helper;
   return out;
 }

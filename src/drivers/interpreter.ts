@@ -7,8 +7,9 @@ import { decodeBcd, decodeDateG, decodeDateTimeF, decodeDateTimeI, decodeReal32,
 import { addDecimalText, float32ToString, parseDecimal, scaleDecimalText, scaleInt } from '../wmbus/decimal.js';
 import { hex0x } from '../wmbus/hex.js';
 import type { WmbusRecord, WmbusResult } from '../wmbus/types.js';
+import { type DecryptOutcome, decryptArea } from './decrypt-area.js';
 import { priosPayload } from './diehl-prios.js';
-import type { DriverArea, DriverBytesSource, DriverField, DriverRecordSource, DriverTlv, DriverXor } from './types.js';
+import type { DriverArea, DriverBytesSource, DriverDefinition, DriverField, DriverRecordSource, DriverTlv, DriverXor } from './types.js';
 import type { CompiledDriver, DriverRegistry } from './registry.js';
 
 export const STANDARD_DRIVER = 'oms';
@@ -26,16 +27,23 @@ export class Areas {
   private readonly records = new Map<DriverRecordSource, Uint8Array>();
   private tlvValues: Map<number, Uint8Array> | undefined;
   private tlv: DriverTlv | undefined;
-  constructor(private readonly r: WmbusResult) {}
+  private driver: DriverDefinition | undefined;
+  /** Set once a field read area `decrypted`; `defaultKey`: the driver's published key was used. */
+  decryption: (DecryptOutcome & { defaultKey: boolean }) | undefined;
+  /** `key`: the meter's configured AES key, for a driver's `decrypt` step. */
+  constructor(private readonly r: WmbusResult, private readonly key?: Uint8Array) {}
 
-  /** The tag list of the driver about to run (match rules read no `tlv` area). */
-  useTlv(tlv: DriverTlv | undefined): void {
-    this.tlv = tlv;
+  /** The driver about to run: its tag list and decrypt step (match rules read neither area). */
+  useDriver(def: DriverDefinition): void {
+    this.driver = def;
+    this.tlv = def.tlv;
     this.tlvValues = undefined;
+    this.decryption = undefined;
   }
 
   get(area: DriverArea, record?: DriverRecordSource, tag?: string): Uint8Array {
     if (area === 'tlv') return this.tlvValue(tag);
+    if (area === 'decrypted') return this.decrypted();
     if (area === 'record') {
       if (record === undefined) return new Uint8Array(0);
       let b = this.records.get(record);
@@ -53,6 +61,17 @@ export class Areas {
       this.cache.set(area, b);
     }
     return b;
+  }
+
+  private decrypted(): Uint8Array {
+    const spec = this.driver?.decrypt;
+    if (spec === undefined) return new Uint8Array(0);
+    if (this.decryption === undefined) {
+      const fallback = this.driver?.defaultKey;
+      const key = this.key ?? (fallback !== undefined ? Uint8Array.from(Buffer.from(fallback, 'hex')) : undefined);
+      this.decryption = { ...decryptArea(this.get(spec.area), this.get('frame'), spec, key), defaultKey: this.key === undefined && key !== undefined };
+    }
+    return this.decryption.ok ? this.decryption.bytes : new Uint8Array(0);
   }
 
   /** Walks the tag list once; the first element of each tag wins. */
@@ -121,6 +140,14 @@ function deobfuscate(b: Uint8Array, xor: DriverXor, start: number, count: number
   return out;
 }
 
+const EPOCH_2000 = Date.UTC(2000, 0, 1);
+
+/** Meter time as seconds since 2000-01-01 00:00 (32-bit little-endian), in the decoder's date text form. */
+function secondsSince2000(b: Uint8Array, at: number): string {
+  const s = Number(decodeUnsigned(b, at, 4));
+  return new Date(EPOCH_2000 + s * 1000).toISOString().replace('.000Z', 'Z');
+}
+
 function readBytes(area: Uint8Array, src: DriverBytesSource, delta: number): Raw | null {
   const start = (src.offset < 0 ? area.length + src.offset : src.offset) + delta;
   if (start < 0) return null;
@@ -138,7 +165,7 @@ function readBytes(area: Uint8Array, src: DriverBytesSource, delta: number): Raw
     }
     return { text: String(v), isDate: false, numeric: v, bytes: b.subarray(start, hi + 1) };
   }
-  const len = enc === 'date-g' ? 2 : enc === 'datetime-f' ? 4 : enc === 'datetime-i' ? 6 : enc === 'float32-le' ? 4 : (src.length ?? 1);
+  const len = enc === 'date-g' ? 2 : enc === 'datetime-f' || enc === 'seconds-2000-le' ? 4 : enc === 'datetime-i' ? 6 : enc === 'float32-le' ? 4 : (src.length ?? 1);
   if (start + len > b.length) return null;
   const bytes = b.subarray(start, start + len);
   let text: string;
@@ -164,6 +191,7 @@ function readBytes(area: Uint8Array, src: DriverBytesSource, delta: number): Raw
     case 'date-g': text = decodeDateG(b, start); isDate = true; break;
     case 'datetime-f': text = decodeDateTimeF(b, start); isDate = true; break;
     case 'datetime-i': text = decodeDateTimeI(b, start); isDate = true; break;
+    case 'seconds-2000-le': text = secondsSince2000(b, start); isDate = true; break;
     default: text = Buffer.from(bytes).toString('hex').toUpperCase(); isDate = true;
   }
   return { text, isDate, numeric: isDate ? 0 : Number(text), bytes };
@@ -208,13 +236,21 @@ function toRecord(f: DriverField, name: string, raw: Raw, difVif: string): Wmbus
   };
 }
 
-function sumRecord(f: DriverField, names: string[], out: WmbusRecord[]): WmbusRecord | null {
+/** Values of the driver's fields so far, hidden ones included, by name (for `sum` and `times`). */
+type Named = Map<string, WmbusRecord>;
+
+function negate(text: string): string {
+  return text.startsWith('-') ? text.slice(1) : `-${text}`;
+}
+
+function sumRecord(f: DriverField, names: string[], named: Named): WmbusRecord | null {
   let total = '0';
   let bytes = 0;
   for (const n of names) {
-    const part = out.find((x) => x.Name === n);
+    const minus = n.startsWith('-');
+    const part = named.get(minus ? n.slice(1) : n);
     if (part === undefined) return null;
-    total = addDecimalText(total, part.ValueString);
+    total = addDecimalText(total, minus ? negate(part.ValueString) : part.ValueString);
     bytes += part.DifDataLength;
   }
   const v = Number(total);
@@ -225,24 +261,38 @@ function sumRecord(f: DriverField, names: string[], out: WmbusRecord[]): WmbusRe
   };
 }
 
-function fieldRecords(f: DriverField, areas: Areas, records: WmbusRecord[], out: WmbusRecord[]): void {
+/** Multiplies by the value of the field `times` names; null when that field has no value. */
+function applyTimes(f: DriverField, r: WmbusRecord, named: Named): WmbusRecord | null {
+  if (f.times === undefined) return r;
+  const by = named.get(f.times);
+  if (by === undefined) return null;
+  const valueString = scaleText(r.ValueString, Number(by.ValueString));
+  return { ...r, ValueString: valueString, ValueScaled: Number(valueString) };
+}
+
+function fieldRecords(f: DriverField, areas: Areas, records: WmbusRecord[], named: Named): WmbusRecord[] {
+  const out: WmbusRecord[] = [];
+  const emit = (r: WmbusRecord | null): void => {
+    const scaled = r === null ? null : applyTimes(f, r, named);
+    if (scaled === null) return;
+    if (!named.has(scaled.Name ?? '')) named.set(scaled.Name ?? '', scaled);
+    out.push(scaled);
+  };
   if (f.sum !== undefined) {
-    const r = sumRecord(f, f.sum, out);
-    if (r !== null) out.push(r);
-    return;
+    emit(sumRecord(f, f.sum, named));
+    return out;
   }
   if (f.record !== undefined) {
     const src = f.record;
     const rec = records.find((r) => matchesRecord(r, src));
-    if (rec === undefined || rec.ValueInvalid === true) return;
+    if (rec === undefined || rec.ValueInvalid === true) return out;
     const text = src.use === 'raw' ? String(rec.Value) : rec.ValueString;
     const raw: Raw = { text, isDate: Number.isNaN(Number(text)), numeric: rec.Value, bytes: hexBytes(rec.Data) };
-    const r = toRecord(f, f.name, raw, rec.DifVif);
-    if (r !== null) out.push(r);
-    return;
+    emit(toRecord(f, f.name, raw, rec.DifVif));
+    return out;
   }
   const src = f.bytes;
-  if (src === undefined) return;
+  if (src === undefined) return out;
   const b = areas.get(src.area, src.record, src.tag);
   const rep = f.repeat;
   const count = rep?.count ?? 1;
@@ -250,9 +300,9 @@ function fieldRecords(f: DriverField, areas: Areas, records: WmbusRecord[], out:
     const raw = readBytes(b, src, rep !== undefined ? k * rep.stride : 0);
     if (raw === null) continue;
     const name = rep !== undefined ? f.name.replace('{n}', String((rep.first ?? 1) + k * (rep.step ?? 1))) : f.name;
-    const r = toRecord(f, name, raw, '0x');
-    if (r !== null) out.push(r);
+    emit(toRecord(f, name, raw, '0x'));
   }
+  return out;
 }
 
 /** Runs one driver over a decode result, in place. */
@@ -265,18 +315,42 @@ export function runDriver(d: CompiledDriver, r: WmbusResult, areas: Areas = new 
   }
   const records = r.Body.DataRecords;
   const out: WmbusRecord[] = d.hide.size === 0 ? records.slice() : records.filter((x) => !d.hide.has(x.DifVif.slice(2).toUpperCase()));
-  areas.useTlv(d.def.tlv);
-  for (const f of d.def.fields) fieldRecords(f, areas, records, out);
+  areas.useDriver(d.def);
+  const named: Named = new Map();
+  for (const r of out) if (r.Name !== undefined && !named.has(r.Name)) named.set(r.Name, r);
+  for (const f of d.def.fields) {
+    const made = fieldRecords(f, areas, records, named);
+    if (f.hidden !== true) out.push(...made);
+  }
   // The result is the caller's fresh decode; changing it in place spares a copy of every field.
   r.Body.DataRecords = out;
   r.Driver = d.def.id;
+  noteDecryption(r, areas);
   return r;
 }
 
-/** The first matching driver's view of the result, or the result itself marked `"oms"`. */
-export function applyDrivers(r: WmbusResult, registry: DriverRegistry): WmbusResult {
+/** What a driver's own decryption did, in the same words as the decoder's (flags, key diagnosis). */
+function noteDecryption(r: WmbusResult, areas: Areas): void {
+  const d = areas.decryption;
+  if (d === undefined) return;
+  if (d.ok) {
+    if (d.defaultKey) r.DefaultKeyUsed = true;
+    return;
+  }
+  const detail = d.problem === 'key_missing' ? `the manufacturer payload is encrypted and no AES key is configured for meter ${r.IdString || '?'}`
+    : d.problem === 'wrong_key' ? `the manufacturer payload's check bytes do not match after decryption: wrong ${d.defaultKey ? 'default ' : ''}key`
+      : 'the manufacturer payload is shorter than its encrypted block: the telegram was cut short';
+  r.KeyDiagnosis ??= { problem: d.problem, detail };
+  r.Warnings = [...(r.Warnings ?? []), `driver decryption failed: ${d.problem}`];
+}
+
+/**
+ * The first matching driver's view of the result, or the result itself marked `"oms"`. `key`: the
+ * meter's configured AES key, for drivers that decrypt a manufacturer payload themselves.
+ */
+export function applyDrivers(r: WmbusResult, registry: DriverRegistry, key?: Uint8Array): WmbusResult {
   // Most telegrams come from manufacturers without a driver: one Map lookup, no allocation.
-  const areas = registry.manufacturersOf(r).length > 0 ? new Areas(r) : null;
+  const areas = registry.manufacturersOf(r).length > 0 ? new Areas(r, key) : null;
   const d = areas !== null ? registry.find(r, areas) : null;
   if (d === null || areas === null) {
     r.Driver = STANDARD_DRIVER;

@@ -67,6 +67,12 @@ export function parseDriver(text: string, file: string, checkSchema = true): Dri
     if (f.bytes?.encoding === 'bits' && (f.bytes.parts?.length ?? 0) === 0) throw new DriverFileError(file, `/fields/${i}/bytes/parts`, 'bits needs parts');
     if (f.bytes?.area === 'tlv' && (f.bytes.tag === undefined || def.tlv === undefined)) throw new DriverFileError(file, `/fields/${i}/bytes`, 'area "tlv" needs a "tag" and the driver a "tlv" list');
     if (f.bytes?.area === 'record' && f.bytes.record === undefined) throw new DriverFileError(file, `/fields/${i}/bytes`, 'area "record" needs a "record" selector');
+    if (f.bytes?.area === 'decrypted' && def.decrypt === undefined) throw new DriverFileError(file, `/fields/${i}/bytes`, 'area "decrypted" needs the driver\'s "decrypt" step');
+    // A repeated field's elements are named by number ({n}).
+    const earlier = def.fields.slice(0, i).map((x) => new RegExp(`^${x.name.replace('{n}', '-?[0-9]+')}$`));
+    for (const n of [...(f.sum ?? []).map((x) => x.replace(/^-/, '')), ...(f.times !== undefined ? [f.times] : [])]) {
+      if (!earlier.some((re) => re.test(n))) throw new DriverFileError(file, `/fields/${i}`, `"${n}" is not a field defined earlier`);
+    }
   });
   def.match.forEach((m, i) => {
     if (m.bytes?.area === 'record' && m.bytes.record === undefined) throw new DriverFileError(file, `/match/${i}/bytes`, 'area "record" needs a "record" selector');

@@ -7,8 +7,29 @@
  * DIF 0F/1F or the payload of a manufacturer CI (A0–B7); `frame`: the whole frame without CRCs;
  * `record`: the data bytes of the standard record that `record` selects (e.g. an LVAR container);
  * `prios`: the descrambled payload of a Diehl/Sappel PRIOS frame (src/drivers/diehl-prios.ts);
- * `tlv`: the value of the element `tag` in the driver's tag-length list (`tlv`). */
-export type DriverArea = 'apl' | 'mfct' | 'frame' | 'record' | 'prios' | 'tlv';
+ * `tlv`: the value of the element `tag` in the driver's tag-length list (`tlv`);
+ * `decrypted`: the area the driver's `decrypt` step reads, with its ciphertext replaced by the plaintext
+ * (same offsets; empty when there is no key or the plaintext check fails). */
+export type DriverArea = 'apl' | 'mfct' | 'frame' | 'record' | 'prios' | 'tlv' | 'decrypted';
+
+/**
+ * A manufacturer's own encryption of part of an area (e.g. Apator NA-1: AES-128-CBC over 16 bytes of a
+ * CI A0 payload). The key is the meter's configured key, else the driver's `defaultKey`.
+ */
+export interface DriverDecrypt {
+  area: Exclude<DriverArea, 'tlv' | 'decrypted' | 'record'>;
+  /** First encrypted byte in the area. */
+  offset: number;
+  /** Encrypted byte count, a multiple of 16. */
+  length: number;
+  mode: 'aes-128-cbc';
+  /** `link-acc`: M ‖ ID ‖ version ‖ type of the link layer ‖ ACC×8, as TPL mode 5 (EN 13757-7 9.4.4); `zero`: 16 zero bytes. */
+  iv: 'link-acc' | 'zero';
+  /** For `link-acc`: offset of the access number in the area. */
+  acc?: number;
+  /** Plaintext bytes that prove the key: `hex` at `offset` from the first decrypted byte. */
+  check?: { offset: number; hex: string };
+}
 
 /** A manufacturer's tag-length-value list: each element is one tag byte and a value whose length the tag fixes. */
 export interface DriverTlv {
@@ -26,6 +47,8 @@ export type DriverEncoding =
   | 'float32-le'
   | 'bits'
   | 'date-g' | 'datetime-f' | 'datetime-i'
+  /** Seconds since 2000-01-01 00:00, 32-bit little-endian (meter time of some manufacturer payloads). */
+  | 'seconds-2000-le'
   | 'hex';
 
 /** One piece of a bit-field value: `((byte[offset] >> shift) & mask) << place`. */
@@ -91,8 +114,13 @@ export interface DriverField {
   unit: string;
   bytes?: DriverBytesSource;
   record?: DriverRecordSource;
-  /** Sum of fields defined earlier in this driver, by name (e.g. total = previous period + current period). */
+  /** Sum of fields defined earlier in this driver, by name (e.g. total = previous period + current period);
+   * a name with a leading `-` is subtracted. */
   sum?: string[];
+  /** Value is multiplied by the value of an earlier field (e.g. a coded multiplier), after `scale`. */
+  times?: string;
+  /** Computed for `sum` and `times` of later fields, but not output. */
+  hidden?: boolean;
   /** Value = raw × scale (exact decimal arithmetic). Default 1. */
   scale?: number;
   /** Divisor applied after `scale` (meters that count in thirds); the result keeps 12 significant digits. */
@@ -115,7 +143,7 @@ export interface DriverMatch {
   /** First CI after the link layer, hex ("7A", "A2"). */
   ci?: string[];
   /** Bytes that must be present at an offset of an area. */
-  bytes?: { area: DriverArea; offset: number; hex: string; record?: DriverRecordSource };
+  bytes?: { area: Exclude<DriverArea, 'decrypted'>; offset: number; hex: string; record?: DriverRecordSource };
   /** A standard record (DIF…VIFE hex) that must be present. */
   hasRecord?: string;
 }
@@ -136,4 +164,6 @@ export interface DriverDefinition {
   formats?: string[];
   /** AES-128 key (hex) the manufacturer publishes as default; tried only when no key is configured. */
   defaultKey?: string;
+  /** The manufacturer's own encryption, read by fields with area `decrypted`. */
+  decrypt?: DriverDecrypt;
 }

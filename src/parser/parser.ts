@@ -14,6 +14,8 @@ export interface ParseRequest {
   finalAttempt: boolean;
   /** The key resolver took a plaintext body under an encryption header (ACCEPT_PREDECRYPTED): decode it as it is. */
   predecrypted?: boolean;
+  /** Reception time (ISO 8601): DES security mode 3 builds its IV from the date of transmission. */
+  rxTime?: string;
 }
 
 export interface ParseResult {

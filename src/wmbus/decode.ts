@@ -39,8 +39,16 @@ export interface TelegramHeader {
 }
 
 export interface DecodeOptions {
-  /** AES-128 key, 32 hex digits or 16 bytes; null/undefined/"" = no key. */
+  /**
+   * AES-128 key, 32 hex digits or 16 bytes; for the deprecated DES modes 2 and 3 a DES key, 16 hex
+   * digits or 8 bytes. null/undefined/"" = no key.
+   */
   key?: string | Uint8Array | null;
+  /**
+   * When the telegram was received (ms since 1970). Only security mode 3 needs it: its DES IV holds the
+   * date of transmission, which the telegram does not carry. Without it mode 3 does not decrypt.
+   */
+  receivedAt?: number;
   /** Learns formats from full frames and decodes compact frames (CI 79) with them. */
   formatCache?: FormatCache;
   /**
@@ -70,7 +78,7 @@ function parseKey(key: string | Uint8Array | null | undefined): KeyContext | nul
   } else {
     bytes = key;
   }
-  if (bytes.length !== 16) throw new WmbusError('invalid_hex', `key must be 16 bytes, got ${bytes.length}`);
+  if (bytes.length !== 16 && bytes.length !== 8) throw new WmbusError('invalid_hex', `key must be 16 bytes (AES-128) or 8 bytes (DES), got ${bytes.length}`);
   return keyContext(bytes);
 }
 
@@ -103,10 +111,10 @@ export function parseHeader(input: string | Uint8Array, opts: HeaderOptions = {}
   return h;
 }
 
-function walkInput(input: string | Uint8Array, key: KeyContext | null, tryDecrypt: boolean, acceptPlain: boolean): Walk {
+function walkInput(input: string | Uint8Array, key: KeyContext | null, tryDecrypt: boolean, acceptPlain: boolean, receivedAt?: number): Walk {
   try {
     const frame = detectFrame(toBytes(input));
-    const w = walk(frame, key, tryDecrypt, acceptPlain);
+    const w = walk(frame, key, tryDecrypt, acceptPlain, receivedAt);
     if (frame.layout === 'apl' && w.tpl === null) throw new WmbusError('unsupported_frame', 'no link layer and no known CI field');
     return w;
   } catch (e) {
@@ -123,7 +131,7 @@ function internalError(e: unknown): WmbusError {
 export function decode(input: string | Uint8Array, opts: DecodeOptions = {}): WmbusResult {
   try {
     const key = parseKey(opts.key);
-    const w = walkInput(input, key, true, opts.acceptPredecrypted === true);
+    const w = walkInput(input, key, true, opts.acceptPredecrypted === true, opts.receivedAt);
     return buildResult(w, key, opts.formatCache);
   } catch (e) {
     throw internalError(e);
@@ -288,6 +296,10 @@ function buildResult(w: Walk, key: KeyContext | null, cache: FormatCache | undef
   if (w.plainRefused) warnings.push('payload is plaintext although the header says encrypted: not accepted without the key (acceptPredecrypted is off)');
   if (w.unsupportedKdf !== undefined) warnings.push(`security mode 7 with the reserved KDF selection ${w.unsupportedKdf} is not supported`);
   else if (w.unsupportedSecurity) warnings.push(`security mode ${w.tpl?.mode ?? `ELL ${w.ell?.enc ?? 0}`} is not supported`);
+  if (w.keyLength !== undefined) warnings.push(`key length: security mode ${w.keyLength.mode} needs ${w.keyLength.need === 8 ? 'an' : 'a'} ${w.keyLength.need}-byte key, the configured key has ${w.keyLength.got} bytes`);
+  if (w.diehlRealData && w.decryptionFailed) warnings.push(`Diehl real data: the LFSR with ${key !== null ? 'the configured key' : 'the default keys'} gives no plaintext that matches the checksum`);
+  if (w.noReceptionTime) warnings.push('security mode 3 needs the reception time (receivedAt): its DES IV holds the date of transmission');
+  if (w.dateUnchecked && w.decrypted) warnings.push('DES mode 3: the IV date is the day of reception; if the meter sent on another day, bytes 6–7 of the first block are wrong and no check shows it');
   if (warnings.length > 0) result.Warnings = warnings;
   return result;
 }

@@ -43,17 +43,26 @@ export function keyDiagnosis(r: WmbusResult, keyGiven: boolean): KeyDiagnosis | 
   const mode = r.Header.EncryptionMode;
   const unsupported = r.Warnings?.find((w) => w.startsWith('security mode'));
   if (unsupported !== undefined) {
+    if (unsupported.includes('reception time')) return { problem: 'unsupported_mode', detail: unsupported };
     const what = unsupported.includes('KDF') ? unsupported : `security mode ${r.Ell?.EncryptionMode ? `ELL ${r.Ell.EncryptionMode}` : mode} is not supported`;
-    return { problem: 'unsupported_mode', detail: `${what} (modes 5, 7 with KDF 0 or 1, and ELL AES-CTR are)` };
+    return { problem: 'unsupported_mode', detail: `${what} (modes 2 and 3 with DES, 5, 7 with KDF 0 or 1, and ELL AES-CTR are)` };
   }
-  if (!keyGiven) return { problem: 'key_missing', detail: `the telegram is encrypted (security mode ${r.Ell?.EncryptionMode ? 'ELL AES-CTR' : mode}) and no AES key is configured for meter ${r.IdString || '?'}` };
+  const des = mode === 2 || mode === 3;
+  if (!keyGiven) return { problem: 'key_missing', detail: `the telegram is encrypted (security mode ${r.Ell?.EncryptionMode ? 'ELL AES-CTR' : mode}) and no ${des ? 'DES' : 'AES'} key is configured for meter ${r.IdString || '?'}` };
+  const lfsr = r.Warnings?.find((w) => w.startsWith('Diehl real data: '));
+  if (lfsr !== undefined) return { problem: 'wrong_key', detail: lfsr.slice('Diehl real data: '.length) };
+  const length = r.Warnings?.find((w) => w.startsWith('key length: '));
+  if (length !== undefined) return { problem: 'wrong_key', detail: length.slice('key length: '.length) };
   if (r.Afl?.MacValid === false) return { problem: 'wrong_key', detail: 'the AFL MAC does not match: the key (or its KDF input) is wrong' };
   if (r.Ell !== null && r.Ell.EncryptionMode === 1 && r.Ell.PayloadCrcValid !== true) {
     return { problem: 'wrong_key', detail: 'the ELL payload CRC does not match after AES-CTR decryption: wrong key' };
   }
   const available = tplPayloadLength(r);
-  const blocks = r.Header.EncryptedBlocks;
-  if (available !== null && (blocks > 0 ? blocks * 16 > available : available % 16 !== 0)) {
+  if (des && available !== null && available % 8 !== 0) {
+    return { problem: 'truncated', detail: `the DES-encrypted payload has ${available} bytes, not a multiple of 8: the telegram was cut short` };
+  }
+  const blocks = des ? 0 : r.Header.EncryptedBlocks;
+  if (!des && available !== null && (blocks > 0 ? blocks * 16 > available : available % 16 !== 0)) {
     return { problem: 'truncated', detail: `the encrypted payload has ${available} bytes${blocks > 0 ? `, the header announces ${blocks} blocks of 16` : ', not a multiple of 16'}: the telegram was cut short` };
   }
   return { problem: 'wrong_key', detail: 'the key decrypts, but the plaintext does not start with 2F2F: wrong key' };

@@ -8,6 +8,8 @@ import { ellCrcOk, ellDecrypt, parseEll, type Ell } from './ell.js';
 import { WmbusError } from './errors.js';
 import type { Frame } from './frame.js';
 import { parseLinkLayer, type LinkLayer } from './link-layer.js';
+import { decryptDes, mode3Iv } from './des.js';
+import { decryptRealData, isDiehlRealData, LFSR_PAYLOAD_START, realDataChecks, standardAddress } from './diehl.js';
 import { decryptMode5, decryptMode7, deriveMode7Keys, ephemeralContext, macMatches, startsWith2F2F } from './security.js';
 import { isAflCi, isEllCi, isMfctCi, parseTpl, tplKind, type PayloadType, type Tpl } from './transport.js';
 
@@ -42,6 +44,16 @@ export interface Walk {
   unsupportedSecurity: boolean;
   /** Mode 7 with a reserved KDF selection (2 or 3). */
   unsupportedKdf?: number;
+  /** The key's length does not fit the mode: DES (modes 2, 3) takes 8 bytes, AES 16. */
+  keyLength?: { need: number; got: number; mode: string };
+  /** Mode 3 without the reception time its IV needs. */
+  noReceptionTime?: boolean;
+  /** Mode 3: the IV's date came from the reception time; 2F2F does not check it (see des.ts). */
+  dateUnchecked?: boolean;
+  /** Diehl real-data frame (diehl.ts): A-field swapped, payload LFSR-scrambled. */
+  diehlRealData?: boolean;
+  /** Its payload was descrambled (with the configured key or a published default seed). */
+  descrambled?: boolean;
   headerKnown: boolean;
   error?: string;
 }
@@ -52,7 +64,7 @@ const MAX_LAYERS = 8;
  * `tryDecrypt` false: header mode (no decryption, a plain body is only noted). `acceptPlain`: take a
  * plaintext body under an encryption claim as the payload (pre-decrypted lab data).
  */
-export function walk(frame: Frame, key: KeyContext | null, tryDecrypt: boolean, acceptPlain = false): Walk {
+export function walk(frame: Frame, key: KeyContext | null, tryDecrypt: boolean, acceptPlain = false, receivedAt?: number): Walk {
   let d = frame.data;
   const end = d.length;
   const w: Walk = {
@@ -63,6 +75,12 @@ export function walk(frame: Frame, key: KeyContext | null, tryDecrypt: boolean, 
   let pos: number;
   if (frame.layout === 'dll') {
     w.dll = parseLinkLayer(d);
+    if (isDiehlRealData(d, w.dll.address.manufacturer)) {
+      const standard = Uint8Array.from(d);
+      standard.set(standardAddress(d), 0);
+      w.dll = parseLinkLayer(standard);
+      w.diehlRealData = true;
+    }
     pos = 10;
   } else if (frame.layout === 'mbus') {
     w.mbusC = d[0] ?? 0;
@@ -83,8 +101,8 @@ export function walk(frame: Frame, key: KeyContext | null, tryDecrypt: boolean, 
         w.encrypted = true;
         const plainOk = ellCrcOk(d, ell.crcPos, end);
         if (key !== null && tryDecrypt && w.dll !== null) {
-          const dec = ellDecrypt(key, w.dll.addressBytes, ell, d, end);
-          if (ellCrcOk(dec, ell.crcPos, end)) {
+          const dec = fits(w, key, AES_KEY, 'ELL AES-CTR') ? ellDecrypt(key, w.dll.addressBytes, ell, d, end) : d;
+          if (dec !== d && ellCrcOk(dec, ell.crcPos, end)) {
             d = dec;
             w.ellCrcValid = true;
             w.decrypted = true;
@@ -146,10 +164,20 @@ export function walk(frame: Frame, key: KeyContext | null, tryDecrypt: boolean, 
     if (typeof tpl === 'string') return fail(w, tpl);
     w.tpl = tpl;
     w.payload = tpl.payload;
-    security(w, d, tpl, end, key, tryDecrypt, acceptPlain);
+    security(w, d, tpl, end, key, tryDecrypt, acceptPlain, receivedAt);
     return w;
   }
   return w;
+}
+
+const AES_KEY = 16;
+const DES_KEY = 8;
+
+/** The key has the length the mode needs; otherwise noted (a key_length problem, reported as wrong_key). */
+function fits(w: Walk, key: KeyContext, need: number, mode: string): boolean {
+  if (key.key.length === need) return true;
+  w.keyLength = { need, got: key.key.length, mode };
+  return false;
 }
 
 function fail(w: Walk, msg: string): Walk {
@@ -183,15 +211,20 @@ function takePlain(w: Walk, key: KeyContext | null, tryDecrypt: boolean, acceptP
   return false;
 }
 
-function security(w: Walk, d: Uint8Array, tpl: Tpl, end: number, key: KeyContext | null, tryDecrypt: boolean, acceptPlain: boolean): void {
+function security(w: Walk, d: Uint8Array, tpl: Tpl, end: number, key: KeyContext | null, tryDecrypt: boolean, acceptPlain: boolean, receivedAt: number | undefined): void {
   const start = tpl.dataOffset;
   if (tpl.mode === 0 || tpl.headerType === 'none') {
     setApl(w, d, start, end);
     return;
   }
   w.encrypted = true;
+  if (w.diehlRealData && start === LFSR_PAYLOAD_START) {
+    realData(w, d, end, key, tryDecrypt, acceptPlain);
+    return;
+  }
   const plain = startsWith2F2F(d, start, end);
-  if (tpl.mode !== 5 && tpl.mode !== 7) {
+  const des = tpl.mode === 2 || tpl.mode === 3;
+  if (!des && tpl.mode !== 5 && tpl.mode !== 7) {
     if (plain) {
       if (takePlain(w, key, tryDecrypt, acceptPlain)) setApl(w, d, start, end);
     } else {
@@ -208,7 +241,12 @@ function security(w: Walk, d: Uint8Array, tpl: Tpl, end: number, key: KeyContext
     }
     return;
   }
-  const dec = tpl.mode === 5 ? mode5(w, d, tpl, end, key) : mode7(w, d, tpl, end, key);
+  let dec: Uint8Array | null = null;
+  if (des) {
+    if (fits(w, key, DES_KEY, `${tpl.mode} (DES)`)) dec = desModes(w, d, tpl, end, key.key, receivedAt);
+  } else if (fits(w, key, AES_KEY, `${tpl.mode} (AES-128)`)) {
+    dec = tpl.mode === 5 ? mode5(w, d, tpl, end, key) : mode7(w, d, tpl, end, key);
+  }
   if (dec !== null && startsWith2F2F(dec, 0, dec.length)) {
     if (w.macValid === false) {
       w.decryptionFailed = true;
@@ -225,6 +263,44 @@ function security(w: Walk, d: Uint8Array, tpl: Tpl, end: number, key: KeyContext
     return;
   }
   w.decryptionFailed = true;
+}
+
+/**
+ * Diehl real data: LFSR with the configured key or the published default seeds, checked against the
+ * configuration byte's checksum bits. A plaintext body whose sum already checks (published test
+ * telegrams are stored descrambled) is taken like any visibly plain body (takePlain). Only 7 check bits
+ * and published seeds: obfuscation, not authentication, so `decrypted` (Authenticated) is not set.
+ */
+function realData(w: Walk, d: Uint8Array, end: number, key: KeyContext | null, tryDecrypt: boolean, acceptPlain: boolean): void {
+  const frame = d.subarray(0, end);
+  const plainOk = realDataChecks(frame, frame.subarray(LFSR_PAYLOAD_START));
+  const dec = tryDecrypt ? decryptRealData(frame, key?.key ?? null) : null;
+  if (dec !== null) {
+    setApl(w, dec, 0, dec.length);
+    w.descrambled = true;
+    return;
+  }
+  if (plainOk) {
+    if (takePlain(w, key, tryDecrypt, acceptPlain)) setApl(w, d, LFSR_PAYLOAD_START, end);
+    return;
+  }
+  w.decryptionFailed = tryDecrypt;
+}
+
+/**
+ * Modes 2 and 3 (DES-CBC). Every whole 8-byte block is decrypted, as wmbusmeters does: its
+ * configuration word's block count is an AES (16-byte) count and is not used for DES.
+ */
+function desModes(w: Walk, d: Uint8Array, tpl: Tpl, end: number, key: Uint8Array, receivedAt: number | undefined): Uint8Array | null {
+  if (tpl.mode === 2) return decryptDes(key, new Uint8Array(8), d, tpl.dataOffset, end);
+  const address = tpl.address ?? w.dll?.address;
+  if (address === undefined) return null;
+  if (receivedAt === undefined || !Number.isFinite(receivedAt)) {
+    w.noReceptionTime = true;
+    return null;
+  }
+  w.dateUnchecked = true;
+  return decryptDes(key, mode3Iv(address, receivedAt), d, tpl.dataOffset, end);
 }
 
 function mode5(w: Walk, d: Uint8Array, tpl: Tpl, end: number, key: KeyContext): Uint8Array | null {

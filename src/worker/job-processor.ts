@@ -73,6 +73,7 @@ export class JobProcessor {
         mappings: this.mappings.get(),
         finalAttempt: attempt >= this.opts.maxAttempts,
         predecrypted,
+        rxTime: job.rxTime,
       });
       // A parser that cannot tell (Lobaro) decrypted with our key exactly when the header said encrypted and the body was not taken as plain.
       const authenticated = result.authenticated ?? (keyHex !== null && header?.encrypted === true && !predecrypted);

@@ -22,7 +22,8 @@ export class LocalParser implements Parser {
     const rawHex = this.wholeMessage(req);
     let wmbus: WmbusResult;
     try {
-      wmbus = decodeWithDrivers(rawHex, { key: req.keyHex, formatCache: this.formatCache, acceptPredecrypted: req.predecrypted === true }, this.drivers);
+      const receivedAt = req.rxTime !== undefined ? Date.parse(req.rxTime) : undefined;
+      wmbus = decodeWithDrivers(rawHex, { key: req.keyHex, formatCache: this.formatCache, acceptPredecrypted: req.predecrypted === true, receivedAt }, this.drivers);
     } catch (err) {
       if (err instanceof WmbusError && err.code === 'unexpected_plaintext') {
         throw new ParseError('decrypt_failed', `${err.code}: ${err.message}`, { reason: 'unexpected_plaintext', cause: err });

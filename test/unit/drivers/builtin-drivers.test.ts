@@ -169,6 +169,29 @@ const CASES: Case[] = [
     values: { volume: 137.291, flowTemperature: 24.5, externalTemperature: 23.9 },
   },
   {
+    // wmbusmeters apatorna1 tests (key 00…00, which the driver declares as default): total, historic
+    // volume, age of the historic value (545 h = 1,962,000 s), meter time.
+    driver: 'apator-na1',
+    hex: '1C440106813591041407A0B000266A705474DDB80D9A0EB9AE2EF29D96',
+    values: { volume: 345.312, volumeHistoric: 300.619, historicAge: 1962000, meterTime: '2024-03-23T15:22:20Z', frameStatus: 0, historicStatus: 0x80 },
+  },
+  {
+    driver: 'apator-na1',
+    hex: '1C440106813591041407A07F018D43B54E718E8718D5D2C8F939194847',
+    key: '00000000000000000000000000000000',
+    values: { volume: 687.361, volumeHistoric: 662.325, historicAge: 351 * 3600, meterTime: '2024-10-15T12:23:11Z', frameStatus: 1, currentStatus: 0, historicStatus: 0 },
+  },
+  {
+    driver: 'apator-na1',
+    hex: '1C440106813591041407A0FF019E3790584B0876226B94ADC34FFABDED',
+    values: { volume: 689.403, volumeHistoric: 662.325, historicAge: 375 * 3600, historicStatus: 0x80 },
+  },
+  {
+    driver: 'apator-na1',
+    hex: '1C440106813591041407A0130197DAF2A1C02F9B77B14ACD51CB20C41E',
+    values: { volume: 696.576, volumeHistoric: 662.325, historicAge: 473 * 3600, meterTime: '2024-10-20T14:20:01Z' },
+  },
+  {
     driver: 'kamstrup-water',
     hex: '3244372C763081233C168D2057D2ED11205a817905095480_0008000000000000000008900008F0FFC12B0A1B23001F0F000013',
     values: { volume: 3.871 },
@@ -330,6 +353,29 @@ const STANDARD_CASES: Case[] = [
     model: 'Diehl Hydrus',
     hex: '6344A5112018646470078C00D7900F002C256AB59B00F0F13032019092DE7A6A004007102F2F0C13896729004C1323462400CC101300000000CC201323462400426CDF2C0B3B0200F002FD742F0D025AC100C4016D3B17FE29CC01132841290001FD089F',
     values: { volume: 296.789, volumeFlow: -0.002, flowTemperature: 19.3, 'volume@s1': 244.623, 'volume@s1@t1': 0, 'volume@s1@t2': 244.623, 'date@s1': '2022-12-31', 'volume@s3': 294.128, remainingBattery: 3375 },
+  },
+  {
+    // wmbusmeters hydrus tests, Hydrus IZAR RS 868 (Diehl real-data frames: swapped A-field, stored
+    // descrambled): 60897379 71.442 m³, 69.7 m³ at 2021-03-31; 60904720 (warm) 49.373 m³, 48.002 m³.
+    driver: 'oms',
+    model: 'Diehl Hydrus IZAR RS 868',
+    hex: '1E4424238B07797389607A8F00107D_041312170100426CBF23441344100100',
+    values: { volume: 71.442, 'volume@s1': 69.7, 'date@s1': '2021-03-31' },
+  },
+  {
+    driver: 'oms',
+    model: 'Diehl Hydrus IZAR RS 868',
+    hex: '1E4424238B06204790607A2A0010D8_0413DDC00000426CBF23441382BB0000',
+    values: { volume: 49.373, 'volume@s1': 48.002, 'date@s1': '2021-03-31' },
+  },
+  {
+    // wmbusmeters actislink test (Itron ActisLink, TPL security mode 2: DES-CBC with IV 0, key
+    // 0102030405060708): total 1 m³. Its comment says it may be generated for the DES development.
+    driver: 'oms',
+    model: 'Itron ActisLink',
+    hex: '1E468B050100000004077A01001002BBD1EAFD0222F871CB70DA16C78AE098',
+    key: '0102030405060708',
+    values: { volume: 1 },
   },
 ];
 
