@@ -1,15 +1,15 @@
-import { createCipheriv, createDecipheriv, createHash, type Cipher, type Decipher } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { decryptBlock, encryptBlock, expandDecryptKey, expandEncryptKey } from './aes-block.js';
 
 /**
- * AES-128 building blocks on node:crypto. One ECB cipher/decipher pair is kept per key and reused:
- * ECB without padding has no state between 16-byte blocks, so CBC and CTR are composed from it with
- * XORs and no cipher object is created per telegram. Every call passes whole blocks only.
+ * AES-128 modes for OMS on the block functions in aes-block.ts. The round keys are computed on first
+ * use and kept in the context: a mode-7 ephemeral key needs only one direction, a DES key (8 bytes)
+ * never reaches these functions (the walker checks the key length per security mode).
  */
 export interface KeyContext {
   readonly key: Buffer;
-  /** Created on first use: an ephemeral mode-7 key needs only one direction. */
-  encCipher?: Cipher;
-  decCipher?: Decipher;
+  enc?: Int32Array;
+  dec?: Int32Array;
   /** CMAC subkeys (RFC 4493), computed on first use. */
   k1?: Uint8Array;
   k2?: Uint8Array;
@@ -23,20 +23,14 @@ export function newKeyContext(key: Uint8Array): KeyContext {
   return { key: Buffer.from(key) };
 }
 
-function enc(ctx: KeyContext): Cipher {
-  if (ctx.encCipher === undefined) {
-    ctx.encCipher = createCipheriv('aes-128-ecb', ctx.key, null);
-    ctx.encCipher.setAutoPadding(false);
-  }
-  return ctx.encCipher;
+function enc(ctx: KeyContext): Int32Array {
+  if (ctx.enc === undefined) ctx.enc = expandEncryptKey(ctx.key);
+  return ctx.enc;
 }
 
-function dec(ctx: KeyContext): Decipher {
-  if (ctx.decCipher === undefined) {
-    ctx.decCipher = createDecipheriv('aes-128-ecb', ctx.key, null);
-    ctx.decCipher.setAutoPadding(false);
-  }
-  return ctx.decCipher;
+function dec(ctx: KeyContext): Int32Array {
+  if (ctx.dec === undefined) ctx.dec = expandDecryptKey(enc(ctx));
+  return ctx.dec;
 }
 
 /** Cached context for a long-lived (master) key; bounded so random keys cannot grow memory. */
@@ -60,17 +54,28 @@ export function keyIdentifier(ctx: KeyContext): string {
   return ctx.keyIdentifier;
 }
 
+/** ECB encryption of whole blocks into a new array. */
 export function ecbEncrypt(ctx: KeyContext, blocks: Uint8Array): Uint8Array {
-  return enc(ctx).update(blocks);
+  const rk = enc(ctx);
+  const out = new Uint8Array(blocks.length);
+  for (let o = 0; o + 16 <= blocks.length; o += 16) encryptBlock(rk, blocks, o, out, o);
+  return out;
+}
+
+/** Encrypts one block in place (CBC-MAC chains). */
+export function encryptInPlace(ctx: KeyContext, block: Uint8Array): void {
+  encryptBlock(enc(ctx), block, 0, block, 0);
 }
 
 /** AES-128-CBC decryption of whole blocks (EN 13757-7 modes 5 and 7). */
 export function cbcDecrypt(ctx: KeyContext, iv: Uint8Array, ct: Uint8Array): Uint8Array {
-  const p = dec(ctx).update(ct);
+  const dk = dec(ctx);
   const out = new Uint8Array(ct.length);
-  for (let i = 0; i < ct.length; i++) {
-    const prev = i < 16 ? (iv[i] ?? 0) : (ct[i - 16] ?? 0);
-    out[i] = (p[i] ?? 0) ^ prev;
+  for (let o = 0; o + 16 <= ct.length; o += 16) {
+    decryptBlock(dk, ct, o, out, o);
+    const prev = o === 0 ? iv : ct;
+    const po = o === 0 ? 0 : o - 16;
+    for (let i = 0; i < 16; i++) out[o + i] = (out[o + i] as number) ^ (prev[po + i] as number);
   }
   return out;
 }
@@ -80,29 +85,19 @@ export function cbcDecrypt(ctx: KeyContext, iv: Uint8Array, ct: Uint8Array): Uin
  * incremented per 16 bytes; the last block may be short.
  */
 export function ctrCrypt(ctx: KeyContext, iv: Uint8Array, data: Uint8Array): Uint8Array {
-  const nBlocks = Math.ceil(data.length / 16);
-  const counters = new Uint8Array(nBlocks * 16);
-  for (let b = 0; b < nBlocks; b++) {
-    counters.set(iv, b * 16);
-    // 128-bit big-endian increment by b, as OpenSSL's CTR does.
-    let carry = b;
-    for (let i = 15; i >= 0 && carry > 0; i--) {
-      const v = (counters[b * 16 + i] ?? 0) + (carry & 0xff);
-      counters[b * 16 + i] = v & 0xff;
-      carry = (carry >>> 8) + (v >> 8);
+  const rk = enc(ctx);
+  const counter = Uint8Array.from(iv.subarray(0, 16));
+  const ks = new Uint8Array(16);
+  const out = new Uint8Array(data.length);
+  for (let o = 0; o < data.length; o += 16) {
+    encryptBlock(rk, counter, 0, ks, 0);
+    const n = Math.min(16, data.length - o);
+    for (let i = 0; i < n; i++) out[o + i] = (data[o + i] as number) ^ (ks[i] as number);
+    // 128-bit big-endian increment, as OpenSSL's CTR does.
+    for (let i = 15; i >= 0; i--) {
+      counter[i] = ((counter[i] as number) + 1) & 0xff;
+      if (counter[i] !== 0) break;
     }
   }
-  const ks = enc(ctx).update(counters);
-  const out = new Uint8Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = (data[i] ?? 0) ^ (ks[i] ?? 0);
   return out;
-}
-
-/** CBC-MAC core for a one-off key: one CBC cipher, chained over whole blocks, last block returned. */
-export function cbcMacOneShot(key: Uint8Array, first: Uint8Array, rest: (l: Uint8Array) => Uint8Array): Uint8Array {
-  const c = createCipheriv('aes-128-cbc', key, Buffer.alloc(16));
-  c.setAutoPadding(false);
-  const l = c.update(first);
-  const out = c.update(rest(l));
-  return out.subarray(out.length - 16);
 }

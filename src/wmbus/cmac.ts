@@ -1,7 +1,6 @@
-import { cbcMacOneShot, ecbEncrypt, type KeyContext } from './aes.js';
+import { encryptInPlace, newKeyContext, type KeyContext } from './aes.js';
 
 /** AES-CMAC (RFC 4493 / NIST SP 800-38B), needed by OMS mode 7 (KDF-A and the AFL MAC). */
-const ZERO = new Uint8Array(16);
 
 function shiftLeft(src: Uint8Array): Uint8Array {
   const out = new Uint8Array(16);
@@ -10,14 +9,10 @@ function shiftLeft(src: Uint8Array): Uint8Array {
   return out;
 }
 
-function subkeysFrom(l: Uint8Array): [Uint8Array, Uint8Array] {
-  const k1 = shiftLeft(l);
-  return [k1, shiftLeft(k1)];
-}
-
 function subkeys(ctx: KeyContext): [Uint8Array, Uint8Array] {
   if (ctx.k1 === undefined || ctx.k2 === undefined) {
-    const l = ecbEncrypt(ctx, ZERO);
+    const l = new Uint8Array(16);
+    encryptInPlace(ctx, l);
     ctx.k1 = shiftLeft(l);
     ctx.k2 = shiftLeft(ctx.k1);
   }
@@ -28,52 +23,37 @@ export function cmac(ctx: KeyContext, msg: Uint8Array): Uint8Array {
   const [k1, k2] = subkeys(ctx);
   const n = msg.length === 0 ? 1 : Math.ceil(msg.length / 16);
   const complete = msg.length > 0 && msg.length % 16 === 0;
-  const last = new Uint8Array(16);
+  const x = new Uint8Array(16);
+  for (let b = 0; b < n - 1; b++) {
+    for (let i = 0; i < 16; i++) x[i] = (x[i] as number) ^ (msg[b * 16 + i] as number);
+    encryptInPlace(ctx, x);
+  }
   const lastStart = (n - 1) * 16;
+  const sub = complete ? k1 : k2;
   for (let i = 0; i < 16; i++) {
     const idx = lastStart + i;
     let v: number;
-    if (idx < msg.length) v = msg[idx] ?? 0;
+    if (idx < msg.length) v = msg[idx] as number;
     else v = !complete && idx === msg.length ? 0x80 : 0;
-    last[i] = v ^ ((complete ? k1[i] : k2[i]) ?? 0);
+    x[i] = (x[i] as number) ^ v ^ (sub[i] as number);
   }
-  let x: Uint8Array = ZERO;
-  const block = new Uint8Array(16);
-  for (let b = 0; b < n; b++) {
-    const src = b === n - 1 ? last : msg.subarray(b * 16, b * 16 + 16);
-    for (let i = 0; i < 16; i++) block[i] = (src[i] ?? 0) ^ (x[i] ?? 0);
-    x = Uint8Array.from(ecbEncrypt(ctx, block));
+  encryptInPlace(ctx, x);
+  return x;
+}
+
+/** CMAC of several complete one-block messages under one key (KDF-A derivations). */
+export function cmacBlocks(ctx: KeyContext, blocks: Uint8Array): Uint8Array {
+  const [k1] = subkeys(ctx);
+  const x = new Uint8Array(blocks.length);
+  for (let o = 0; o < blocks.length; o += 16) {
+    const one = x.subarray(o, o + 16);
+    for (let i = 0; i < 16; i++) one[i] = (blocks[o + i] as number) ^ (k1[i] as number);
+    encryptInPlace(ctx, one);
   }
   return x;
 }
 
-/** CMAC of several complete one-block messages under one key, in one AES call (KDF-A derivations). */
-export function cmacBlocks(ctx: KeyContext, blocks: Uint8Array): Uint8Array {
-  const [k1] = subkeys(ctx);
-  const x = new Uint8Array(blocks.length);
-  for (let i = 0; i < blocks.length; i++) x[i] = (blocks[i] ?? 0) ^ (k1[i & 15] ?? 0);
-  return ecbEncrypt(ctx, x);
-}
-
-/**
- * CMAC under a key used once (mode 7 Kmac): a CBC cipher first encrypts a zero block (giving L for
- * the subkeys and leaving L as chaining value), so the first message block is pre-XORed with L to
- * restart the chain from zero; one cipher object and two AES calls in total.
- */
+/** CMAC under a key used once (mode 7 Kmac); its context is not cached. */
 export function cmacOnce(key: Uint8Array, msg: Uint8Array): Uint8Array {
-  return cbcMacOneShot(key, ZERO, (l) => {
-    const [k1, k2] = subkeysFrom(l);
-    const n = msg.length === 0 ? 1 : Math.ceil(msg.length / 16);
-    const complete = msg.length > 0 && msg.length % 16 === 0;
-    const buf = new Uint8Array(n * 16);
-    buf.set(msg, 0);
-    if (!complete) buf[msg.length] = 0x80;
-    const sub = complete ? k1 : k2;
-    const last = (n - 1) * 16;
-    for (let i = 0; i < 16; i++) {
-      buf[last + i] = (buf[last + i] ?? 0) ^ (sub[i] ?? 0);
-      buf[i] = (buf[i] ?? 0) ^ (l[i] ?? 0);
-    }
-    return buf;
-  });
+  return cmac(newKeyContext(key), msg);
 }
