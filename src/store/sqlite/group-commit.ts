@@ -20,10 +20,17 @@ interface Op {
  * the others. A commit (WAL append of every page touched) costs far more than
  * the statements in it, so under load this turns N commits into one; callers
  * still get their promise only after the commit.
+ *
+ * Two lanes: `urgent` writes (telegram intake, a gateway waits for its 202)
+ * commit in their own transaction ahead of pipeline writes (job results,
+ * outbox), so an ingest insert never waits for a batch of job results. When
+ * both lanes have work they take turns, so neither starves.
  */
 export class GroupCommit {
   private pending: Op[] = [];
+  private urgent: Op[] = [];
   private scheduled = false;
+  private lastUrgent = false;
 
   constructor(
     private readonly db: () => Database.Database | undefined,
@@ -32,28 +39,31 @@ export class GroupCommit {
     private readonly journal?: Journal,
   ) {}
 
-  submit<T>(run: () => T): Promise<T> {
+  submit<T>(run: () => T, opts?: { urgent: boolean }): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ run, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      (opts?.urgent ? this.urgent : this.pending).push({ run, resolve: resolve as (v: unknown) => void, reject });
+      this.schedule();
     });
   }
 
   /** Commits everything pending, before the database closes, so nothing submitted is dropped. */
   flushAll(): void {
-    while (this.pending.length > 0) this.flush();
+    while (this.pending.length + this.urgent.length > 0) this.flush();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
   }
 
   private flush(): void {
     this.scheduled = false;
-    const batch = this.pending.splice(0, this.maxBatch);
-    if (this.pending.length > 0) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
+    const takeUrgent = this.urgent.length > 0 && (!this.lastUrgent || this.pending.length === 0);
+    this.lastUrgent = takeUrgent;
+    const batch = (takeUrgent ? this.urgent : this.pending).splice(0, this.maxBatch);
+    // The other lane commits in the next turn: the promises settled here (and the replies they send) go first.
+    if (this.pending.length + this.urgent.length > 0) this.schedule();
     if (batch.length === 0) return;
     const db = this.db();
     if (!db) {

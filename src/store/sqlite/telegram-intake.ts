@@ -54,6 +54,9 @@ function prepare(db: Database.Database) {
 
 type Statements = ReturnType<typeof prepare>;
 
+/** A gateway waits for its answer: intake commits ahead of pipeline writes (group-commit.ts). */
+const URGENT = { urgent: true } as const;
+
 /** The request path on SQLite: inserts share the group commit, and the dedup window is in memory (dedup-index.ts). */
 export class SqliteTelegramIntake implements TelegramIntake {
   private readonly s: () => Statements;
@@ -68,7 +71,7 @@ export class SqliteTelegramIntake implements TelegramIntake {
 
   async insertTelegram(t: NewTelegram, raw: OutboxMessage, dedupWindowMs: number | null): Promise<InsertResult> {
     const s = this.s(); // store_closed at once, not after a turn
-    return this.group.submit(() => insertOne(s, this.dedup, t, raw, dedupWindowMs));
+    return this.group.submit(() => insertOne(s, this.dedup, t, raw, dedupWindowMs), URGENT);
   }
 
   async insertTelegrams(items: BatchInsert[], dedupWindowMs: number | null, clientIdTtlMs: number): Promise<BatchInsertResult[]> {
@@ -85,7 +88,7 @@ export class SqliteTelegramIntake implements TelegramIntake {
       const result = insertOne(s, this.dedup, t, raw, dedupWindowMs);
       if (clientId !== null && result.duplicate) s.clientSetDuplicate.run(result.ingestId, t.gatewayId, clientId);
       return { ...result, repeated: false };
-    }));
+    }), URGENT);
   }
 
   async depths(): Promise<Depths> {

@@ -21,7 +21,7 @@ async function run(): Promise<void> {
 
   const serve = (port: MessagePort): void => {
     ports.add(port);
-    const replies = new MessageBatch<WriterReply>((list) => port.postMessage(list));
+    const replies = new MessageBatch<WriterReply>((list) => port.postMessage(list), 'microtask');
     port.on('message', (reqs: WriterRequest[]) => {
       for (const req of reqs) void answer(store, replies, req);
     });

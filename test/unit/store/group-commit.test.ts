@@ -40,6 +40,29 @@ describe('GroupCommit', () => {
     expect(count()).toBe(30);
   });
 
+  it('urgent writes commit in their own transaction ahead of pending ones, and the lanes take turns', async () => {
+    const db = new Database(':memory:');
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, lane TEXT NOT NULL)');
+    const insert = db.prepare('INSERT INTO t (id, lane) VALUES (?, ?)');
+    const group = new GroupCommit(() => db, 4);
+    const commits: string[] = [];
+    // A commit settles its promises after it, before the next one: the order of settling is the order of commits.
+    const write = (id: number, lane: 'u' | 'p') => group.submit(() => insert.run(id, lane), { urgent: lane === 'u' }).then(() => commits.push(lane));
+    const all = [write(1, 'p'), write(2, 'p'), write(3, 'p'), write(4, 'p'), write(5, 'p'), write(6, 'u'), write(7, 'u')];
+    await Promise.all(all);
+    // urgent batch first although submitted last; then 4 pipeline writes (maxBatch); the fifth in the next turn.
+    expect(commits).toEqual(['u', 'u', 'p', 'p', 'p', 'p', 'p']);
+    expect(db.prepare('SELECT COUNT(*) FROM t').pluck().get()).toBe(7);
+
+    // Urgent work arriving all the time does not starve the other lane: they alternate.
+    commits.length = 0;
+    const more: Promise<unknown>[] = [];
+    for (let i = 0; i < 3; i++) more.push(write(100 + i, 'p'));
+    for (let i = 0; i < 12; i++) more.push(write(200 + i, 'u'));
+    await Promise.all(more);
+    expect(commits.slice(0, 7)).toEqual(['u', 'u', 'u', 'u', 'p', 'p', 'p']);
+  });
+
   it('rejects writes once the database is gone', async () => {
     const group = new GroupCommit(() => undefined);
     await expect(group.submit(() => 1)).rejects.toMatchObject({ code: 'store_closed' });
