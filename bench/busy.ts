@@ -16,11 +16,12 @@
  * Env: BENCH_BACKLOG=30000  BENCH_RATES=2000,5000  BENCH_STEP_S=5  BENCH_LOBARO_MS=5
  *      BENCH_PATHS=lobaro,local  BENCH_MQTT=system|private|embedded  BENCH_SKIP_BUILD=1
  *      BENCH_CPU_PROF=1 (a V8 profile per bridge thread; top self time printed)
+ *      BENCH_LOBARO=inline (fake Lobaro in this process, as before 2026-12-03; default: its own process)
  */
 import { join } from 'node:path';
 import { API_KEY, BridgeProcess, buildBridge } from './lib/bridge.js';
 import { chooseBroker } from './lib/broker.js';
-import { startDelayedLobaro } from './lib/lobaro.js';
+import { startDelayedLobaro, startLobaroProcess } from './lib/lobaro.js';
 import {
   banner, BENCH_DIR, RESULTS_DIR, cpuMs, CpuMeter, envNum, envNums, freePort, onCleanup, portOpen, runBench, sleep, spawnTracked, stopChild, systemInfo, waitUntil,
 } from './lib/common.js';
@@ -36,6 +37,8 @@ const LOBARO_MS = envNum('BENCH_LOBARO_MS', 5);
 const PATHS = (process.env.BENCH_PATHS ?? 'lobaro,local').split(',').filter((p): p is 'lobaro' | 'local' => p === 'lobaro' || p === 'local');
 const CONNECTIONS = 64;
 const PROFILE = process.env.BENCH_CPU_PROF === '1';
+// The fake Lobaro in its own process (default) or in the load generator's event loop (the harness before 2026-12-03).
+const LOBARO_INLINE = process.env.BENCH_LOBARO === 'inline';
 
 interface Step {
   path: string;
@@ -62,7 +65,7 @@ runBench('busy', async () => {
   const info = systemInfo();
   buildBridge();
   const broker = await chooseBroker(true);
-  const { url: lobaroUrl } = await startDelayedLobaro(() => LOBARO_MS);
+  const { url: lobaroUrl } = LOBARO_INLINE ? await startDelayedLobaro(() => LOBARO_MS) : await startLobaroProcess(LOBARO_MS);
 
   const basePort = await freePort();
   const baselineProc = spawnTracked(process.execPath, [join(BENCH_DIR, 'lib/baseline-server.mjs'), String(basePort)], { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -73,7 +76,7 @@ runBench('busy', async () => {
 
   banner('ACK latency while the pipeline drains a backlog', info, {
     broker: broker.description,
-    lobaro: `fake Lobaro in this process, ${LOBARO_MS} ms per answer; PARSER=lobaro N_WORKERS=32`,
+    lobaro: `fake Lobaro ${LOBARO_INLINE ? 'in this process' : 'in its own process'}, ${LOBARO_MS} ms per answer; PARSER=lobaro N_WORKERS=32`,
     local: 'PARSER=local (built-in decoder), N_WORKERS default',
     load: `backlog ${BACKLOG} (closed loop, ${CONNECTIONS} connections), then open loop ${RATES.join(', ')} req/s for ${STEP_S} s each against the bridge and the bare route while the backlog drains`,
   });

@@ -1,5 +1,7 @@
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import { FakeLobaro, okDomainModel } from '../../test/helpers/fake-lobaro.js';
-import { onCleanup } from './common.js';
+import { BENCH_DIR, onCleanup, spawnTracked, stopChild } from './common.js';
 
 /**
  * The fake Lobaro for a benchmark: answers every request with a reading after `delayMs()`
@@ -15,4 +17,15 @@ export async function startDelayedLobaro(delayMs: () => number): Promise<{ url: 
     return { ...okDomainModel(req, n), delayMs: delayMs() };
   };
   return { url };
+}
+
+/** The same fake with a fixed delay in a child process (lobaro-process.ts), so it has its own event loop. */
+export async function startLobaroProcess(delayMs: number): Promise<{ url: string }> {
+  const child = spawnTracked(process.execPath, ['--import', 'tsx', join(BENCH_DIR, 'lib/lobaro-process.ts'), String(delayMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  onCleanup(() => stopChild(child).then(() => undefined));
+  const lines = createInterface({ input: child.stdout! });
+  for await (const line of lines) {
+    if (line.startsWith('url ')) return { url: line.slice(4) };
+  }
+  throw new Error('the fake Lobaro process ended before printing its url');
 }
