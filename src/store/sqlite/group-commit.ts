@@ -31,6 +31,8 @@ export class GroupCommit {
   private urgent: Op[] = [];
   private scheduled = false;
   private lastUrgent = false;
+  /** better-sqlite3 builds four wrapper functions per db.transaction() call: made once per connection, not per write. */
+  private wrappers: { db: Database.Database; all: (body: () => void) => void; one: (run: () => unknown) => unknown } | undefined;
 
   constructor(
     private readonly db: () => Database.Database | undefined,
@@ -73,11 +75,12 @@ export class GroupCommit {
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; err: unknown }> = [];
     const start = this.journal?.mark() ?? 0;
     try {
-      db.transaction(() => {
+      const { all, one } = this.transactions(db);
+      all(() => {
         for (const op of batch) {
           const mark = this.journal?.mark() ?? 0;
           try {
-            outcomes.push({ ok: true, value: db.transaction(op.run)() });
+            outcomes.push({ ok: true, value: one(op.run) });
           } catch (err) {
             this.journal?.rollbackTo(mark);
             // On SQLITE_FULL and I/O errors SQLite rolls the whole transaction back: the batch is gone, not just this write.
@@ -85,7 +88,7 @@ export class GroupCommit {
             outcomes.push({ ok: false, err: storageError(err) });
           }
         }
-      })();
+      });
       this.journal?.commit();
     } catch (err) {
       this.journal?.rollbackTo(start);
@@ -98,6 +101,14 @@ export class GroupCommit {
       if (o.ok) op.resolve(o.value);
       else op.reject(o.err);
     });
+  }
+
+  private transactions(db: Database.Database): { all: (body: () => void) => void; one: (run: () => unknown) => unknown } {
+    if (this.wrappers?.db !== db) {
+      // Outside a transaction BEGIN/COMMIT, inside one SAVEPOINT/RELEASE (rolled back alone on a throw).
+      this.wrappers = { db, all: db.transaction((body: () => void) => body()), one: db.transaction((run: () => unknown) => run()) };
+    }
+    return this.wrappers;
   }
 }
 

@@ -42,13 +42,13 @@ export class SqliteMeterRegistry implements MeterRegistry {
 
   async recordMeterSeen(seen: MeterSeen, policy: StalePolicy): Promise<{ back: boolean; intervalMs: number | null }> {
     const s = this.s();
-    const db = this.conn.get();
-    return this.group.submit(() => db.transaction(() => {
+    // The group commit runs each write in its own savepoint: read and upsert are one unit already.
+    return this.group.submit(() => {
       const row = s.get.get(seen.meterId) as Row | undefined;
       const { next, back } = applySeen(row ? toMeter(row) : undefined, seen, policy);
       s.upsert.run(...meterValues(next));
       return { back, intervalMs: next.intervalMs };
-    })());
+    });
   }
 
   async markStaleMeters(now: number, limit: number): Promise<MeterLiveness[]> {
