@@ -76,8 +76,17 @@ const COUNTERS = new Set(['hca', 'onTime', 'operatingTime']);
 /** Names that are the meter's own bookkeeping, not a measured value: no sensor. */
 const SKIPPED = new Set(['dateTime', 'date', 'summertime', 'errorFlags', 'accessNumber', 'manufacturerSpecific']);
 
+/** Value names and units repeat in every reading: the regex work is done once per distinct string (bounded). */
+const snakeCache = new Map<string, string>();
+
 function snake(name: string): string {
-  return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/[^A-Za-z0-9]+/g, '_').toLowerCase().replace(/^_+|_+$/g, '') || 'value';
+  let out = snakeCache.get(name);
+  if (out === undefined) {
+    out = name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/[^A-Za-z0-9]+/g, '_').toLowerCase().replace(/^_+|_+$/g, '') || 'value';
+    if (snakeCache.size >= 2_000) snakeCache.clear();
+    snakeCache.set(name, out);
+  }
+  return out;
 }
 
 function title(name: string): string {
