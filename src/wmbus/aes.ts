@@ -54,14 +54,6 @@ export function keyIdentifier(ctx: KeyContext): string {
   return ctx.keyIdentifier;
 }
 
-/** ECB encryption of whole blocks into a new array. */
-export function ecbEncrypt(ctx: KeyContext, blocks: Uint8Array): Uint8Array {
-  const rk = enc(ctx);
-  const out = new Uint8Array(blocks.length);
-  for (let o = 0; o + 16 <= blocks.length; o += 16) encryptBlock(rk, blocks, o, out, o);
-  return out;
-}
-
 /** Encrypts one block in place (CBC-MAC chains). */
 export function encryptInPlace(ctx: KeyContext, block: Uint8Array): void {
   encryptBlock(enc(ctx), block, 0, block, 0);

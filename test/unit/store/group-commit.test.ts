@@ -63,6 +63,25 @@ describe('GroupCommit', () => {
     expect(commits.slice(0, 7)).toEqual(['u', 'u', 'u', 'u', 'p', 'p', 'p']);
   });
 
+  it('a new connection (writer restart) gets its own transaction wrappers: writes land in it, not in the old one', async () => {
+    const open = () => {
+      const db = new Database(':memory:');
+      db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY)');
+      return db;
+    };
+    let current = open();
+    const first = current;
+    const group = new GroupCommit(() => current);
+    const write = (id: number) => group.submit(() => current.prepare('INSERT INTO t (id) VALUES (?)').run(id));
+    await write(1);
+    first.close();
+    current = open();
+    await write(2);
+    await write(3);
+    expect(current.prepare('SELECT id FROM t ORDER BY id').pluck().all()).toEqual([2, 3]);
+    expect(current.inTransaction).toBe(false);
+  });
+
   it('rejects writes once the database is gone', async () => {
     const group = new GroupCommit(() => undefined);
     await expect(group.submit(() => 1)).rejects.toMatchObject({ code: 'store_closed' });
