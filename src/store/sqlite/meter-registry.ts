@@ -33,7 +33,7 @@ export class SqliteMeterRegistry implements MeterRegistry {
   private readonly s: () => ReturnType<typeof prepare>;
 
   constructor(
-    private readonly conn: SqliteConnection,
+    conn: SqliteConnection,
     /** recordMeterSeen runs once per telegram: it shares the group commit. */
     private readonly group: GroupCommit,
   ) {
