@@ -73,6 +73,7 @@ export class IngestService {
   ) {}
 
   async start(): Promise<void> {
+    await this.store.prepareIntake(this.opts.dedupWindowMs);
     await this.refresh();
     this.timer = setInterval(() => void this.refresh(), this.opts.depthRefreshMs);
     this.timer.unref();

@@ -42,6 +42,11 @@ export interface TelegramIntake {
    * remembered for `clientIdTtlMs` with its answer (a retried upload gets the same ingest ids back).
    */
   insertTelegrams(items: BatchInsert[], dedupWindowMs: number | null, clientIdTtlMs: number): Promise<BatchInsertResult[]>;
+  /**
+   * Readies the intake before the first request, so the first accepts after a start do not pay for
+   * it (SQLite: reads the dedup window of stored telegrams into memory).
+   */
+  prepareIntake(dedupWindowMs: number | null): Promise<void>;
   depths(): Promise<Depths>;
 }
 

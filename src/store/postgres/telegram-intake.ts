@@ -102,6 +102,9 @@ export class PostgresTelegramIntake implements TelegramIntake {
     }
   }
 
+  /** The dedup window is a shared table here: nothing to read in. */
+  async prepareIntake(_dedupWindowMs: number | null): Promise<void> {}
+
   async depths(): Promise<Depths> {
     const [row] = await rows(this.pool(), SQL.depths);
     return { queue: Number(row?.queue ?? 0), outbox: Number(row?.outbox ?? 0), oldestOutboxAt: (row?.oldest as number | null | undefined) ?? null };

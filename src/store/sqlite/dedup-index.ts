@@ -36,10 +36,15 @@ export class DedupIndex {
     return this.loaded;
   }
 
-  /** Rebuilds the entries from stored telegrams (oldest first), as the claims that made them. */
-  load(rows: Iterable<{ dedupHash: string; ingestId: string; createdAt: number }>, windowMs: number): void {
-    for (const r of rows) this.claim(r.dedupHash, r.ingestId, r.createdAt + windowMs, r.createdAt);
-    this.journal = [];
+  /** Rebuilds the entries from stored telegrams `[dedupHash, ingestId, createdAt]`, oldest first, as the claims that made them. */
+  load(rows: ReadonlyArray<readonly [string, string, number]>, windowMs: number): void {
+    for (const [hash, ingestId, createdAt] of rows) {
+      const held = this.entries.get(hash);
+      if (held !== undefined && held.expiresAt > createdAt) continue;
+      if (held !== undefined) this.entries.delete(hash);
+      this.entries.set(hash, { ingestId, expiresAt: createdAt + windowMs });
+    }
+    while (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value as string);
     this.loaded = true;
   }
 

@@ -1,7 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { TelegramIntake } from '../roles.js';
 import type { BatchInsert, BatchInsertResult, Depths, InsertResult, MergeSpec, NewTelegram, OutboxMessage } from '../store.js';
-import type { Row } from '../store-rows.js';
 import type { DedupIndex } from './dedup-index.js';
 import type { GroupCommit } from './group-commit.js';
 import { OUTBOX_INSERT, writeMessages } from './outbox.js';
@@ -10,7 +9,9 @@ import type { SqliteConnection } from './sqlite-connection.js';
 function prepare(db: Database.Database) {
   return {
     // Rebuilds the in-memory dedup window after a start (telegrams_created index).
-    recentTelegrams: db.prepare('SELECT dedup_hash, ingest_id, created_at FROM telegrams WHERE created_at >= ? ORDER BY created_at, ingest_id'),
+    // Rows as arrays (dedup_hash, ingest_id, created_at), 200,000 of them at a start; rowid (insertion order)
+    // breaks ties within a millisecond straight from the index, where ingest_id needed a sort.
+    recentTelegrams: db.prepare('SELECT dedup_hash, ingest_id, created_at FROM telegrams WHERE created_at >= ? ORDER BY created_at, rowid').raw(),
     insertTelegram: db.prepare(
       `INSERT INTO telegrams (ingest_id, gateway_id, rx_time, rssi_dbm, mode, raw_hex, meter_id, manufacturer, dedup_hash,
          status, attempts, next_attempt_at, created_at, key_hex)
@@ -91,6 +92,16 @@ export class SqliteTelegramIntake implements TelegramIntake {
     }), URGENT);
   }
 
+  /**
+   * Reads the dedup window in now: done lazily by the first insert, it held that gateway's 202 for
+   * about a second after a restart with 200,000 telegrams in the window (bench note in bench/README.md).
+   */
+  async prepareIntake(dedupWindowMs: number | null): Promise<void> {
+    if (dedupWindowMs === null) return;
+    const s = this.s();
+    await this.group.submit(() => loadDedup(s, this.dedup, Date.now(), dedupWindowMs), URGENT);
+  }
+
   async depths(): Promise<Depths> {
     const s = this.s();
     return {
@@ -103,7 +114,7 @@ export class SqliteTelegramIntake implements TelegramIntake {
 
 function insertOne(s: Statements, dedup: DedupIndex, t: NewTelegram, raw: OutboxMessage, dedupWindowMs: number | null): InsertResult {
   if (dedupWindowMs !== null) {
-    if (!dedup.ready) dedup.load(recentTelegrams(s, t.createdAt - dedupWindowMs), dedupWindowMs);
+    loadDedup(s, dedup, t.createdAt, dedupWindowMs);
     const first = dedup.claim(t.dedupHash, t.ingestId, t.createdAt + dedupWindowMs, t.createdAt);
     if (first !== null) return { ingestId: first, duplicate: true };
   }
@@ -127,9 +138,6 @@ function insertReception(s: Statements, t: NewTelegram, m: MergeSpec, raw: Outbo
   return mergedInto === null ? { ingestId: t.ingestId, duplicate: false } : { ingestId: t.ingestId, duplicate: false, mergedInto };
 }
 
-/** Telegrams accepted since `since`, oldest first: what the dedup index is rebuilt from. */
-function* recentTelegrams(s: Statements, since: number): Generator<{ dedupHash: string; ingestId: string; createdAt: number }> {
-  for (const r of s.recentTelegrams.iterate(since) as Iterable<Row>) {
-    yield { dedupHash: r.dedup_hash as string, ingestId: r.ingest_id as string, createdAt: r.created_at as number };
-  }
+function loadDedup(s: Statements, dedup: DedupIndex, now: number, windowMs: number): void {
+  if (!dedup.ready) dedup.load(s.recentTelegrams.all(now - windowMs) as Array<[string, string, number]>, windowMs);
 }

@@ -16,6 +16,7 @@ export const METHOD_PLACE: Readonly<Record<StoreMethod, 'read' | 'write'>> = Obj
   ping: 'read',
   insertTelegram: 'write',
   insertTelegrams: 'write',
+  prepareIntake: 'write',
   claimJobs: 'write',
   renewLeases: 'write',
   retryJob: 'write',

@@ -1,9 +1,13 @@
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DedupIndex } from '../../../src/store/sqlite/dedup-index.js';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
+import { SqliteConnection } from '../../../src/store/sqlite/sqlite-connection.js';
+import { GroupCommit } from '../../../src/store/sqlite/group-commit.js';
+import { SqliteTelegramIntake } from '../../../src/store/sqlite/telegram-intake.js';
 import { rawMessage, T0, telegram } from '../../contract/store-fixtures.js';
 
 describe('DedupIndex', () => {
@@ -42,14 +46,15 @@ describe('DedupIndex', () => {
 });
 
 describe('SqliteStore dedup in memory', () => {
-  const withStore = async (fn: (open: () => Promise<SqliteStore>) => Promise<void>) => {
+  const withStore = async (fn: (open: () => Promise<SqliteStore>, file: string) => Promise<void>) => {
     const dir = mkdtempSync(join(tmpdir(), 'oms-dedup-'));
+    const file = join(dir, 'bridge.db');
     try {
       await fn(async () => {
-        const s = new SqliteStore(join(dir, 'bridge.db'));
+        const s = new SqliteStore(file);
         await s.start();
         return s;
-      });
+      }, file);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -81,6 +86,32 @@ describe('SqliteStore dedup in memory', () => {
       const retry = telegram({ dedupHash: 'batch-1', createdAt: T0 + 2 });
       expect(await s.insertTelegram(retry, rawMessage(retry), 60_000)).toEqual({ ingestId: retry.ingestId, duplicate: false });
       await s.stop();
+    });
+  });
+
+  it('prepareIntake reads the window in before the first insert (it held the first 202 after a restart)', async () => {
+    await withStore(async (open, file) => {
+      const now = Date.now();
+      const a = await open();
+      for (const [hash, age] of [['old', 120_000], ['in-1', 30_000], ['in-2', 1_000]] as const) {
+        const t = telegram({ dedupHash: hash, createdAt: now - age });
+        await a.insertTelegram(t, rawMessage(t), null);
+      }
+      await a.stop();
+      const conn = new SqliteConnection();
+      const dedup = new DedupIndex();
+      const intake = new SqliteTelegramIntake(conn, new GroupCommit(() => conn.current, 128, dedup), dedup);
+      conn.open(new Database(file));
+      try {
+        expect(dedup.ready).toBe(false);
+        await intake.prepareIntake(60_000);
+        expect(dedup.ready).toBe(true);
+        expect(dedup.size).toBe(2);
+        expect(dedup.claim('in-1', 'x', now + 60_000, now)).not.toBeNull();
+        expect(dedup.claim('old', 'y', now + 60_000, now)).toBeNull();
+      } finally {
+        conn.close();
+      }
     });
   });
 });
