@@ -37,14 +37,15 @@ export class DedupIndex {
   }
 
   /** Rebuilds the entries from stored telegrams `[dedupHash, ingestId, createdAt]`, oldest first, as the claims that made them. */
-  load(rows: ReadonlyArray<readonly [string, string, number]>, windowMs: number): void {
+  load(rows: Iterable<readonly [string, string, number]>, windowMs: number): void {
     for (const [hash, ingestId, createdAt] of rows) {
       const held = this.entries.get(hash);
       if (held !== undefined && held.expiresAt > createdAt) continue;
       if (held !== undefined) this.entries.delete(hash);
       this.entries.set(hash, { ingestId, expiresAt: createdAt + windowMs });
+      // Bounded while reading: a long DEDUP_WINDOW_S can hold more telegrams than the index keeps.
+      if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value as string);
     }
-    while (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value as string);
     this.loaded = true;
   }
 

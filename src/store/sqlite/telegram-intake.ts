@@ -139,5 +139,6 @@ function insertReception(s: Statements, t: NewTelegram, m: MergeSpec, raw: Outbo
 }
 
 function loadDedup(s: Statements, dedup: DedupIndex, now: number, windowMs: number): void {
-  if (!dedup.ready) dedup.load(s.recentTelegrams.all(now - windowMs) as Array<[string, string, number]>, windowMs);
+  // Streamed: the window may hold millions of rows; the index keeps at most DEDUP_MEMORY_MAX of them.
+  if (!dedup.ready) dedup.load(s.recentTelegrams.iterate(now - windowMs) as Iterable<[string, string, number]>, windowMs);
 }

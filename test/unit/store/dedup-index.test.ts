@@ -34,6 +34,17 @@ describe('DedupIndex', () => {
     expect(d.claim('keep', 'y', T0 + 50, T0 + 10)).toBe('a');
   });
 
+  it('loads stored telegrams as their claims: the first of a repeat inside the window holds, at most its size are kept', () => {
+    const d = new DedupIndex(2);
+    const rows: Array<[string, string, number]> = [['1', 'a', T0], ['2', 'b', T0 + 1], ['2', 'late', T0 + 2], ['3', 'c', T0 + 3]];
+    d.load(rows, 1_000);
+    expect(d.ready).toBe(true);
+    expect(d.size).toBe(2);
+    expect(d.claim('2', 'x', T0 + 1_000, T0 + 10)).toBe('b');
+    expect(d.claim('3', 'y', T0 + 1_000, T0 + 10)).toBe('c');
+    expect(d.claim('1', 'z', T0 + 1_000, T0 + 10)).toBeNull(); // the oldest was not kept
+  });
+
   it('forgets the oldest entry beyond its size (a repeat of it is stored again, never lost)', () => {
     const d = new DedupIndex(2);
     d.claim('1', 'a', T0 + 1_000, T0);
