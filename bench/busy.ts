@@ -19,11 +19,12 @@
  *      BENCH_LOBARO=inline (fake Lobaro in this process, as before 2026-12-03; default: its own process)
  */
 import { join } from 'node:path';
+import { startBareRoute } from './lib/bare-route.js';
 import { API_KEY, BridgeProcess, buildBridge } from './lib/bridge.js';
 import { chooseBroker } from './lib/broker.js';
 import { startDelayedLobaro, startLobaroProcess } from './lib/lobaro.js';
 import {
-  banner, BENCH_DIR, RESULTS_DIR, cpuMs, CpuMeter, envNum, envNums, freePort, onCleanup, portOpen, runBench, sleep, spawnTracked, stopChild, systemInfo, waitUntil,
+  banner, RESULTS_DIR, cpuMs, CpuMeter, envNum, envNums, onCleanup, runBench, sleep, systemInfo,
 } from './lib/common.js';
 import { LoadTarget, runFixedRate, runSaturation, type LoadResult } from './lib/load.js';
 import { printProfile, summarizeProfile } from './lib/profile.js';
@@ -67,11 +68,8 @@ runBench('busy', async () => {
   const broker = await chooseBroker(true);
   const { url: lobaroUrl } = LOBARO_INLINE ? await startDelayedLobaro(() => LOBARO_MS) : await startLobaroProcess(LOBARO_MS);
 
-  const basePort = await freePort();
-  const baselineProc = spawnTracked(process.execPath, [join(BENCH_DIR, 'lib/baseline-server.mjs'), String(basePort)], { stdio: ['ignore', 'ignore', 'inherit'] });
-  onCleanup(() => stopChild(baselineProc).then(() => undefined));
-  if (!(await waitUntil(() => portOpen(basePort, 200), 15_000))) throw new Error('baseline server did not start');
-  const baseline = new LoadTarget([`http://127.0.0.1:${basePort}`], API_KEY, CONNECTIONS);
+  const bare = await startBareRoute();
+  const baseline = new LoadTarget([bare.url], API_KEY, CONNECTIONS);
   onCleanup(() => baseline.close());
 
   banner('ACK latency while the pipeline drains a backlog', info, {
@@ -115,7 +113,7 @@ runBench('busy', async () => {
     for (const r of RATES) {
       for (const server of ['baseline', 'bridge'] as const) {
         const queueBefore = (await bridge.health()).queue.depth;
-        const cpu = new CpuMeter(server === 'bridge' ? bridge.pid : (baselineProc.pid ?? -1));
+        const cpu = new CpuMeter(server === 'bridge' ? bridge.pid : bare.pid);
         const result = await runFixedRate(server === 'bridge' ? target : baseline, r, { durationS: STEP_S, makeBody, tailTimeoutMs: 30_000 });
         const cpuPct = cpu.read();
         const queueAfter = (await bridge.health()).queue.depth;

@@ -1,21 +1,8 @@
-/**
- * CPU per telegram in steady runs: the bridge on the Lobaro path (fake Lobaro in its own process,
- * BENCH_LOBARO_MS per answer, N_WORKERS=32, real Mosquitto) at fixed offered rates below its ceiling,
- * so every telegram is parsed and published within the step; and, in the same minutes, a bare Fastify
- * 202 route at the same rates. The ratio says how much of the bridge's cost is its own work and how
- * much is what any HTTP server pays on this machine per request (epoll wake-ups, syscalls).
- *
- * Per step: the bridge's CPU (all threads, /proc) over the step plus the time its queue and outbox
- * need to empty afterwards, divided by the telegrams of the step; the bare route's CPU over the step.
- *
- * Run: npx tsx bench/cpu-rate.ts
- * Env: BENCH_RATES=300,600,900  BENCH_STEP_S=6  BENCH_LOBARO_MS=20  BENCH_PARSER=lobaro|local
- *      BENCH_SKIP_BUILD=1  BENCH_BRIDGE_ENV='{"K":"V"}'  BENCH_MQTT=system|private|embedded
- */
-import { join } from 'node:path';
+
+import { startBareRoute } from './lib/bare-route.js';
 import { API_KEY, BridgeProcess, buildBridge } from './lib/bridge.js';
 import { chooseBroker } from './lib/broker.js';
-import { banner, BENCH_DIR, cpuMs, envNum, envNums, freePort, onCleanup, portOpen, runBench, spawnTracked, stopChild, systemInfo, waitUntil } from './lib/common.js';
+import { banner, cpuMs, envNum, envNums, onCleanup, runBench, systemInfo, waitUntil } from './lib/common.js';
 import { LoadTarget, runFixedRate } from './lib/load.js';
 import { startLobaroProcess } from './lib/lobaro.js';
 import { ratio, table, writeResults } from './lib/stats.js';
@@ -42,10 +29,7 @@ runBench('cpu-rate', async () => {
   buildBridge();
   const broker = await chooseBroker(true);
   const lobaro = PARSER === 'lobaro' ? await startLobaroProcess(LOBARO_MS) : undefined;
-  const basePort = await freePort();
-  const bare = spawnTracked(process.execPath, [join(BENCH_DIR, 'lib/baseline-server.mjs'), String(basePort)], { stdio: ['ignore', 'ignore', 'inherit'] });
-  onCleanup(() => stopChild(bare).then(() => undefined));
-  if (!(await waitUntil(() => portOpen(basePort, 200), 15_000))) throw new Error('baseline server did not start');
+  const bare = await startBareRoute();
   const env: Record<string, string> = lobaro
     ? { PARSER: 'lobaro', LOBARO_TOKEN: 'bench', LOBARO_BASE_URL: lobaro.url, N_WORKERS: '32', ...broker.bridgeEnv }
     : { PARSER: 'local', N_WORKERS: '8', ...broker.bridgeEnv };
@@ -60,7 +44,7 @@ runBench('cpu-rate', async () => {
   const source = new TelegramSource();
   const makeBody = (): string => source.body('gw-cpu');
   const bridgeTarget = new LoadTarget([bridge.url], API_KEY, CONNECTIONS);
-  const bareTarget = new LoadTarget([`http://127.0.0.1:${basePort}`], API_KEY, CONNECTIONS);
+  const bareTarget = new LoadTarget([bare.url], API_KEY, CONNECTIONS);
   onCleanup(() => Promise.all([bridgeTarget.close(), bareTarget.close()]).then(() => undefined));
   // Warm both (JIT) and let the bridge settle before the first measured step.
   await runFixedRate(bridgeTarget, 200, { durationS: 3, makeBody });
@@ -77,9 +61,9 @@ runBench('cpu-rate', async () => {
     const ok = await drained(bridge, 60_000);
     const cpu1 = cpuMs(pid);
     const drainMs = performance.now() - sentEnd;
-    const bare0 = cpuMs(bare.pid ?? -1);
+    const bare0 = cpuMs(bare.pid);
     await runFixedRate(bareTarget, rate, { durationS: STEP_S, makeBody });
-    const bare1 = cpuMs(bare.pid ?? -1);
+    const bare1 = cpuMs(bare.pid);
     const step: Step = {
       rate,
       accepted: r.accepted,

@@ -9,10 +9,11 @@
  *      BENCH_CPU_PROF=1 (profile the bridge, print top self time)  BENCH_SKIP_BUILD=1
  */
 import { join } from 'node:path';
+import { startBareRoute } from './lib/bare-route.js';
 import { API_KEY, BridgeProcess, buildBridge } from './lib/bridge.js';
 import { chooseBroker } from './lib/broker.js';
 import {
-  banner, BENCH_DIR, CpuMeter, cpuPressure, envNum, envNums, freePort, onCleanup, portOpen, RESULTS_DIR, runBench, spawnTracked, stopChild, systemInfo, waitUntil, writeBytes,
+  banner, CpuMeter, cpuPressure, envNum, envNums, onCleanup, RESULTS_DIR, runBench, systemInfo, writeBytes,
 } from './lib/common.js';
 import { LoadTarget, runFixedRate, runSaturation, type LoadResult } from './lib/load.js';
 import { printProfile, summarizeProfile } from './lib/profile.js';
@@ -54,10 +55,7 @@ runBench('ingest', async () => {
   buildBridge();
   const broker = await chooseBroker(true);
 
-  const basePort = await freePort();
-  const baselineProc = spawnTracked(process.execPath, [join(BENCH_DIR, 'lib/baseline-server.mjs'), String(basePort)], { stdio: ['ignore', 'ignore', 'inherit'] });
-  onCleanup(() => stopChild(baselineProc).then(() => undefined));
-  if (!(await waitUntil(() => portOpen(basePort, 200), 15_000))) throw new Error('baseline server did not start');
+  const bare = await startBareRoute();
 
   const profDir = PROFILE ? join(RESULTS_DIR, `prof-ingest-${Date.now()}`) : undefined;
   const bridge = await BridgeProcess.start({ label: 'bridge', env: { PARSER: 'local', ...broker.bridgeEnv }, cpuProfDir: profDir });
@@ -74,7 +72,7 @@ runBench('ingest', async () => {
   const telegrams = new TelegramSource();
   const makeBody = (): string => telegrams.body(gatewayId);
   const servers: Server[] = [
-    { name: 'baseline', pid: baselineProc.pid ?? -1, target: new LoadTarget([`http://127.0.0.1:${basePort}`], API_KEY, CONNECTIONS) },
+    { name: 'baseline', pid: bare.pid, target: new LoadTarget([bare.url], API_KEY, CONNECTIONS) },
     { name: 'bridge', pid: bridge.pid, target: new LoadTarget([bridge.url], API_KEY, CONNECTIONS) },
   ];
   onCleanup(async () => {
