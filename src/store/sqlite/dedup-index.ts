@@ -22,7 +22,7 @@ export class DedupIndex {
   private readonly entries = new Map<string, Entry>();
   /** Claims since the last commit: the key and what it held before, to undo a rollback. */
   private journal: Array<[string, Entry | undefined]> = [];
-  /** created_at up to which the telegrams table has been read in (lazily, on the first claim). */
+  /** Whether the telegrams table's window has been read in (at start, or lazily by the first claim). */
   private loaded = false;
 
   constructor(private readonly max = DEDUP_MEMORY_MAX) {}
@@ -38,27 +38,26 @@ export class DedupIndex {
 
   /** Rebuilds the entries from stored telegrams `[dedupHash, ingestId, createdAt]`, oldest first, as the claims that made them. */
   load(rows: Iterable<readonly [string, string, number]>, windowMs: number): void {
-    for (const [hash, ingestId, createdAt] of rows) {
-      const held = this.entries.get(hash);
-      if (held !== undefined && held.expiresAt > createdAt) continue;
-      if (held !== undefined) this.entries.delete(hash);
-      this.entries.set(hash, { ingestId, expiresAt: createdAt + windowMs });
-      // Bounded while reading: a long DEDUP_WINDOW_S can hold more telegrams than the index keeps.
-      if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value as string);
-    }
+    // Not journaled: there is no transaction to roll back, and trimming to `max` while reading
+    // keeps a long DEDUP_WINDOW_S from holding more telegrams than the index keeps.
+    for (const [hash, ingestId, createdAt] of rows) this.put(hash, ingestId, createdAt + windowMs, createdAt, false);
     this.loaded = true;
   }
 
   /** Claims `hash` for `ingestId` until `expiresAt`; returns the ingest id that holds it when a live entry does. */
   claim(hash: string, ingestId: string, expiresAt: number, now: number): string | null {
+    return this.put(hash, ingestId, expiresAt, now, true);
+  }
+
+  private put(hash: string, ingestId: string, expiresAt: number, now: number, journaled: boolean): string | null {
     const held = this.entries.get(hash);
     if (held !== undefined && held.expiresAt > now) return held.ingestId;
-    this.journal.push([hash, held]);
+    if (journaled) this.journal.push([hash, held]);
     if (held !== undefined) this.entries.delete(hash); // re-inserted at the end: it is the newest now
     this.entries.set(hash, { ingestId, expiresAt });
     if (this.entries.size > this.max) {
       const oldest = this.entries.keys().next().value as string;
-      this.journal.push([oldest, this.entries.get(oldest)]);
+      if (journaled) this.journal.push([oldest, this.entries.get(oldest)]);
       this.entries.delete(oldest);
     }
     return null;

@@ -30,6 +30,8 @@ export class ThreadedSqliteStore {
   private readonly host: WriterHost | undefined;
   private writer: RemoteWriter | undefined;
   private readonly relinkListeners = new Set<() => void>();
+  /** The dedup window prepareIntake() was called with, to read it in again in a restarted writer. */
+  private intakeWindowMs: number | null = null;
 
   constructor(
     path: string,
@@ -84,6 +86,11 @@ export class ThreadedSqliteStore {
     else this.writer = new RemoteWriter(link.sqliteWriter);
   }
 
+  async prepareIntake(dedupWindowMs: number | null): Promise<void> {
+    this.intakeWindowMs = dedupWindowMs;
+    await this.callWriter('prepareIntake', [dedupWindowMs]);
+  }
+
   /** Test hook: ends the writer thread as a crash would. */
   async killWriter(): Promise<void> {
     await this.host?.kill();
@@ -92,6 +99,12 @@ export class ThreadedSqliteStore {
   private onWriterRestart(): void {
     if (!this.host) return;
     this.writer?.relink(this.host.connect());
+    // A restarted writer has an empty dedup index: read the window in before the next insert has to.
+    if (this.intakeWindowMs !== null) {
+      this.callWriter('prepareIntake', [this.intakeWindowMs]).catch((err: unknown) =>
+        this.opts.onError?.(`reading the dedup window into the restarted SQLite writer failed: ${(err as Error).message}`),
+      );
+    }
     for (const l of this.relinkListeners) l();
   }
 
@@ -107,9 +120,10 @@ export class ThreadedSqliteStore {
   }
 }
 
-// The store methods, generated from METHOD_PLACE instead of ~36 hand-written forwarders.
+// The other store methods, generated from METHOD_PLACE instead of ~36 hand-written forwarders.
 export interface ThreadedSqliteStore extends Pick<TelegramStore, StoreMethod> {}
 for (const [method, place] of Object.entries(METHOD_PLACE) as Array<[StoreMethod, 'read' | 'write']>) {
+  if (Object.hasOwn(ThreadedSqliteStore.prototype, method)) continue; // written out in the class
   Object.defineProperty(ThreadedSqliteStore.prototype, method, {
     value:
       place === 'write'

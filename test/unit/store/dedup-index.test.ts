@@ -2,12 +2,13 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DedupIndex } from '../../../src/store/sqlite/dedup-index.js';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { SqliteConnection } from '../../../src/store/sqlite/sqlite-connection.js';
 import { GroupCommit } from '../../../src/store/sqlite/group-commit.js';
 import { SqliteTelegramIntake } from '../../../src/store/sqlite/telegram-intake.js';
+import { ThreadedSqliteStore } from '../../../src/store/sqlite/threaded-sqlite-store.js';
 import { rawMessage, T0, telegram } from '../../contract/store-fixtures.js';
 
 describe('DedupIndex', () => {
@@ -122,6 +123,23 @@ describe('SqliteStore dedup in memory', () => {
         expect(dedup.claim('old', 'y', now + 60_000, now)).toBeNull();
       } finally {
         conn.close();
+      }
+    });
+  });
+
+  it('a restarted writer thread reads the window in again (its index starts empty)', async () => {
+    await withStore(async (_open, file) => {
+      const store = new ThreadedSqliteStore(file, { onError: () => {} });
+      await store.start();
+      try {
+        await store.prepareIntake(60_000);
+        const calls = vi.spyOn(store, 'callWriter');
+        await store.killWriter();
+        await vi.waitFor(() => expect(calls.mock.calls.some(([m, args]) => m === 'prepareIntake' && args[0] === 60_000)).toBe(true), { timeout: 10_000, interval: 50 });
+        const t = telegram({ dedupHash: 'after-restart', createdAt: Date.now() });
+        await vi.waitFor(() => store.insertTelegram(t, rawMessage(t), 60_000), { timeout: 10_000, interval: 100 });
+      } finally {
+        await store.stop();
       }
     });
   });
