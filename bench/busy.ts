@@ -1,7 +1,11 @@
 /**
  * ACK latency while the pipeline is saturated: the situation after an outage,
  * when a backlog drains and gateways keep sending. For each parser path:
- * 0. warm start: 1,000 req/s for the first 3 s after /healthz first answers;
+ * 0. warm start: 1,000 req/s for the first 3 s after /healthz first answers, and the same
+ *    against a bare route started just before on the idle machine (cold process, new connections)
+ *    as its baseline.
+ *    A throwaway bridge takes the same load for 2 s first, so that the load driver, the fake
+ *    Lobaro and the broker are warm and only the measured processes start cold;
  * 1. a backlog of BENCH_BACKLOG telegrams is posted as fast as the bridge takes them;
  * 2. while it drains (queue depth > 0, checked before and after each step), open-loop
  *    load at BENCH_RATES hits the bridge, and the same load hits a bare Fastify route
@@ -62,6 +66,17 @@ interface Drain {
   peakRssMb: number;
 }
 
+/** Runs the harness (driver, fake Lobaro, broker) warm against a throwaway bridge; their JIT warm-up is not the bridge's. */
+async function warmHarness(path: string, env: Record<string, string>): Promise<void> {
+  const bridge = await BridgeProcess.start({ label: `${path}-harness-warm-up`, env });
+  const target = new LoadTarget([bridge.url], API_KEY, CONNECTIONS);
+  const telegrams = new TelegramSource();
+  await runFixedRate(target, 1000, { durationS: 2, makeBody: () => telegrams.body('bench-busy-warm-up') });
+  await bridge.waitIdle(60_000);
+  await target.close();
+  await bridge.stop();
+}
+
 runBench('busy', async () => {
   const info = systemInfo();
   buildBridge();
@@ -86,11 +101,21 @@ runBench('busy', async () => {
       ? { PARSER: 'lobaro', LOBARO_TOKEN: 'bench', LOBARO_BASE_URL: lobaroUrl, N_WORKERS: '32', ...broker.bridgeEnv }
       : { PARSER: 'local', ...broker.bridgeEnv };
     const profDir = PROFILE ? join(RESULTS_DIR, `prof-busy-${path}-${Date.now()}`) : undefined;
-    const bridge = await BridgeProcess.start({ label: path, env, cpuProfDir: profDir });
-    const target = new LoadTarget([bridge.url], API_KEY, CONNECTIONS);
+    await warmHarness(path, env);
     const telegrams = new TelegramSource();
     const gatewayId = `bench-busy-${path}`;
     const makeBody = (): string => telegrams.body(gatewayId);
+    {
+      // What a cold process and new connections cost on this machine (idle, harness warm): the warm start's baseline.
+      const coldBare = await startBareRoute();
+      const coldTarget = new LoadTarget([coldBare.url], API_KEY, CONNECTIONS);
+      const { ids: _ids, ...rest } = await runFixedRate(coldTarget, 1000, { durationS: 3, makeBody });
+      await coldTarget.close();
+      steps.push({ path, rate: 1000, server: 'baseline', queueBefore: 0, queueAfter: 0, result: rest, cpuPct: null, warm: true });
+      console.log(`  ${path.padEnd(6)} bare route, first 3 s after start, 1000/s: p50 ${ms(rest.latency.p50)}  p99 ${ms(rest.latency.p99)}  max ${ms(rest.latency.max)} ms`);
+    }
+    const bridge = await BridgeProcess.start({ label: path, env, cpuProfDir: profDir });
+    const target = new LoadTarget([bridge.url], API_KEY, CONNECTIONS);
     const cpuStart = cpuMs(bridge.pid);
     let peakRssKb = bridge.rssKb() ?? 0;
     const rssTimer = setInterval(() => {
@@ -144,14 +169,18 @@ runBench('busy', async () => {
   console.log(table(
     ['path', 'offered/s', 'bridge p50', 'bridge p99', 'bridge max', 'answered', '202', 'queue before → after', 'bare p99', 'p99 ratio'],
     steps.filter((s) => s.server === 'bridge' && !s.warm).map((b) => {
-      const base = steps.find((s) => s.server === 'baseline' && s.path === b.path && s.rate === b.rate)!;
+      const base = steps.find((s) => s.server === 'baseline' && !s.warm && s.path === b.path && s.rate === b.rate)!;
       return [b.path, rate(b.rate), ms(b.result.latency.p50), ms(b.result.latency.p99), ms(b.result.latency.max),
         `${b.result.sent - b.result.failed}/${b.result.sent}`, String(b.result.accepted), `${b.queueBefore} → ${b.queueAfter}`,
         ms(base.result.latency.p99), ratio(b.result.latency.p99, base.result.latency.p99)];
     }),
   ));
-  console.log('\nWarm start (first 3 s after /healthz answers, 1,000 req/s):\n');
-  console.log(table(['path', 'p50', 'p99', 'max', '202'], steps.filter((s) => s.warm).map((s) => [s.path, ms(s.result.latency.p50), ms(s.result.latency.p99), ms(s.result.latency.max), `${s.result.accepted}/${s.result.sent}`])));
+  console.log('\nWarm start (first 3 s after /healthz answers, 1,000 req/s; bare route: a process started just before on the idle machine, cold like the bridge):\n');
+  console.log(table(['path', 'p50', 'p99', 'max', '202', 'cold bare p50', 'cold bare p99', 'p99 ratio'], steps.filter((s) => s.warm && s.server === 'bridge').map((s) => {
+    const base = steps.find((b) => b.warm && b.server === 'baseline' && b.path === s.path)!;
+    return [s.path, ms(s.result.latency.p50), ms(s.result.latency.p99), ms(s.result.latency.max), `${s.result.accepted}/${s.result.sent}`,
+      ms(base.result.latency.p50), ms(base.result.latency.p99), ratio(s.result.latency.p99, base.result.latency.p99)];
+  })));
   console.log('\nWhole run per path (backlog + steps, until queue and outbox are empty):\n');
   console.log(table(['path', 'telegrams', 'seconds', 'end-to-end /s', 'CPU ms/telegram', 'peak RSS MB'],
     drains.map((d) => [d.path, String(d.telegrams), d.seconds.toFixed(1), rate(d.perS), d.cpuMsPerTelegram?.toFixed(3) ?? '-', d.peakRssMb.toFixed(0)])));
