@@ -145,7 +145,7 @@ runBench('busy', async () => {
         if (server === 'bridge') backlog += result.accepted;
         const { ids: _ids, ...rest } = result;
         steps.push({ path, rate: r, server, queueBefore, queueAfter, result: rest, cpuPct });
-        console.log(`  ${path.padEnd(6)} ${String(r).padStart(5)}/s ${server.padEnd(8)} p50 ${ms(result.latency.p50)}  p99 ${ms(result.latency.p99)}  max ${ms(result.latency.max)} ms  answered ${result.sent - result.failed}/${result.sent} (202: ${result.accepted})  queue ${queueBefore} → ${queueAfter}  cpu ${pct(cpuPct)}`);
+        console.log(`  ${path.padEnd(6)} ${String(r).padStart(5)}/s ${server.padEnd(8)} p50 ${ms(result.latency.p50)}  p99 ${ms(result.latency.p99)}  max ${ms(result.latency.max)} ms  p99 of all answers ${ms(result.latencyAnswered.p99)} ms  answered ${result.sent - result.failed}/${result.sent} (202: ${result.accepted}, 503: ${result.statuses['503'] ?? 0})  queue ${queueBefore} → ${queueAfter}  cpu ${pct(cpuPct)}`);
       }
     }
     const idleMs = await bridge.waitIdle(600_000);
@@ -167,11 +167,12 @@ runBench('busy', async () => {
 
   console.log('\nACK latency while the backlog drains (latency from hand-over to the pool to the end of the answer):\n');
   console.log(table(
-    ['path', 'offered/s', 'bridge p50', 'bridge p99', 'bridge max', 'answered', '202', 'queue before → after', 'bare p99', 'p99 ratio'],
+    ['path', 'offered/s', 'bridge p50', 'bridge p99', 'bridge max', 'answered', '202', '503', 'p99 all answers', 'queue before → after', 'bare p99', 'p99 ratio'],
     steps.filter((s) => s.server === 'bridge' && !s.warm).map((b) => {
       const base = steps.find((s) => s.server === 'baseline' && !s.warm && s.path === b.path && s.rate === b.rate)!;
       return [b.path, rate(b.rate), ms(b.result.latency.p50), ms(b.result.latency.p99), ms(b.result.latency.max),
-        `${b.result.sent - b.result.failed}/${b.result.sent}`, String(b.result.accepted), `${b.queueBefore} → ${b.queueAfter}`,
+        `${b.result.sent - b.result.failed}/${b.result.sent}`, String(b.result.accepted), String(b.result.statuses['503'] ?? 0), ms(b.result.latencyAnswered.p99),
+        `${b.queueBefore} → ${b.queueAfter}`,
         ms(base.result.latency.p99), ratio(b.result.latency.p99, base.result.latency.p99)];
     }),
   ));

@@ -77,6 +77,8 @@ export interface LoadResult {
   acceptedPerS: number;
   /** Answer latency from hand-over to the pool, ms, 202s only. */
   latency: LatencySummary;
+  /** The same over every HTTP answer (202, 503, …): what a gateway waits for before it knows. */
+  latencyAnswered: LatencySummary;
   /** Open loop only: latency from the due time, ms (includes driver lag). */
   latencyFromDue: LatencySummary | null;
   /** Open loop only: how late requests were handed over, p99 ms (the driver keeping up?). */
@@ -89,6 +91,7 @@ export interface LoadResult {
 
 interface Recorder {
   lat: number[];
+  latAnswered: number[];
   latDue: number[];
   lag: number[];
   statuses: Record<string, number>;
@@ -99,7 +102,7 @@ interface Recorder {
 }
 
 function recorder(captureIds: boolean): Recorder {
-  return { lat: [], latDue: [], lag: [], statuses: {}, accepted: 0, failed: 0, lastDone: 0, ids: captureIds ? new Map() : null };
+  return { lat: [], latAnswered: [], latDue: [], lag: [], statuses: {}, accepted: 0, failed: 0, lastDone: 0, ids: captureIds ? new Map() : null };
 }
 
 async function one(target: LoadTarget, rec: Recorder, body: string, due: number | null): Promise<void> {
@@ -110,6 +113,7 @@ async function one(target: LoadTarget, rec: Recorder, body: string, due: number 
     const res = await target.post(body, rec.ids !== null);
     const done = performance.now();
     rec.lastDone = done;
+    rec.latAnswered.push(done - sent);
     status = String(res.status);
     if (res.status === 202) {
       rec.accepted++;
@@ -149,6 +153,7 @@ function result(mode: LoadResult['mode'], rec: Recorder, t0: number, sent: numbe
     mode, offeredRate, concurrency, durationS: o.durationS, sent, accepted: rec.accepted, statuses: rec.statuses, failed: rec.failed,
     elapsedS, acceptedPerS: rec.accepted / elapsedS,
     latency: summarize(rec.lat),
+    latencyAnswered: summarize(rec.latAnswered),
     latencyFromDue: mode === 'fixed-rate' ? summarize(rec.latDue) : null,
     driverLagP99: mode === 'fixed-rate' ? summarize(rec.lag).p99 : null,
     ids: rec.ids, t0,
