@@ -11,13 +11,14 @@ import { startTestBroker, type TestBroker } from '../helpers/mqtt.js';
 /**
  * The operator console (issue 14) in a real headless Chromium against a running bridge: sign in,
  * see an encrypted telegram's meter and its key problem, store the key, replay, see the reading,
- * open the inspector. Screenshots of every page go to docs/img/ (README "Operator console").
+ * open the inspector. Screenshots of every page go to test-results/console/, and to docs/img/ (the README's
+ * pictures) with UPDATE_SCREENSHOTS=1, so that a test run leaves the working tree as it was.
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const mustRun = process.env.CI === 'true' || process.env.REQUIRE_SERVICES === 'true';
 const pgUrl = process.env.PG_TEST_URL;
 const root = new URL('../../', import.meta.url).pathname;
-const IMG = join(root, 'docs/img');
+const IMG = join(root, process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/img' : 'test-results/console');
 const AXE = join(root, 'node_modules/axe-core/axe.min.js');
 
 const ADMIN = 'console-admin-token-0123456789';
