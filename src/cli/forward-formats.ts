@@ -48,27 +48,30 @@ export function parseRtlWmbus(line: string): LineResult {
  * (with `-M level`) is dB relative to full scale, not dBm, so it is not sent.
  */
 export function parseRtl433(line: string): LineResult {
-  let o: Record<string, unknown>;
-  try {
-    o = JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    return { ok: false, skip: false, reason: 'not JSON' };
-  }
+  const o = jsonObject(line);
+  if (o === undefined) return { ok: false, skip: false, reason: 'not a JSON object' };
   if (o.model !== 'Wireless-MBus') return { ok: false, skip: true, reason: `rtl_433 model ${String(o.model)}` };
   if (typeof o.data !== 'string') return { ok: false, skip: false, reason: 'rtl_433 Wireless-MBus line without data' };
   const modes: Record<string, string> = { T: 'T1', C: 'C1', S: 'S1' };
-  const mode = typeof o.mode === 'string' ? (modes[o.mode] ?? o.mode) : undefined;
+  // Other modes (rtl_433's optional R2 decoder) are not among the bridge's modes: the frame goes without one.
+  const mode = typeof o.mode === 'string' ? modes[o.mode] : undefined;
   return hexTelegram(o.data, mode === undefined ? {} : { mode });
+}
+
+/** The line as a JSON object, or undefined (not JSON, or `null`, a number, an array). */
+function jsonObject(line: string): Record<string, unknown> | undefined {
+  try {
+    const o: unknown = JSON.parse(line);
+    return o !== null && typeof o === 'object' && !Array.isArray(o) ? (o as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** JSON Lines in the shape of POST /v1/telegrams (gateway_id and client_id are set by the forwarder). */
 export function parseJsonl(line: string): LineResult {
-  let o: Record<string, unknown>;
-  try {
-    o = JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    return { ok: false, skip: false, reason: 'not JSON' };
-  }
+  const o = jsonObject(line);
+  if (o === undefined) return { ok: false, skip: false, reason: 'not a JSON object' };
   if (typeof o.raw_hex !== 'string') return { ok: false, skip: false, reason: 'JSON line without raw_hex' };
   const t: ForwardTelegram = { raw_hex: cleanHex(o.raw_hex) };
   if (typeof o.mode === 'string') t.mode = o.mode;

@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import type { ForwardTelegram } from './forward-formats.js';
 
 /** A telegram waiting for the bridge's answer, with the client_id that makes its resend idempotent. */
@@ -21,7 +21,8 @@ export class Spool {
   /** Loads what an earlier run left; returns how many. A torn last line (crash mid-append) is dropped. */
   load(): number {
     if (!existsSync(this.path)) return 0;
-    for (const line of readFileSync(this.path, 'utf8').split('\n')) {
+    const text = readFileSync(this.path, 'utf8');
+    for (const line of text.split('\n')) {
       if (line.trim() === '') continue;
       try {
         const item = JSON.parse(line) as SpoolItem;
@@ -30,6 +31,8 @@ export class Spool {
         // only the last line can be torn
       }
     }
+    // A torn line left in place would glue the next append onto itself, and that telegram would be lost at the next load.
+    if (text !== '' && !text.endsWith('\n')) this.rewrite();
     return this.pending.length;
   }
 
@@ -41,8 +44,19 @@ export class Spool {
   /** Drops the first `n` pending items (acknowledged) and rewrites the file with the rest. */
   ack(n: number): void {
     this.pending.splice(0, n);
+    this.rewrite();
+  }
+
+  /** The file with exactly the pending items: a synced temp file renamed over it, so a crash leaves the old or the new file. */
+  private rewrite(): void {
     const tmp = `${this.path}.tmp`;
-    writeFileSync(tmp, this.pending.map((i) => `${JSON.stringify(i)}\n`).join(''));
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, this.pending.map((i) => `${JSON.stringify(i)}\n`).join(''));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, this.path);
   }
 }

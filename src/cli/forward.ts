@@ -1,7 +1,7 @@
 /** `oms-bridge forward`: stdin (rtl_wmbus, rtl_433 -F json, hex, JSON Lines) → POST /v1/telegrams/batch, with a spool. */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { createInterface, type Interface } from 'node:readline';
 import { backoffDelayMs, parseRetryAfter } from '../lib/backoff.js';
 import { FORWARD_FORMATS, parseLine, type ForwardFormat } from './forward-formats.js';
 import { Spool, type SpoolItem } from './forward-spool.js';
@@ -79,7 +79,8 @@ export async function runForward(args: string[], io: CliIo, env: NodeJS.ProcessE
   return new Forwarder(opts, io).run();
 }
 
-const SMALLER = -2;
+/** What one upload came to: every item answered, send again in smaller batches, or wait and retry (null: backoff). */
+type SendOutcome = { kind: 'answered' } | { kind: 'smaller' } | { kind: 'retry'; waitMs: number | null };
 
 /** Thrown for answers a resend cannot fix (401, 403, 400): the forwarder stops with a non-zero code. */
 class PermanentError extends Error {}
@@ -90,6 +91,7 @@ export class Forwarder {
   private readonly runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   private seq = 0;
   private inputEnded = false;
+  private input: Interface | undefined;
   private wake: (() => void) | undefined;
   private readonly stats = { read: 0, skipped: 0, sent: 0, acked: 0, invalid: 0, duplicate: 0, failures: 0 };
   private readonly started = Date.now();
@@ -106,25 +108,44 @@ export class Forwarder {
     if (resumed > 0) this.io.stderr.write(`forward: ${resumed} telegram(s) from ${this.opts.spool} not yet acknowledged; sending them first\n`);
     const status = this.opts.statusIntervalS > 0 ? setInterval(() => this.printStatus(), this.opts.statusIntervalS * 1000) : undefined;
     status?.unref();
-    const reading = this.readInput();
+    // A failed read (spool not writable, stdin error) ends the input; it is reported once sending stops.
+    let readError: unknown;
+    const reading = this.readInput().catch((err: unknown) => {
+      readError = err;
+      this.inputEnded = true;
+      this.wake?.();
+    });
     try {
       await this.sendLoop();
       await reading;
       this.printStatus();
-      return 0;
+      if (readError === undefined) return 0;
+      this.io.stderr.write(`forward: reading input failed: ${(readError as Error)?.message ?? String(readError)} (${this.spool.pending.length} telegram(s) stay in ${this.opts.spool})\n`);
+      return 1;
     } catch (err) {
       if (!(err instanceof PermanentError)) throw err;
       this.io.stderr.write(`forward: ${err.message}; stopping (${this.spool.pending.length} telegram(s) stay in ${this.opts.spool})\n`);
       return 1;
     } finally {
       if (status) clearInterval(status);
+      this.stopInput();
     }
+  }
+
+  /** Stops reading: a live pipe (rtl_wmbus, rtl_433) on stdin would otherwise keep the process running after a permanent error. */
+  private stopInput(): void {
+    this.inputEnded = true;
+    this.input?.close();
+    const stdin = this.io.stdin as NodeJS.ReadableStream & { destroy?: () => void; readableEnded?: boolean };
+    if (!stdin.readableEnded) stdin.destroy?.();
   }
 
   private async readInput(): Promise<void> {
     const rl = createInterface({ input: this.io.stdin, crlfDelay: Number.POSITIVE_INFINITY });
+    this.input = rl;
     let shown = 0;
     for await (const line of rl) {
+      if (this.inputEnded) break;
       const r = parseLine(line, this.opts.format);
       if (!r.ok) {
         if (!r.skip) {
@@ -158,21 +179,21 @@ export class Forwarder {
       // A partial batch waits a little for more lines, unless input has ended.
       if (pending.length < this.batchSize && !this.inputEnded && this.opts.lingerMs > 0) await sleep(this.opts.lingerMs);
       const batch = pending.slice(0, this.batchSize);
-      const waitMs = await this.send(batch);
-      if (waitMs === 0) {
+      const outcome = await this.send(batch);
+      if (outcome.kind === 'answered') {
         attempt = 0;
         this.spool.ack(batch.length);
         continue;
       }
-      if (waitMs === SMALLER) continue;
+      if (outcome.kind === 'smaller') continue;
       attempt++;
       this.stats.failures++;
-      await sleep(waitMs > 0 ? waitMs : backoffDelayMs(attempt, { policy: { baseMs: this.opts.retryBaseMs, capMs: this.opts.retryMaxMs } }));
+      await sleep(outcome.waitMs ?? backoffDelayMs(attempt, { policy: { baseMs: this.opts.retryBaseMs, capMs: this.opts.retryMaxMs } }));
     }
   }
 
-  /** 0 when the bridge answered every item; SMALLER: send again in smaller batches; otherwise how long to wait (-1: use backoff). Throws PermanentError. */
-  private async send(batch: SpoolItem[]): Promise<number> {
+  /** Throws PermanentError for answers a resend cannot fix. */
+  private async send(batch: SpoolItem[]): Promise<SendOutcome> {
     this.stats.sent += batch.length;
     let res: Response;
     try {
@@ -183,12 +204,14 @@ export class Forwarder {
         signal: AbortSignal.timeout(30_000),
       });
     } catch {
-      return -1;
+      return { kind: 'retry', waitMs: null };
     }
-    const text = await res.text().catch(() => '');
+    const text = await res.text().catch(() => null);
     if (res.status === 200) {
-      const answer = JSON.parse(text) as { results: Array<{ status: string; error?: { code: string; message: string } }> };
-      answer.results.forEach((r, i) => {
+      // Only a whole answer acknowledges the batch: a cut-off body or a proxy's page is sent again (client_ids make that safe).
+      const results = text === null ? undefined : batchResults(text, batch.length);
+      if (results === undefined) return { kind: 'retry', waitMs: null };
+      results.forEach((r, i) => {
         if (r.status === 'accepted') this.stats.acked++;
         else if (r.status === 'duplicate') { this.stats.acked++; this.stats.duplicate++; }
         else {
@@ -196,22 +219,37 @@ export class Forwarder {
           this.io.stderr.write(`forward: bridge refused ${batch[i]?.raw_hex.slice(0, 40) ?? '?'}…: ${r.error?.code}: ${r.error?.message}\n`);
         }
       });
-      return 0;
+      return { kind: 'answered' };
     }
     if (res.status === 401 || res.status === 403) throw new PermanentError(`the bridge refused the gateway key (HTTP ${res.status})`);
     if (res.status === 413 && batch.length > 1) {
       this.batchSize = Math.max(1, Math.floor(batch.length / 2));
       this.io.stderr.write(`forward: the bridge found ${batch.length} telegrams too large (413); sending ${this.batchSize} per batch\n`);
-      return SMALLER;
+      return { kind: 'smaller' };
     }
-    if (res.status === 400 || res.status === 413 || res.status === 415) throw new PermanentError(`the bridge refused the upload (HTTP ${res.status}: ${text.slice(0, 200)})`);
-    return parseRetryAfter(res.headers.get('retry-after') ?? undefined) ?? -1;
+    if (res.status === 400 || res.status === 413 || res.status === 415) throw new PermanentError(`the bridge refused the upload (HTTP ${res.status}: ${(text ?? '').slice(0, 200)})`);
+    const waitMs = parseRetryAfter(res.headers.get('retry-after') ?? undefined);
+    // Retry-After: 0 (or a date already past) from a proxy is a retry too, not an answer.
+    return { kind: 'retry', waitMs: waitMs === undefined ? null : Math.max(waitMs, this.opts.retryBaseMs) };
   }
 
   private printStatus(): void {
     const s = this.stats;
     const secs = Math.max(0.001, (Date.now() - this.started) / 1000);
     this.io.stderr.write(`forward: read ${s.read} sent ${s.sent} acked ${s.acked} (duplicate ${s.duplicate}) invalid ${s.invalid} spooled ${this.spool.pending.length} skipped ${s.skipped} failures ${s.failures} rate ${(s.acked / secs).toFixed(1)}/s\n`);
+  }
+}
+
+type ItemResult = { status: string; error?: { code: string; message: string } };
+
+/** The per-item results of a batch answer, or undefined when the body is not a complete answer for `n` items. */
+function batchResults(text: string, n: number): ItemResult[] | undefined {
+  try {
+    const results = (JSON.parse(text) as { results?: unknown } | null)?.results;
+    if (!Array.isArray(results) || results.length !== n) return undefined;
+    return results.every((r) => r !== null && typeof r === 'object' && typeof (r as ItemResult).status === 'string') ? (results as ItemResult[]) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,4 +1,6 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
@@ -115,6 +117,66 @@ describe('oms-bridge forward', () => {
       expect(err2.join('')).toMatch(/--url/);
     } finally {
       await t.stop();
+    }
+  });
+
+  /** A stand-in for a proxy in front of the bridge: answers each upload with the next of `answers`, then with a proper batch answer. */
+  async function proxy(answers: Array<(res: ServerResponse) => void>): Promise<{ url: string; uploads: number[]; close: () => Promise<void> }> {
+    const uploads: number[] = [];
+    const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      let body = '';
+      req.on('data', (c: Buffer) => { body += c.toString(); });
+      req.on('end', () => {
+        const n = (JSON.parse(body) as { items: unknown[] }).items.length;
+        uploads.push(n);
+        const next = answers.shift();
+        if (next) return next(res);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ results: Array.from({ length: n }, (_, i) => ({ status: 'accepted', ingest_id: `id-${uploads.length}-${i}` })) }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, uploads,
+      close: () => new Promise<void>((r) => server.close(() => r())),
+    };
+  }
+
+  it('a 503 with Retry-After: 0 and a 200 that is not a whole answer are retried, never taken as acknowledged', async () => {
+    const p = await proxy([
+      (res) => res.writeHead(503, { 'retry-after': '0' }).end(),
+      (res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>gateway timeout page</html>'),
+      (res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"results":[{"status":"accepted"}]}'), // fewer results than items
+    ]);
+    try {
+      const spool = join(dir, 'proxy.spool.jsonl');
+      const stdin = new PassThrough();
+      stdin.end(`${hexOf(900)}\n${hexOf(901)}\n`);
+      const { io: cli, err } = io(stdin);
+      const args = ['--url', p.url, '--gateway-id', 'gw-proxy', '--spool', spool, '--status-interval', '0', '--retry-base-ms', '20', '--retry-max-ms', '50'];
+      expect(await runForward(args, cli, { OMS_BRIDGE_TOKEN: GW_KEY })).toBe(0);
+      expect(p.uploads).toEqual([2, 2, 2, 2]);
+      expect(readFileSync(spool, 'utf8')).toBe('');
+      expect(err.join('')).toMatch(/acked 2 .*failures 3/);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('stops reading a live pipe and exits 1 on 403 (a revoked key must not leave a forwarder that spools forever)', async () => {
+    const p = await proxy([(res) => res.writeHead(403, { 'content-type': 'application/json' }).end('{"error":{"code":"forbidden"}}')]);
+    try {
+      const spool = join(dir, 'revoked.spool.jsonl');
+      const stdin = new PassThrough(); // never ended, like rtl_433 running on
+      stdin.write(`${hexOf(950)}\n`);
+      const { io: cli, err } = io(stdin);
+      const code = await runForward(['--url', p.url, '--gateway-id', 'gw-revoked', '--spool', spool, '--status-interval', '0', '--linger-ms', '0'], cli, { OMS_BRIDGE_TOKEN: GW_KEY });
+      expect(code).toBe(1);
+      expect(err.join('')).toMatch(/HTTP 403/);
+      expect(stdin.destroyed).toBe(true);
+      expect(readFileSync(spool, 'utf8').trim().split('\n')).toHaveLength(1);
+    } finally {
+      await p.close();
     }
   });
 });

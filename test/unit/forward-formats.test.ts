@@ -23,6 +23,15 @@ describe('forwarder line formats', () => {
     expect(parseLine(RTL_433_WMBUS, 'auto')).toEqual({ ok: true, telegram: { raw_hex: FRAME, mode: 'C1' } });
     expect(parseLine(RTL_433_OTHER, 'auto')).toMatchObject({ ok: false, skip: true });
     expect(parseLine('{not json', 'rtl_433')).toMatchObject({ ok: false, skip: false });
+    // rtl_433's optional R2 decoder: not a bridge mode, so the frame goes without one.
+    expect(parseLine(RTL_433_WMBUS.replace('"mode" : "C"', '"mode" : "R"'), 'rtl_433')).toEqual({ ok: true, telegram: { raw_hex: FRAME } });
+  });
+
+  it('a JSON line that is not an object (null, a number, an array) is skipped with a reason, never a crash', () => {
+    for (const line of ['null', '42', '[1,2]', '"x"']) {
+      expect(parseLine(line, 'jsonl')).toMatchObject({ ok: false, skip: false });
+      expect(parseLine(line, 'rtl_433')).toMatchObject({ ok: false, skip: false });
+    }
   });
 
   it('hex (captured files, USB-stick readers) and JSON Lines in the API shape', () => {
