@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { TlsSettings } from '../config/tls-settings.js';
 import type { IngestService } from '../ingest/ingest-service.js';
@@ -21,6 +22,8 @@ export interface MqttIngressOptions {
   group: string | undefined;
   /** Where refused messages go: `<prefix>/<gateway_id>` or `<prefix>/_invalid`. */
   errorPrefix?: string;
+  /** MQTT keepalive, s (default 30). */
+  keepaliveS?: number;
 }
 
 const INPUT_MAX = 2_048;
@@ -37,6 +40,14 @@ export class MqttIngress {
   private readonly filters: IngressFilter[];
   private stopping = false;
   private readonly abort = new AbortController();
+  /**
+   * Counts connections. While a telegram cannot be stored its handler holds the connection's input, so the
+   * broker's PINGRESP goes unread and MQTT.js reconnects after a keepalive; the broker then delivers the
+   * message again to a new handler. A handler of an earlier connection gives up instead of retrying beside
+   * it: two loops would store and acknowledge one message twice, and the second PUBACK could acknowledge a
+   * newer message that reused the packet id before it was stored.
+   */
+  private connection = 0;
 
   constructor(
     private readonly opts: MqttIngressOptions,
@@ -61,14 +72,18 @@ export class MqttIngress {
       clean: false,
       reconnectPeriod: 1_000,
       connectTimeout: 5_000,
-      keepalive: 30,
+      keepalive: this.opts.keepaliveS ?? 30,
       resubscribe: true,
       ...mqttTlsOptions(this.opts.tls, this.opts.url),
     };
     const client = mqtt.connect(this.opts.url, options);
     client.handleMessage = (packet, done) => {
-      this.handle(packet as IPublishPacket).then(() => done(), (err: unknown) => done(err as Error));
+      // Without a call back no PUBACK goes out: the broker keeps the message (stopping, or a stale connection).
+      this.handle(packet as IPublishPacket).then((ack) => ack && done(), (err: unknown) => done(err as Error));
     };
+    client.on('close', () => {
+      this.connection++;
+    });
     client.on('connect', (ack) => {
       this.log.info({ clientId: this.opts.clientId, sessionPresent: ack.sessionPresent }, 'MQTT ingress connected');
       const subs = this.filters.map((f) => (this.opts.group === undefined ? f.subscription : `$share/${this.opts.group}/${f.subscription}`));
@@ -89,15 +104,17 @@ export class MqttIngress {
     if (client) await client.endAsync(true).catch(() => {});
   }
 
-  private async handle(packet: IPublishPacket): Promise<void> {
+  /** True when the message may be acknowledged (stored, or refused on the error topic). */
+  private async handle(packet: IPublishPacket): Promise<boolean> {
+    const connection = this.connection;
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     const claimed = gatewayLevel(this.filters, packet.topic);
     const parsed = parseIngressMessage(claimed, payload);
     if (!parsed.ok) {
       this.refuse(packet.topic, parsed.gatewayId, parsed.error, payload);
-      return;
+      return true;
     }
-    for (let attempt = 1; !this.stopping; attempt++) {
+    for (let attempt = 1; !this.stopping && connection === this.connection; attempt++) {
       try {
         if (this.ingest.full()) throw new Error('queue or outbox full');
         const [result] = await this.ingest.acceptBatch([parsed.input]);
@@ -105,16 +122,16 @@ export class MqttIngress {
           via: 'mqtt', gatewayId: parsed.input.gatewayId, accepted: result?.duplicate ? 0 : 1, duplicate: result?.duplicate ? 1 : 0,
           invalid: 0, repeated: result?.repeated ? 1 : 0,
         });
-        return;
+        // Stored; a connection lost meanwhile means the broker delivers it again (dedup answers that one).
+        return connection === this.connection;
       } catch (err) {
         // Not stored: keep the message unacknowledged and try again (the broker holds the rest meanwhile).
-        const delay = backoffDelayMs(attempt, { policy: { baseMs: 200, capMs: 5_000 } });
-        if (attempt === 1 || attempt % 20 === 0) this.log.warn({ err: (err as Error).message, attempt, delayMs: delay }, 'MQTT ingress could not store a telegram; retrying');
-        await sleep(delay, this.abort.signal);
+        const backoff = backoffDelayMs(attempt, { policy: { baseMs: 200, capMs: 5_000 } });
+        if (attempt === 1 || attempt % 20 === 0) this.log.warn({ err: (err as Error).message, attempt, delayMs: backoff }, 'MQTT ingress could not store a telegram; retrying');
+        await delay(backoff, undefined, { signal: this.abort.signal }).catch(() => {});
       }
     }
-    // Stopping: never call back, so no PUBACK goes out for a telegram that was not stored.
-    await new Promise(() => {});
+    return false;
   }
 
   private refuse(topic: string, gatewayId: string | undefined, error: { code: string; message: string; details?: unknown }, payload: Buffer): void {
@@ -129,15 +146,4 @@ export class MqttIngress {
       if (err) this.log.warn({ err: err.message, errorTopic }, 'publishing an ingress error failed');
     });
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
 }

@@ -2,7 +2,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IngestService } from '../../src/ingest/ingest-service.js';
+import { MqttIngress } from '../../src/ingress/mqtt-ingress.js';
+import { EventBus } from '../../src/observability/events.js';
 import { GLOBAL_KEY, startTestApp, type TestApp } from '../helpers/app.js';
 import { FakeLobaro } from '../helpers/fake-lobaro.js';
 import { Collector } from '../helpers/mqtt.js';
@@ -118,4 +122,39 @@ describe.skipIf(!brokerUrl)('MQTT ingress: kill -9 between receive and write', (
     await pub.endAsync();
     await c.close();
   }, 90_000);
+
+  it('a store outage longer than a keepalive: the redelivered message has one handler, stored and acknowledged once', async () => {
+    const prefix = `outage-${rand()}`;
+    const gw = `gw-${rand()}`;
+    let storeUp = false;
+    let stored = 0;
+    const ingest = {
+      full: () => false,
+      acceptBatch: async () => {
+        if (!storeUp) throw new Error('database refuses writes');
+        stored++;
+        return [{ ingestId: `id-${stored}`, duplicate: false }];
+      },
+    } as unknown as IngestService;
+    const logs: string[] = [];
+    const ingress = new MqttIngress(
+      { url: brokerUrl!, clientId: `ingress-outage-${rand()}`, topics: [`${prefix}/{gateway_id}/telegram`], group: undefined, keepaliveS: 1 },
+      ingest, new EventBus(pino({ enabled: false })), pino({ level: 'info' }, { write: (l: string) => logs.push(l) }),
+    );
+    await ingress.start();
+    const pub = await mqtt.connectAsync(brokerUrl!, { clientId: `pub-${rand()}` });
+    try {
+      await expect.poll(() => ingress.connected, { timeout: 10_000 }).toBe(true);
+      await pub.publishAsync(`${prefix}/${gw}/telegram`, hexOf(300), { qos: 1 });
+      // The handler holds the input: PINGRESPs go unread and MQTT.js reconnects every ~1.5 s meanwhile.
+      await expect.poll(() => logs.filter((l) => l.includes('MQTT ingress connected')).length, { timeout: 20_000, interval: 200 }).toBeGreaterThanOrEqual(3);
+      storeUp = true;
+      await expect.poll(() => stored, { timeout: 15_000, interval: 100 }).toBeGreaterThanOrEqual(1);
+      await new Promise((r) => setTimeout(r, 3_000));
+      expect(stored).toBe(1);
+    } finally {
+      await pub.endAsync();
+      await ingress.stop();
+    }
+  }, 60_000);
 });
