@@ -44,6 +44,9 @@ export class WriterHost {
     try {
       await this.spawn(true);
     } catch (err) {
+      // The failed thread's exit must not schedule a restart: it would run without the lock released here.
+      this.stopping = true;
+      if (this.restartTimer) clearTimeout(this.restartTimer);
       this.lock.release();
       this.lock = undefined;
       throw err;
