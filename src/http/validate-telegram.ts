@@ -13,6 +13,15 @@ export const WMBUS_MODES: readonly string[] = ['S1', 'S1-m', 'S2', 'T1', 'T2', '
 export const MIN_TELEGRAM_BYTES = 11;
 export const MAX_TELEGRAM_BYTES = 512;
 
+/** Date and time fields name a real moment: Date.parse rolls 2026-02-30 over to March and takes 24:00. */
+function onTheCalendar(rfc3339: string): boolean {
+  const [y, mo, d, h, mi, s] = [0, 5, 8, 11, 14, 17].map((i) => Number(rfc3339.slice(i, i + (i === 0 ? 4 : 2)))) as [number, number, number, number, number, number];
+  const t = new Date(0);
+  t.setUTCFullYear(y, mo - 1, d);
+  t.setUTCHours(h, mi, s);
+  return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d && t.getUTCHours() === h && t.getUTCMinutes() === mi && t.getUTCSeconds() === s;
+}
+
 /**
  * The checks JSON Schema cannot phrase clearly (hex, byte length, RFC 3339,
  * ranges). Returns every problem, not just the first, so a gateway developer
@@ -25,7 +34,7 @@ export function telegramProblems(b: TelegramBody): FieldProblem[] {
   else if (b.raw_hex.length % 2 !== 0) p.push({ field: 'raw_hex', problem: 'must have an even number of hex digits' });
   else if (b.raw_hex.length < MIN_TELEGRAM_BYTES * 2) p.push({ field: 'raw_hex', problem: `must be at least ${MIN_TELEGRAM_BYTES} bytes (link layer + CI)` });
   else if (b.raw_hex.length > MAX_TELEGRAM_BYTES * 2) p.push({ field: 'raw_hex', problem: `must be at most ${MAX_TELEGRAM_BYTES} bytes` });
-  if (b.rx_time !== undefined && (!RFC3339.test(b.rx_time) || Number.isNaN(Date.parse(b.rx_time)))) {
+  if (b.rx_time !== undefined && (!RFC3339.test(b.rx_time) || Number.isNaN(Date.parse(b.rx_time)) || !onTheCalendar(b.rx_time))) {
     p.push({ field: 'rx_time', problem: 'must be an RFC 3339 date-time, e.g. 2026-01-08T12:45:11.123Z' });
   }
   if (b.rssi_dbm !== undefined && !(b.rssi_dbm >= -150 && b.rssi_dbm <= 0)) p.push({ field: 'rssi_dbm', problem: 'must be a number in [-150, 0]' });

@@ -166,7 +166,7 @@ export function createMetrics(events: EventBus, sources: MetricSources): Registr
 
   events.on('ingestResponse', (e) => {
     const outcome = e.status === 202 || e.status === 200 ? 'accepted' : `rejected_${e.status}`;
-    ingest.inc({ gateway: e.gatewayId ?? 'unknown', outcome });
+    ingest.inc({ gateway: e.gatewayId === undefined ? 'unknown' : labels.of(e.gatewayId), outcome });
     if (e.status >= 400 && e.gatewayId !== undefined) gatewayRejected.inc({ gateway: labels.of(e.gatewayId) });
     ack.observe({ status: String(e.status) }, e.durationMs / 1_000);
   });

@@ -176,7 +176,8 @@ export class JobProcessor {
     const policy = this.opts.stalePolicy;
     if (!policy || meterId === null || job.replay) return { intervalMs: null, messages: [] };
     const rx = Date.parse(job.rxTime);
-    const at = Number.isFinite(rx) ? rx : Date.now();
+    // Never later than now: one telegram from a gateway whose clock says 2099 would keep the meter from ever going stale.
+    const at = Number.isFinite(rx) ? Math.min(rx, Date.now()) : Date.now();
     const r = await this.store.recordMeterSeen({ meterId, manufacturer, gatewayId: job.gatewayId, rssiDbm: job.rssiDbm, at, errorCode, error }, policy).catch(storeFailure);
     if (r.back) this.log.info({ meterId, ingestId: job.ingestId }, 'stale meter is back');
     return { intervalMs: r.intervalMs, messages: r.back ? [backEvent(meterId, manufacturer, job.gatewayId, job.rssiDbm, at, job.ingestId)] : [] };

@@ -52,6 +52,17 @@ describe('POST /v1/telegrams/batch', () => {
     expect(await t.app.store.getTelegram(a.ingest_id)).toMatchObject({ gatewayId: t.gatewayId, rssiDbm: -70 });
   });
 
+  it('an item that is not an object (null, a string, an array) is invalid in its slot; the other items are stored', async () => {
+    const res = await postBatch(t.app, { items: [null, 'x', [1], { gateway_id: t.gatewayId, raw_hex: hexOf(4242) }] });
+    expect(res.status).toBe(200);
+    const results = res.json.results as Array<{ status: string; ingest_id?: string; error?: { code: string } }>;
+    expect(results.slice(0, 3).map((r) => [r.status, r.error?.code])).toEqual([
+      ['invalid', 'validation_failed'], ['invalid', 'validation_failed'], ['invalid', 'validation_failed'],
+    ]);
+    expect(results[3]).toEqual({ status: 'accepted', ingest_id: expect.any(String) });
+    expect(await t.app.store.getTelegram(results[3]!.ingest_id!)).toMatchObject({ gatewayId: t.gatewayId });
+  });
+
   it('a retried upload (the first answer was lost) returns the same ingest ids and stores nothing new', async () => {
     const items = Array.from({ length: 200 }, (_, i) => ({ client_id: `up1-${i}`, gateway_id: t.gatewayId, raw_hex: hexOf(i) }));
     const before = (await t.app.store.depths()).queue;

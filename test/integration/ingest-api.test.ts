@@ -42,6 +42,8 @@ describe('POST /v1/telegrams', () => {
     ['rx_time not RFC 3339', { rx_time: '08.01.2026 12:45' }, 'rx_time'],
     ['rx_time without zone', { rx_time: '2026-01-08T12:45:11' }, 'rx_time'],
     ['rx_time impossible date', { rx_time: '2026-13-45T12:45:11Z' }, 'rx_time'],
+    ['rx_time on 30 February', { rx_time: '2026-02-30T12:45:11Z' }, 'rx_time'],
+    ['rx_time at 24:00', { rx_time: '2026-01-08T24:00:00Z' }, 'rx_time'],
     ['rssi_dbm above 0', { rssi_dbm: 5 }, 'rssi_dbm'],
     ['rssi_dbm below -150', { rssi_dbm: -151 }, 'rssi_dbm'],
     ['rssi_dbm as string', { rssi_dbm: '-80' }, 'rssi_dbm'],

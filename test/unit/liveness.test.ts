@@ -108,6 +108,14 @@ describe('stale and back events with a fake clock', () => {
     expect(await db.countMetersByStatus()).toEqual({ ok: 1, stale: 0, key_problem: 0 });
   });
 
+  it('an rx_time in the future (a gateway clock years ahead) counts as now, so the meter can still go stale', async () => {
+    const before = Date.now();
+    await telegram(Date.parse('2099-01-01T00:00:00Z'));
+    const m = (await db.listMeters(null, 10, null)).items[0]!;
+    expect(m.lastSeen).toBeGreaterThanOrEqual(before);
+    expect(m.lastSeen).toBeLessThanOrEqual(Date.now());
+  });
+
   it('marks more meters than one batch in one check', async () => {
     for (const id of ['a', 'b', 'c', 'd', 'e']) await db.recordMeterSeen({ meterId: id, manufacturer: null, gatewayId: 'g', rssiDbm: null, at: T0, errorCode: null, error: null }, POLICY);
     clock = T0 + HOUR;

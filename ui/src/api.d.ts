@@ -2037,9 +2037,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        items: {
-                            [key: string]: unknown;
-                        }[];
+                        items: unknown[];
                     };
                 };
             };

@@ -40,7 +40,8 @@ export function registerBatchRoute(app: App, opts: TelegramRoutesOptions, refusa
       tags: ['gateway'],
       security: [{ gatewayKey: [] }],
       body: Type.Object({
-        items: Type.Array(Type.Object({}, { additionalProperties: true }), { minItems: 1, maxItems: BATCH_MAX_ITEMS }),
+        // Any JSON value per item: one that is not a telegram object (null, a string) is answered as `invalid` in its slot, the others go on.
+        items: Type.Array(Type.Unknown({ description: 'A telegram as for POST /v1/telegrams, plus an optional client_id.' }), { minItems: 1, maxItems: BATCH_MAX_ITEMS }),
       }),
       response: { 200: BatchAnswer, 400: ErrorBody, 401: ErrorBody, 413: ErrorBody, 415: ErrorBody, 429: ErrorBody, 503: ErrorBody },
     },
