@@ -74,6 +74,8 @@ export class MqttIngress {
       connectTimeout: 5_000,
       keepalive: this.opts.keepaliveS ?? 30,
       resubscribe: true,
+      // A refused CONNACK (broker starting, auth backend down, password fixed later) would end reconnecting for good.
+      reconnectOnConnackError: true,
       ...mqttTlsOptions(this.opts.tls, this.opts.url),
     };
     const client = mqtt.connect(this.opts.url, options);

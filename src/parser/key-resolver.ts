@@ -1,3 +1,4 @@
+import { BridgeError } from '../lib/errors.js';
 import type { KeyVault } from '../security/key-vault.js';
 import type { KeyProblems, MeterKeys } from '../store/roles.js';
 import type { Job } from '../store/store.js';
@@ -66,9 +67,19 @@ export class KeyResolver {
   }
 
   private async findKey(job: Job, meterId: string | null): Promise<string | null> {
-    if (job.keyHex) return this.vault.open(job.keyHex, job.ingestId);
+    if (job.keyHex) return this.open(job.keyHex, job.ingestId);
     const stored = meterId ? await this.store.getMeterKey(meterId) : undefined;
-    return stored && meterId ? this.vault.open(stored, meterId) : null;
+    return stored && meterId ? this.open(stored, meterId) : null;
+  }
+
+  /** A sealed key that does not open is this telegram's outcome, not a database outage to retry every second forever. */
+  private open(stored: string, owner: string): string {
+    try {
+      return this.vault.open(stored, owner);
+    } catch (err) {
+      if (!(err instanceof BridgeError) || err.code !== 'key_vault_mismatch') throw err;
+      throw new ParseError('decrypt_failed', 'the stored AES key does not open with KEY_ENCRYPTION_SECRET for this meter (damaged, or copied from another meter); store the key again and replay', { cause: err });
+    }
   }
 
   private async plainBody(job: Job, header: TelegramHeader, meterId: string | null, keyHex: string | null): Promise<KeyDecision> {

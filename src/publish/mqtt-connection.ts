@@ -65,6 +65,8 @@ export class MqttConnection {
       reconnectPeriod: min,
       keepalive: 30,
       queueQoSZero: false,
+      // A refused CONNACK (broker starting, auth backend down, password fixed later) would end reconnecting for good.
+      reconnectOnConnackError: true,
       will: { topic: this.opts.statusTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
       ...mqttTlsOptions(this.opts.tls, this.opts.url),
     });

@@ -54,6 +54,18 @@ async function failure(p: Promise<unknown>): Promise<ParseError> {
   throw new Error('resolved');
 }
 
+describe('KeyResolver: a stored key that does not open', () => {
+  it('is decrypt_failed for the telegram (it was retried every second forever as a database outage)', async () => {
+    const vault = KeyVault.fromSecret('a-long-key-encryption-secret-for-tests', Buffer.alloc(16, 7));
+    const sealedForAnotherMeter = vault.seal(KEY, '87654321');
+    const store = { getMeterKey: async () => sealedForAnotherMeter, recordKeyProblem: async () => {} };
+    const r = new KeyResolver(store, vault, { policy: 'strict' });
+    const e = await failure(r.resolve(job(FORGED), parseHeader(FORGED)));
+    expect(e).toMatchObject({ code: 'decrypt_failed', retryable: false });
+    expect(e.message).not.toContain(KEY);
+  });
+});
+
 describe('KeyResolver: plaintext under an encryption header', () => {
   it('refuses it with the stored key as decrypt_failed / unexpected_plaintext', async () => {
     const { r } = resolver(KEY);
