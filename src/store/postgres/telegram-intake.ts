@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { BridgeError } from '../../lib/errors.js';
 import type { TelegramIntake } from '../roles.js';
 import type { BatchInsert, BatchInsertResult, Depths, InsertResult, MergeSpec, NewTelegram, OutboxMessage } from '../store.js';
+import { pgStoreError } from './pg-errors.js';
 import { type NamedQuery, type Queryable, rows } from './pg-query.js';
 import { WORK_CHANNEL } from './work-listener.js';
 
@@ -65,6 +66,22 @@ export class PostgresTelegramIntake implements TelegramIntake {
   ) {}
 
   async insertTelegram(t: NewTelegram, raw: OutboxMessage, dedupWindowMs: number | null): Promise<InsertResult> {
+    try {
+      return await this.insertOne(t, raw, dedupWindowMs);
+    } catch (err) {
+      throw pgStoreError(err);
+    }
+  }
+
+  async insertTelegrams(items: BatchInsert[], dedupWindowMs: number | null, clientIdTtlMs: number): Promise<BatchInsertResult[]> {
+    try {
+      return await this.insertBatch(items, dedupWindowMs, clientIdTtlMs);
+    } catch (err) {
+      throw pgStoreError(err);
+    }
+  }
+
+  private async insertOne(t: NewTelegram, raw: OutboxMessage, dedupWindowMs: number | null): Promise<InsertResult> {
     if (!t.merge) return insertOn(this.pool(), this.token, t, raw, dedupWindowMs);
     const client = await this.pool().connect();
     try {
@@ -80,7 +97,7 @@ export class PostgresTelegramIntake implements TelegramIntake {
     }
   }
 
-  async insertTelegrams(items: BatchInsert[], dedupWindowMs: number | null, clientIdTtlMs: number): Promise<BatchInsertResult[]> {
+  private async insertBatch(items: BatchInsert[], dedupWindowMs: number | null, clientIdTtlMs: number): Promise<BatchInsertResult[]> {
     // Two uploads that share client ids in a different order can deadlock; PostgreSQL aborts one, which goes again.
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool().connect();
