@@ -21,7 +21,14 @@ export class FallbackParser implements Parser {
     } catch (err) {
       if (!(err instanceof ParseError) || !shouldFallBack(err, req.finalAttempt)) throw err;
       this.log.debug({ ingestId: req.ingestId, code: err.code }, 'Lobaro unavailable; decoding locally');
-      return this.fallback.parse(req);
+      try {
+        return await this.fallback.parse(req);
+      } catch (localErr) {
+        // Lobaro only paused (429, circuit open): what the built-in decoder cannot read waits for Lobaro
+        // instead of ending as an error — a 429 never ends a telegram (README).
+        if (!err.consumesAttempt) throw err;
+        throw localErr;
+      }
     }
   }
 }
