@@ -180,6 +180,9 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
       if (resealed > 0) log.info({ resealed }, 'stored keys sealed in the current format');
       await mappings.start();
       for (const warning of tlsStartWarnings(config.mqttTls, 'MQTT')) log.warn(warning);
+      if (config.parser !== 'local' && plainRemote(config.lobaroBaseUrl)) {
+        log.warn({ lobaroBaseUrl: config.lobaroBaseUrl }, 'LOBARO_BASE_URL is plain http to another host: meter AES keys (the key query) and LOBARO_TOKEN cross the network unencrypted; use https');
+      }
       if (embedded) {
         await embedded.start();
         mqttUrl = embedded.url;
@@ -225,4 +228,10 @@ export async function createApp(config: Readonly<Config>, log: Logger, opts: App
     },
   };
   return app;
+}
+
+/** http:// to a host other than this machine (a local proxy on loopback is fine). */
+function plainRemote(url: string): boolean {
+  const u = new URL(url);
+  return u.protocol === 'http:' && !['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
 }

@@ -76,12 +76,22 @@ export class LobaroClient {
       }
       return { status, body, durationMs };
     }
-    throw statusError(status, res.headers['retry-after'], text);
+    // An error page may echo the request (its URL carries the AES key): the detail goes into MQTT error payloads.
+    throw statusError(status, res.headers['retry-after'], withoutSecrets(text, [keyHex, this.opts.token]));
   }
 
   async close(): Promise<void> {
     await this.pool.close();
   }
+}
+
+/** `text` with every occurrence of the given secrets (any case) replaced by `[redacted]`. */
+function withoutSecrets(text: string, secrets: Array<string | null>): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret && secret.length >= 8) out = out.replace(new RegExp(secret.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi'), '[redacted]');
+  }
+  return out;
 }
 
 function statusError(status: number, retryAfter: string | string[] | undefined, text: string): ParseError {

@@ -1,6 +1,6 @@
 import type { EventBus } from '../../observability/events.js';
 import type { Logger } from '../../observability/logger.js';
-import { toValues, type WmbusResult } from '../../wmbus/index.js';
+import { toValues, type WmbusRecord, type WmbusResult } from '../../wmbus/index.js';
 import { valuesFromDomainModel } from '../domain-values.js';
 import { meterFromHeader, ParseError, type ParseRequest, type ParseResult, type Parser } from '../parser.js';
 import type { AdaptiveRateLimiter, RateTicket } from './adaptive-rate-limiter.js';
@@ -93,6 +93,25 @@ export function fromDomainModel(body: unknown, req: ParseRequest): ParseResult {
   };
 }
 
+const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+const int = (v: unknown, fallback: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
+
+/**
+ * Lobaro's records in the shape the decoder's value mapping expects. Its JSON is not ours to trust: a
+ * `null` list (an empty one, as a Go backend writes it), a `null` record or a field of another type
+ * must not turn a valid telegram into parse_failed. A record without a numeric value is left out.
+ */
+function lobaroRecords(raw: unknown): WmbusRecord[] {
+  if (!Array.isArray(raw)) return [];
+  return raw.filter(isObject).map((r) => ({
+    DifDataLength: int(r.DifDataLength, 1), DifFunctionString: text(r.DifFunctionString), DifDataFormat: text(r.DifDataFormat),
+    DifSubunit: int(r.DifSubunit, 0), VifUnit: text(r.VifUnit), VifQuantity: text(r.VifQuantity), VifExponent: int(r.VifExponent, 1),
+    VifEDescription: text(r.VifEDescription), Value: int(r.Value, 0), ValueScaled: int(r.ValueScaled, 0), ValueString: text(r.ValueString),
+    Tariff: int(r.Tariff, 0), StorageNo: int(r.StorageNo, 0), DifVif: text(r.DifVif), Data: text(r.Data),
+    ...(r.ValueInvalid === true || typeof r.ValueScaled !== 'number' ? { ValueInvalid: true } : {}),
+  }));
+}
+
 /** Lobaro wMbus JSON (lobaro-api.md §2, LOBARO_API=mbus) → meter + values. */
 export function fromWmbusJson(body: unknown, req: ParseRequest): ParseResult {
   if (!isObject(body) || !isObject(body.Body)) throw new ParseError('parse_failed', 'Lobaro returned no wMbus JSON for this telegram');
@@ -110,7 +129,7 @@ export function fromWmbusJson(body: unknown, req: ParseRequest): ParseResult {
       device_type: Number.isNaN(device) ? fallback.device_type : device,
       version: typeof body.Version === 'number' ? body.Version : fallback.version,
     },
-    values: toValues(body as unknown as WmbusResult),
+    values: toValues({ ...body, Body: { ...b, DataRecords: lobaroRecords(b.DataRecords) } } as unknown as WmbusResult),
     extra: { lobaro: { wmbus: body } },
   };
 }
