@@ -1,8 +1,7 @@
 import { PeriodicTask } from '../lib/periodic-task.js';
 import type { EventBus } from '../observability/events.js';
 import type { Logger } from '../observability/logger.js';
-import type { MeterRegistry, Outbox } from '../store/roles.js';
-import { staleEvent } from './meter-events.js';
+import type { MeterRegistry } from '../store/roles.js';
 
 export interface LivenessMonitorOptions {
   /** How often silent meters are looked for, ms. */
@@ -29,7 +28,7 @@ export class LivenessMonitor {
   );
 
   constructor(
-    private readonly store: Pick<MeterRegistry, 'markStaleMeters'> & Pick<Outbox, 'enqueueMessages'>,
+    private readonly store: Pick<MeterRegistry, 'markStaleMeters'>,
     private readonly events: EventBus,
     private readonly log: Logger,
     private readonly opts: LivenessMonitorOptions,
@@ -50,7 +49,6 @@ export class LivenessMonitor {
     for (;;) {
       const stale = await this.store.markStaleMeters(now, this.opts.batch);
       if (stale.length === 0) break;
-      await this.store.enqueueMessages(stale.map((m) => staleEvent(m, now)), now);
       for (const m of stale) {
         this.events.emit('meterStale', { meterId: m.meterId, lastSeen: m.lastSeen });
         this.log.warn({ meterId: m.meterId, lastSeen: new Date(m.lastSeen).toISOString(), intervalMs: m.intervalMs }, 'meter went silent');

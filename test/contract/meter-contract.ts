@@ -52,6 +52,16 @@ export function meterContract(name: string, makeEnv: () => Promise<StoreEnv>): v
       expect(await store.countMetersByStatus()).toEqual({ ok: 2, stale: 0, key_problem: 0 });
     });
 
+    it('writes the meter_stale events in the same transaction as the status (a stale meter is never selected again)', async () => {
+      await store.recordMeterSeen(seen('m-evt', T0), POLICY);
+      const stale = await store.markStaleMeters(T0 + 3_600_000, 100);
+      expect(stale.map((m) => m.meterId)).toEqual(['m-evt']);
+      const rows = await store.claimOutbox(100, T0 + 3_600_000, 'meter-contract', 60_000);
+      const events = rows.filter((r) => r.topic === 'oms/v1/bridge/events').map((r) => JSON.parse(r.payload) as Record<string, unknown>);
+      expect(events).toEqual([expect.objectContaining({ event: 'meter_stale', meter_id: 'm-evt', last_seen: new Date(T0).toISOString() })]);
+      await store.markPublished(rows.map((r) => r.id), T0 + 3_600_000);
+    });
+
     it('a decrypt failure is a key problem and the last error stays on record; filters and pages by status', async () => {
       await store.recordMeterSeen(seen('a', T0, { errorCode: 'decrypt_key_missing', error: 'no key' }), POLICY);
       for (const id of ['b', 'c', 'd']) await store.recordMeterSeen(seen(id, T0), POLICY);

@@ -3,6 +3,7 @@ import { type GatewayLiveness, type GatewayTransition, transitionMessages, trans
 import { GATEWAY_COLUMNS, GATEWAY_DUE, toGateway } from '../gateway-rows.js';
 import type { GatewayRegistry } from '../roles.js';
 import type { Row } from '../store-rows.js';
+import { insertMessages } from './outbox.js';
 
 /** Advisory lock key of the gateway evaluation ("oms-gwlv" as bytes), one holder across instances. */
 export const GATEWAY_LOCK = 0x6f6d_732d_6777_6c76n;
@@ -34,13 +35,7 @@ export class PostgresGatewayRegistry implements GatewayRegistry {
           'UPDATE gateways SET status = u.s, changed_at = $3 FROM unnest($1::text[], $2::text[]) AS u(g, s) WHERE gateways.gateway_id = u.g',
           [transitions.map((t) => t.gatewayId), transitions.map((t) => t.to), now],
         );
-        const messages = transitions.flatMap((t) => transitionMessages(t, now));
-        await c.query(
-          `INSERT INTO outbox (ingest_id, kind, topic, payload, qos, retain, created_at)
-           SELECT u.i, u.k, u.t, u.p, u.q, u.r, $7 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bool[]) WITH ORDINALITY AS u(i, k, t, p, q, r, n) ORDER BY u.n`,
-          [messages.map((m) => m.ingestId), messages.map((m) => m.kind), messages.map((m) => m.topic), messages.map((m) => m.payload),
-            messages.map((m) => m.qos), messages.map((m) => m.retain), now],
-        );
+        await insertMessages(c, transitions.flatMap((t) => transitionMessages(t, now)), now);
       }
       await c.query('COMMIT');
       return transitions;

@@ -1,10 +1,12 @@
 import type pg from 'pg';
+import { staleEvent } from '../../liveness/meter-events.js';
 import { applySeen, type MeterLiveness, type MeterSeen, type MeterStatus, type StalePolicy } from '../../liveness/meter-state.js';
 import { EMPTY_COUNTS, METER_COLUMNS, meterValues, toMatch, toMeter } from '../meter-rows.js';
 import { decodeCursor, pageLimit, toPage } from '../page-cursor.js';
 import type { MeterRegistry } from '../roles.js';
 import type { MeterMatch, Page } from '../store.js';
 import type { Row } from '../store-rows.js';
+import { insertMessages } from './outbox.js';
 
 /** Advisory lock key of the staleness evaluation ("oms-stal" as bytes), one holder across instances. */
 export const STALE_LOCK = 0x6f6d_732d_7374_616cn;
@@ -38,7 +40,10 @@ export class PostgresMeterRegistry implements MeterRegistry {
          RETURNING ${METER_COLUMNS}`,
         [now, limit],
       );
-      return rows.map(toMeter);
+      // With the status in one transaction: a stale meter is never selected again (see the SQLite store).
+      const stale = rows.map(toMeter);
+      await insertMessages(c, stale.map((m) => staleEvent(m, now)), now);
+      return stale;
     });
   }
 

@@ -34,11 +34,17 @@ export class PostgresOutbox implements Outbox {
   }
 
   async enqueueMessages(messages: OutboxMessage[], now: number): Promise<void> {
-    if (messages.length === 0) return;
-    await this.pool().query(
-      `INSERT INTO outbox (ingest_id, kind, topic, payload, qos, retain, created_at)
-       SELECT u.i, u.k, u.t, u.p, u.q, u.r, $7 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bool[]) AS u(i, k, t, p, q, r)`,
-      [messages.map((m) => m.ingestId), messages.map((m) => m.kind), messages.map((m) => m.topic), messages.map((m) => m.payload), messages.map((m) => m.qos), messages.map((m) => m.retain), now],
-    );
+    await insertMessages(this.pool(), messages, now);
   }
+}
+
+/** Outbox rows for `messages`, in their order, on `q` (a pool, or a client inside the caller's transaction). */
+export async function insertMessages(q: Pick<pg.Pool, 'query'>, messages: OutboxMessage[], now: number): Promise<void> {
+  if (messages.length === 0) return;
+  await q.query(
+    `INSERT INTO outbox (ingest_id, kind, topic, payload, qos, retain, created_at)
+     SELECT u.i, u.k, u.t, u.p, u.q, u.r, $7 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bool[]) WITH ORDINALITY AS u(i, k, t, p, q, r, n) ORDER BY u.n`,
+    [messages.map((m) => m.ingestId), messages.map((m) => m.kind), messages.map((m) => m.topic), messages.map((m) => m.payload),
+      messages.map((m) => m.qos), messages.map((m) => m.retain), now],
+  );
 }

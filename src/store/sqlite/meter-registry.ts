@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { staleEvent } from '../../liveness/meter-events.js';
 import { applySeen, type MeterLiveness, type MeterSeen, type MeterStatus, type StalePolicy } from '../../liveness/meter-state.js';
 import { EMPTY_COUNTS, METER_COLUMNS, meterValues, toMatch, toMeter } from '../meter-rows.js';
 import { decodeCursor, pageLimit, toPage } from '../page-cursor.js';
@@ -6,6 +7,7 @@ import type { MeterRegistry } from '../roles.js';
 import type { MeterMatch, Page } from '../store.js';
 import type { Row } from '../store-rows.js';
 import type { GroupCommit } from './group-commit.js';
+import { OUTBOX_INSERT, writeMessages } from './outbox.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 
 function prepare(db: Database.Database) {
@@ -24,6 +26,7 @@ function prepare(db: Database.Database) {
       FROM json_each(?) j LEFT JOIN meters m ON m.meter_id = j.value LEFT JOIN key_missing k ON k.meter_id = j.value
       LEFT JOIN meter_keys mk ON mk.meter_id = j.value ORDER BY j.key`),
     counts: db.prepare('SELECT status, COUNT(*) AS n FROM meters GROUP BY status'),
+    outbox: db.prepare(OUTBOX_INSERT),
     delete: db.prepare('DELETE FROM meters WHERE meter_id = ?'),
   };
 }
@@ -33,7 +36,7 @@ export class SqliteMeterRegistry implements MeterRegistry {
   private readonly s: () => ReturnType<typeof prepare>;
 
   constructor(
-    conn: SqliteConnection,
+    private readonly conn: SqliteConnection,
     /** recordMeterSeen runs once per telegram: it shares the group commit. */
     private readonly group: GroupCommit,
   ) {
@@ -52,7 +55,14 @@ export class SqliteMeterRegistry implements MeterRegistry {
   }
 
   async markStaleMeters(now: number, limit: number): Promise<MeterLiveness[]> {
-    return (this.s().markStale.all(now, limit) as Row[]).map(toMeter);
+    const s = this.s();
+    // The status and its meter_stale events commit together: a stale meter is never selected again,
+    // so an event written afterwards and lost (crash, full disk) would never go out.
+    return this.conn.get().transaction(() => {
+      const stale = (s.markStale.all(now, limit) as Row[]).map(toMeter);
+      writeMessages(s.outbox, stale.map((m) => staleEvent(m, now)), now);
+      return stale;
+    })();
   }
 
   async listMeters(status: MeterStatus | null, limit: number, cursor: string | null, idPrefix?: string): Promise<Page<MeterLiveness>> {
