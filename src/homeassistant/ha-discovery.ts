@@ -10,6 +10,9 @@ export interface HaDiscoveryOptions extends DiscoveryOptions {
   maxMeters: number;
 }
 
+/** Sensors of one HA device at most; values beyond it stay in the reading payload only. */
+export const MAX_ENTITIES_PER_METER = 256;
+
 /** What a reading adds to the outbox for HA, and what to remember once it is stored. */
 export interface HaMessages {
   messages: OutboxMessage[];
@@ -47,10 +50,13 @@ export class HaDiscovery {
     const id = job.meterId ?? meter.id;
     if (id === null) return { messages: [], commit: () => undefined };
     const identity = { id, manufacturer: meter.manufacturer, deviceType: meter.device_type, parser };
-    const entities = entitiesOf(values, meter.device_type);
     const topic = stateTopic(identity);
     const dev = deviceId(identity);
     const before = this.known.get(dev);
+    // Keys come from telegram content (storage numbers, tariffs, descriptions): a sender that varies them
+    // must not grow one device's config and state without end. Known keys always pass; new ones up to the cap.
+    let room = MAX_ENTITIES_PER_METER - (before?.entities.size ?? 0);
+    const entities = entitiesOf(values, meter.device_type).filter((e) => before?.entities.has(e.key) || room-- > 0);
     // HA renders a missing key as an empty (non-numeric) state and logs an error for each message.
     const last: Record<string, number | string> = { ...before?.values };
     for (const e of entities) last[e.key] = e.value;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { clearDiscovery } from '../../../src/homeassistant/discovery.js';
-import { HaDiscovery, stateTopic } from '../../../src/homeassistant/ha-discovery.js';
+import { HaDiscovery, MAX_ENTITIES_PER_METER, stateTopic } from '../../../src/homeassistant/ha-discovery.js';
 import { meterFromHeader } from '../../../src/parser/parser.js';
 import { readingPayload, type MeterInfo, type NormalizedValue } from '../../../src/publish/payloads.js';
 import type { Job } from '../../../src/store/store.js';
@@ -148,6 +148,19 @@ describe('HaDiscovery: a sensor per sent value, configs only when something chan
     const short = discover(meter, [{ ...volume, value: 13 }], ha);
     expect(short.messages.map((m) => m.kind)).toEqual(['state']);
     expect(short.state).toMatchObject({ volume_m3: 13, volume_flow_m3h: 0.1 });
+  });
+
+  it('a sender that varies storage numbers cannot grow one device beyond MAX_ENTITIES_PER_METER sensors', () => {
+    const ha = new HaDiscovery(OPTS);
+    let last: ReturnType<typeof discover> | undefined;
+    for (let i = 0; i < MAX_ENTITIES_PER_METER + 40; i += 20) {
+      last = discover(meter, [volume, ...Array.from({ length: 20 }, (_, k) => ({ ...volume, storage: i + k + 1 }))], ha);
+    }
+    const again = discover(meter, [{ ...volume, value: 14 }], ha);
+    expect(again.state.volume_m3).toBe(14); // a known sensor still updates
+    expect(Object.keys(last!.state).filter((k) => k.startsWith('volume')).length).toBeLessThanOrEqual(MAX_ENTITIES_PER_METER);
+    const configs = again.messages.filter((m) => m.kind === 'discovery');
+    expect(configs).toEqual([]); // nothing new to announce once full
   });
 
   it('sends the config again when the reading carrying it was not stored (no commit)', () => {
