@@ -67,7 +67,7 @@ export class PostgresTelegramIntake implements TelegramIntake {
 
   async insertTelegram(t: NewTelegram, raw: OutboxMessage, dedupWindowMs: number | null): Promise<InsertResult> {
     try {
-      return await this.insertOne(t, raw, dedupWindowMs);
+      return await insertOne(this.pool(), this.token, t, raw, dedupWindowMs);
     } catch (err) {
       throw pgStoreError(err);
     }
@@ -75,47 +75,9 @@ export class PostgresTelegramIntake implements TelegramIntake {
 
   async insertTelegrams(items: BatchInsert[], dedupWindowMs: number | null, clientIdTtlMs: number): Promise<BatchInsertResult[]> {
     try {
-      return await this.insertBatch(items, dedupWindowMs, clientIdTtlMs);
+      return await insertBatch(this.pool(), this.token, items, dedupWindowMs, clientIdTtlMs);
     } catch (err) {
       throw pgStoreError(err);
-    }
-  }
-
-  private async insertOne(t: NewTelegram, raw: OutboxMessage, dedupWindowMs: number | null): Promise<InsertResult> {
-    if (!t.merge) return insertOn(this.pool(), this.token, t, raw, dedupWindowMs);
-    const client = await this.pool().connect();
-    try {
-      await client.query('BEGIN');
-      const result = await insertOn(client, this.token, t, raw, dedupWindowMs);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
-  }
-
-  private async insertBatch(items: BatchInsert[], dedupWindowMs: number | null, clientIdTtlMs: number): Promise<BatchInsertResult[]> {
-    // Two uploads that share client ids in a different order can deadlock; PostgreSQL aborts one, which goes again.
-    for (let attempt = 1; ; attempt++) {
-      const client = await this.pool().connect();
-      try {
-        await client.query('BEGIN');
-        const results: BatchInsertResult[] = [];
-        for (const item of items) results.push(await insertItem(client, this.token, item, dedupWindowMs, clientIdTtlMs));
-        await client.query('COMMIT');
-        return results;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
-        const code = (err as { code?: unknown }).code;
-        if ((code === '40P01' || code === '40001') && attempt < 3) continue;
-        if (code === '40P01' || code === '40001') throw new BridgeError('store_busy', 'batch kept conflicting with another upload', { retryable: true, cause: err });
-        throw err;
-      } finally {
-        client.release();
-      }
     }
   }
 
@@ -194,4 +156,42 @@ async function insertReception(on: Queryable, token: string, t: NewTelegram, m: 
     mergedInto === null ? 'queued' : 'merged', mergedInto === null ? m.dueAt : t.createdAt, mergedInto,
   ]);
   return mergedInto === null ? { ingestId: t.ingestId, duplicate: false } : { ingestId: t.ingestId, duplicate: false, mergedInto };
+}
+
+async function insertOne(pool: pg.Pool, token: string, t: NewTelegram, raw: OutboxMessage, dedupWindowMs: number | null): Promise<InsertResult> {
+  if (!t.merge) return insertOn(pool, token, t, raw, dedupWindowMs);
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await insertOn(client, token, t, raw, dedupWindowMs);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+async function insertBatch(pool: pg.Pool, token: string, items: BatchInsert[], dedupWindowMs: number | null, clientIdTtlMs: number): Promise<BatchInsertResult[]> {
+  // Two uploads that share client ids in a different order can deadlock; PostgreSQL aborts one, which goes again.
+  for (let attempt = 1; ; attempt++) {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const results: BatchInsertResult[] = [];
+      for (const item of items) results.push(await insertItem(client, token, item, dedupWindowMs, clientIdTtlMs));
+      await client.query('COMMIT');
+      return results;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      const code = (err as { code?: unknown }).code;
+      if ((code === '40P01' || code === '40001') && attempt < 3) continue;
+      if (code === '40P01' || code === '40001') throw new BridgeError('store_busy', 'batch kept conflicting with another upload', { retryable: true, cause: err });
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
 }
