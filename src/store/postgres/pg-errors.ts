@@ -1,3 +1,4 @@
+import { storeCodeOf } from '../../lib/error-codes.js';
 import { BridgeError } from '../../lib/errors.js';
 
 /** Socket errors of the pg driver when the server is down or the link broke. */
@@ -14,7 +15,7 @@ const LOST = /Connection terminated|timeout exceeded when trying to connect|Clie
 export function pgStoreError(err: unknown): unknown {
   if (err instanceof BridgeError) return err;
   const code = (err as { code?: unknown } | null)?.code;
-  if (code === '53100') return new BridgeError('storage_full', 'the PostgreSQL disk is full', { retryable: true, cause: err });
+  if (storeCodeOf(code) === 'storage_full') return new BridgeError('storage_full', 'the PostgreSQL disk is full', { retryable: true, cause: err });
   if (typeof code === 'string' && (/^(08|53|57P|40)/.test(code) || NETWORK.has(code))) {
     return new BridgeError('store_unavailable', `PostgreSQL is not available (${code})`, { retryable: true, cause: err });
   }

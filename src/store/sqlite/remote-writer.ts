@@ -33,11 +33,8 @@ export class RemoteWriter {
       for (const r of replies) this.onReply(r);
     });
     port.on('close', () => {
-      if (this.port !== port) return;
       // The writer is gone: later calls fail at once (a 503) instead of waiting on a dead port until a relink.
-      this.port = undefined;
-      this.outgoing = undefined;
-      this.failAll();
+      if (this.port === port) this.close();
     });
   }
 
