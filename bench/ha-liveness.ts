@@ -13,7 +13,7 @@ await store.start();
 const policy = { intervals: 3, minMs: 3_600_000 };
 let t = performance.now();
 for (let i = 0; i < N; i++) {
-  await store.recordMeterSeen({ meterId: `m${i % 1000}`, manufacturer: 'ELS', gatewayId: `gw${i % 3}`, rssiDbm: -70, at: 1_700_000_000_000 + i * 1_000, errorCode: null, error: null }, policy);
+  await store.recordMeterSeen({ meterId: `m${i % 1000}`, manufacturer: 'ELS', gatewayId: `gw${i % 3}`, rssiDbm: -70, at: 1_700_000_000_000 + i * 1_000, errorCode: null, error: null, ingestId: `i${i}` }, policy);
 }
 const seenUs = ((performance.now() - t) * 1000) / N;
 t = performance.now();

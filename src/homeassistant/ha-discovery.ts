@@ -13,6 +13,13 @@ export interface HaDiscoveryOptions extends DiscoveryOptions {
 /** Sensors of one HA device at most; values beyond it stay in the reading payload only. */
 export const MAX_ENTITIES_PER_METER = 256;
 
+export interface StateOptions {
+  /** HA's expire_after for the meter's sensors. */
+  expireAfterS?: number | undefined;
+  /** False for a telegram older than one already heard from the meter: configs may still change, the state does not. */
+  latest?: boolean;
+}
+
 /** What a reading adds to the outbox for HA, and what to remember once it is stored. */
 export interface HaMessages {
   messages: OutboxMessage[];
@@ -46,7 +53,8 @@ export class HaDiscovery {
 
   constructor(private readonly opts: HaDiscoveryOptions) {}
 
-  messagesFor(job: Pick<Job, 'ingestId' | 'rxTime' | 'rssiDbm' | 'gatewayId' | 'meterId'>, meter: MeterInfo, parser: string, values: NormalizedValue[], expireAfterS?: number): HaMessages {
+  messagesFor(job: Pick<Job, 'ingestId' | 'rxTime' | 'rssiDbm' | 'gatewayId' | 'meterId'>, meter: MeterInfo, parser: string, values: NormalizedValue[], opts: StateOptions = {}): HaMessages {
+    const { expireAfterS, latest = true } = opts;
     const id = job.meterId ?? meter.id;
     if (id === null) return { messages: [], commit: () => undefined };
     const identity = { id, manufacturer: meter.manufacturer, deviceType: meter.device_type, parser };
@@ -59,13 +67,17 @@ export class HaDiscovery {
     const entities = entitiesOf(values, meter.device_type).filter((e) => before?.entities.has(e.key) || room-- > 0);
     // HA renders a missing key as an empty (non-numeric) state and logs an error for each message.
     const last: Record<string, number | string> = { ...before?.values };
-    for (const e of entities) last[e.key] = e.value;
-    const state: Record<string, unknown> = { ...last };
-    state.rssi_dbm = job.rssiDbm;
-    state.last_seen = job.rxTime;
-    state.gateway_id = job.gatewayId;
-    // No ingest id: published_at of the telegram is stamped by its reading alone.
-    const messages: OutboxMessage[] = [{ ingestId: null, kind: 'state', topic, payload: JSON.stringify(state), qos: 1, retain: true }];
+    const messages: OutboxMessage[] = [];
+    // An older telegram arriving late would set the retained state back (and a total_increasing sensor that goes down is a meter reset to HA's statistics).
+    if (latest) {
+      for (const e of entities) last[e.key] = e.value;
+      const state: Record<string, unknown> = { ...last };
+      state.rssi_dbm = job.rssiDbm;
+      state.last_seen = job.rxTime;
+      state.gateway_id = job.gatewayId;
+      // No ingest id: published_at of the telegram is stamped by its reading alone.
+      messages.push({ ingestId: null, kind: 'state', topic, payload: JSON.stringify(state), qos: 1, retain: true });
+    }
 
     const union = new Map(before?.entities);
     for (const { value: _, ...spec } of entities) if (!union.has(spec.key)) union.set(spec.key, spec);

@@ -1,7 +1,7 @@
 import { SCHEMA } from '../publish/payloads.js';
 import { EVENTS_TOPIC } from '../publish/topics.js';
 import type { OutboxMessage } from '../store/store.js';
-import type { MeterGateway, MeterLiveness } from './meter-state.js';
+import type { MeterGateway, MeterLiveness, MeterSeen } from './meter-state.js';
 
 export type MeterEvent = 'meter_stale' | 'meter_back';
 
@@ -22,9 +22,12 @@ export function staleEvent(m: MeterLiveness, now: number): OutboxMessage {
   return { ingestId: null, kind: 'event', topic: EVENTS_TOPIC, payload: JSON.stringify(payload), qos: 1, retain: false };
 }
 
-/** The message when a stale meter is heard again; goes out with the telegram that brought it back. */
-export function backEvent(meterId: string, manufacturer: string | null, gatewayId: string, rssiDbm: number | null, at: number, ingestId: string): OutboxMessage {
-  const payload = { schema: SCHEMA, event: 'meter_back' satisfies MeterEvent, at: iso(at), meter_id: meterId, manufacturer, gateway_id: gatewayId, rssi_dbm: rssiDbm, ingest_id: ingestId };
+/** The message when a stale meter is heard again; written with the liveness change that telegram made. */
+export function backEvent(s: MeterSeen): OutboxMessage {
+  const payload = {
+    schema: SCHEMA, event: 'meter_back' satisfies MeterEvent, at: iso(s.at), meter_id: s.meterId, manufacturer: s.manufacturer,
+    gateway_id: s.gatewayId, rssi_dbm: s.rssiDbm, ingest_id: s.ingestId,
+  };
   // No ingest id on the row: published_at of the telegram is stamped by its reading alone.
   return { ingestId: null, kind: 'event', topic: EVENTS_TOPIC, payload: JSON.stringify(payload), qos: 1, retain: false };
 }

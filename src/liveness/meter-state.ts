@@ -47,6 +47,16 @@ export interface MeterSeen {
   /** Error code of the telegram's outcome; null when it was read. */
   errorCode: string | null;
   error: string | null;
+  /** The telegram's ingest id, for the `meter_back` event it may bring. */
+  ingestId: string;
+}
+
+/** What one reception changed: the meter came back from stale, its learned interval, whether it is the newest heard. */
+export interface SeenResult {
+  back: boolean;
+  intervalMs: number | null;
+  /** Received no earlier than anything heard from the meter before: its values may replace retained state. */
+  latest: boolean;
 }
 
 export interface StalePolicy {
@@ -74,7 +84,7 @@ export function statusOf(errorCode: string | null): MeterStatus {
 }
 
 /** The meter's state after one more reception, and whether it was stale before (it came back). */
-export function applySeen(prev: MeterLiveness | undefined, s: MeterSeen, p: StalePolicy): { next: MeterLiveness; back: boolean } {
+export function applySeen(prev: MeterLiveness | undefined, s: MeterSeen, p: StalePolicy): { next: MeterLiveness; back: boolean; latest: boolean } {
   const gaps = [...(prev?.gaps ?? [])];
   const gap = prev ? s.at - prev.lastSeen : 0;
   if (prev && gap >= SAME_TRANSMISSION_MS) {
@@ -98,5 +108,5 @@ export function applySeen(prev: MeterLiveness | undefined, s: MeterSeen, p: Stal
     lastError: s.error ?? prev?.lastError ?? null,
     staleAt: lastSeen + staleAfterMs(intervalMs, p),
   };
-  return { next, back: prev?.status === 'stale' };
+  return { next, back: prev?.status === 'stale', latest: prev === undefined || s.at >= prev.lastSeen };
 }

@@ -1,5 +1,5 @@
 import type { GatewayLiveness, GatewayTransition } from '../liveness/gateway-state.js';
-import type { MeterLiveness, MeterSeen, MeterStatus, StalePolicy } from '../liveness/meter-state.js';
+import type { MeterLiveness, MeterSeen, MeterStatus, SeenResult, StalePolicy } from '../liveness/meter-state.js';
 import type {
   AuditRecord, BatchInsert, BatchInsertResult, Depths, FinishJob, InsertResult, Job, JobLease, KeyProblemKind, KeyProblemMeter, KeyProblemReport, MappingVersion, MeterMatch, MeterReading,
   MeterKeyRecord, NewTelegram, OutboxMessage, OutboxRow, Page, ParserState, ReplayResult, Reception, RetryJob, StoreLink, TelegramFilter,
@@ -174,7 +174,7 @@ export interface MeterRegistry {
    * One more reception of a meter, in one transaction: learned interval, gateways, last error, status.
    * `back` says the meter was stale before. `intervalMs` is the learned interval after this reception.
    */
-  recordMeterSeen(seen: MeterSeen, policy: StalePolicy): Promise<{ back: boolean; intervalMs: number | null }>;
+  recordMeterSeen(seen: MeterSeen, policy: StalePolicy): Promise<SeenResult>;
   /**
    * Marks up to `limit` meters whose stale_at passed as `stale` and returns them. Every meter is
    * returned once per silence. PostgreSQL: one instance at a time (transaction advisory lock); an

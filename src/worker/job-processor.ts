@@ -1,6 +1,5 @@
 import { backoffDelayMs, type BackoffPolicy } from '../lib/backoff.js';
 import type { HaDiscovery } from '../homeassistant/ha-discovery.js';
-import { backEvent } from '../liveness/meter-events.js';
 import { staleAfterMs, type StalePolicy } from '../liveness/meter-state.js';
 import type { EventBus } from '../observability/events.js';
 import type { Logger } from '../observability/logger.js';
@@ -10,7 +9,7 @@ import { errorPayload, readingPayload, type JobError } from '../publish/payloads
 import type { Topics } from '../publish/topics.js';
 import type { MappingStore } from '../store/mapping-store.js';
 import type { JobQueue, KeyProblems, MeterRegistry, TelegramQueries } from '../store/roles.js';
-import type { FinishJob, Job, OutboxMessage, Reception } from '../store/store.js';
+import type { FinishJob, Job, Reception } from '../store/store.js';
 import { parseHeader, type TelegramHeader } from '../wmbus/index.js';
 
 export interface JobProcessorOptions {
@@ -82,14 +81,17 @@ export class JobProcessor {
       const text = JSON.stringify(payload);
       const meterId = job.meterId ?? result.meter.id;
       const live = await this.seen(job, meterId, result.meter.manufacturer, null, null);
-      const ha = this.ha?.messagesFor(job, result.meter, result.parser, result.values, expireAfterS(live.intervalMs, this.opts.stalePolicy));
+      const ha = this.ha?.messagesFor(job, result.meter, result.parser, result.values, {
+        expireAfterS: expireAfterS(live.intervalMs, this.opts.stalePolicy), latest: live.latest,
+      });
       const done = await this.finish(job, {
         status: 'done', attempts: attempt, errorCode: null, lastError: null, parsedJson: text, now: Date.now(),
         messages: [{
           ingestId: job.ingestId, kind: 'reading', // The radio address (or the gateway's hint) keys the topic, so one device keeps one topic whichever parser ran.
           topic: this.readingTopic(job, meterId, receptions),
-          payload: text, qos: this.opts.qos, retain: this.opts.retainReadings,
-        }, ...(ha?.messages ?? []), ...live.messages],
+          // An older telegram arriving late (a gateway's backlog, a replay) is published but must not replace the retained newest one.
+          payload: text, qos: this.opts.qos, retain: this.opts.retainReadings && live.latest,
+        }, ...(ha?.messages ?? [])],
       });
       if (done) ha?.commit();
       if (done) this.events.emit('jobFinished', { ingestId: job.ingestId, status: 'done', attempts: attempt, payload });
@@ -123,12 +125,12 @@ export class JobProcessor {
     const meter = meterFromHeader(header, job.meterId);
     const payload = withReceptions(errorPayload(job, meter, error), await this.receptions(job));
     const text = JSON.stringify(payload);
-    const live = await this.seen(job, meter.id, meter.manufacturer, err.code, err.message);
+    await this.seen(job, meter.id, meter.manufacturer, err.code, err.message);
     await this.noteKeyProblem(job, meter.id, meter.manufacturer, err);
     const now = Date.now();
     const done = await this.finish(job, {
       status: 'error', attempts, errorCode: err.code, lastError: err.message, parsedJson: text, now,
-      messages: [{ ingestId: job.ingestId, kind: 'error', topic: this.topics.error(job.gatewayId, job.ingestId), payload: text, qos: this.opts.qos, retain: false }, ...live.messages],
+      messages: [{ ingestId: job.ingestId, kind: 'error', topic: this.topics.error(job.gatewayId, job.ingestId), payload: text, qos: this.opts.qos, retain: false }],
     });
     if (!done) return;
     this.events.emit('jobFinished', { ingestId: job.ingestId, status: 'error', code: err.code, attempts, payload, message: err.message, meterId: meter.id });
@@ -169,18 +171,20 @@ export class JobProcessor {
   }
 
   /**
-   * Liveness: the meter was heard (whatever the parse outcome). Replays are old telegrams and teach
-   * nothing. A meter that was stale gets its `meter_back` event in the telegram's transaction.
+   * Liveness: the meter was heard (whatever the parse outcome); the store writes a `meter_back` event with
+   * it when the meter was stale. Replays are old telegrams: they teach nothing and are never the latest.
+   * Without liveness or a meter id nothing tells the order, and every reading counts as the latest.
    */
-  private async seen(job: Job, meterId: string | null, manufacturer: string | null, errorCode: string | null, error: string | null): Promise<{ intervalMs: number | null; messages: OutboxMessage[] }> {
+  private async seen(job: Job, meterId: string | null, manufacturer: string | null, errorCode: string | null, error: string | null): Promise<{ intervalMs: number | null; latest: boolean }> {
     const policy = this.opts.stalePolicy;
-    if (!policy || meterId === null || job.replay) return { intervalMs: null, messages: [] };
+    if (job.replay) return { intervalMs: null, latest: false };
+    if (!policy || meterId === null) return { intervalMs: null, latest: true };
     const rx = Date.parse(job.rxTime);
     // Never later than now: one telegram from a gateway whose clock says 2099 would keep the meter from ever going stale.
     const at = Number.isFinite(rx) ? Math.min(rx, Date.now()) : Date.now();
-    const r = await this.store.recordMeterSeen({ meterId, manufacturer, gatewayId: job.gatewayId, rssiDbm: job.rssiDbm, at, errorCode, error }, policy).catch(storeFailure);
+    const r = await this.store.recordMeterSeen({ meterId, manufacturer, gatewayId: job.gatewayId, rssiDbm: job.rssiDbm, at, errorCode, error, ingestId: job.ingestId }, policy).catch(storeFailure);
     if (r.back) this.log.info({ meterId, ingestId: job.ingestId }, 'stale meter is back');
-    return { intervalMs: r.intervalMs, messages: r.back ? [backEvent(meterId, manufacturer, job.gatewayId, job.rssiDbm, at, job.ingestId)] : [] };
+    return { intervalMs: r.intervalMs, latest: r.latest };
   }
 
   private async finish(job: Job, f: FinishJob): Promise<boolean> {

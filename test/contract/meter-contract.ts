@@ -7,7 +7,7 @@ const POLICY = { intervals: 3, minMs: 3_600_000 };
 const MIN = 60_000;
 
 function seen(meterId: string, at: number, extra: Partial<MeterSeen> = {}): MeterSeen {
-  return { meterId, manufacturer: 'ELS', gatewayId: 'gw-1', rssiDbm: -70, at, errorCode: null, error: null, ...extra };
+  return { meterId, manufacturer: 'ELS', gatewayId: 'gw-1', rssiDbm: -70, at, errorCode: null, error: null, ingestId: `ing-${at}`, ...extra };
 }
 
 /** Meter liveness part of the TelegramStore contract (issue 13), run against every store. */
@@ -26,7 +26,7 @@ export function meterContract(name: string, makeEnv: () => Promise<StoreEnv>): v
     });
 
     it('learns the send interval as the median gap, ignores the same transmission heard twice, keeps gateways', async () => {
-      expect(await store.recordMeterSeen(seen('m1', T0), POLICY)).toEqual({ back: false, intervalMs: null });
+      expect(await store.recordMeterSeen(seen('m1', T0), POLICY)).toEqual({ back: false, intervalMs: null, latest: true });
       await store.recordMeterSeen(seen('m1', T0 + 500, { gatewayId: 'gw-2', rssiDbm: -90 }), POLICY);
       await store.recordMeterSeen(seen('m1', T0 + 15 * MIN), POLICY);
       await store.recordMeterSeen(seen('m1', T0 + 30 * MIN), POLICY);
@@ -60,6 +60,34 @@ export function meterContract(name: string, makeEnv: () => Promise<StoreEnv>): v
       const events = rows.filter((r) => r.topic === 'oms/v1/bridge/events').map((r) => JSON.parse(r.payload) as Record<string, unknown>);
       expect(events).toEqual([expect.objectContaining({ event: 'meter_stale', meter_id: 'm-evt', last_seen: new Date(T0).toISOString() })]);
       await store.markPublished(rows.map((r) => r.id), T0 + 3_600_000);
+    });
+
+    it('writes the meter_back event with the liveness change (a retry of the telegram would find the meter live)', async () => {
+      await store.recordMeterSeen(seen('m-back', T0), POLICY);
+      await store.markStaleMeters(T0 + 3_600_000, 100);
+      const staleRows = await store.claimOutbox(100, T0 + 3_600_000, 'meter-contract', 60_000);
+      await store.markPublished(staleRows.map((r) => r.id), T0 + 3_600_000);
+      const at = T0 + 2 * 3_600_000;
+      expect(await store.recordMeterSeen(seen('m-back', at, { gatewayId: 'gw-9', rssiDbm: -81 }), POLICY)).toMatchObject({ back: true });
+      // Heard again before anything else was written: no second event.
+      expect(await store.recordMeterSeen(seen('m-back', at), POLICY)).toMatchObject({ back: false });
+      const rows = await store.claimOutbox(100, at, 'meter-contract', 60_000);
+      expect(rows.map((r) => [r.topic, r.ingestId, r.retain])).toEqual([['oms/v1/bridge/events', null, false]]);
+      expect(JSON.parse(rows[0]!.payload)).toEqual({
+        schema: 'oms.bridge.v1', event: 'meter_back', at: new Date(at).toISOString(), meter_id: 'm-back', manufacturer: 'ELS',
+        gateway_id: 'gw-9', rssi_dbm: -81, ingest_id: `ing-${at}`,
+      });
+      await store.markPublished(rows.map((r) => r.id), at);
+    });
+
+    it('tells whether a telegram is the newest heard from the meter (a late one must not replace retained state)', async () => {
+      expect(await store.recordMeterSeen(seen('m-order', T0 + 10 * MIN), POLICY)).toMatchObject({ latest: true });
+      expect(await store.recordMeterSeen(seen('m-order', T0), POLICY)).toMatchObject({ latest: false });
+      // The same instant from another gateway, and anything newer, is the latest.
+      expect(await store.recordMeterSeen(seen('m-order', T0 + 10 * MIN, { gatewayId: 'gw-2' }), POLICY)).toMatchObject({ latest: true });
+      expect(await store.recordMeterSeen(seen('m-order', T0 + 20 * MIN), POLICY)).toMatchObject({ latest: true });
+      expect(await store.recordMeterSeen(seen('m-order', T0 + 15 * MIN), POLICY)).toMatchObject({ latest: false });
+      expect((await store.getMeter('m-order'))?.lastSeen).toBe(T0 + 20 * MIN);
     });
 
     it('a decrypt failure is a key problem and the last error stays on record; filters and pages by status', async () => {

@@ -176,7 +176,7 @@ describe.skipIf(!pgUrl)('PostgreSQL', () => {
       env = await pgEnv();
       const [a, b] = [await env.open(), await env.open()];
       const policy = { intervals: 3, minMs: 1_000 };
-      for (let i = 0; i < 50; i++) await a.recordMeterSeen({ meterId: `m${i}`, manufacturer: null, gatewayId: 'g', rssiDbm: null, at: T0, errorCode: null, error: null }, policy);
+      for (let i = 0; i < 50; i++) await a.recordMeterSeen({ meterId: `m${i}`, manufacturer: null, gatewayId: 'g', rssiDbm: null, at: T0, errorCode: null, error: null, ingestId: `i${i}` }, policy);
       await admin(async (c) => {
         await c.query('BEGIN');
         await c.query('SELECT pg_advisory_xact_lock($1)', [STALE_LOCK.toString()]);

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HaDiscovery } from '../../src/homeassistant/ha-discovery.js';
 import { LivenessMonitor } from '../../src/liveness/liveness-monitor.js';
 import { applySeen, median, staleAfterMs, type MeterSeen } from '../../src/liveness/meter-state.js';
 import { EventBus } from '../../src/observability/events.js';
@@ -9,6 +10,7 @@ import { Topics } from '../../src/publish/topics.js';
 import { KeyVault } from '../../src/security/key-vault.js';
 import { MappingStore } from '../../src/store/mapping-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { Job, OutboxRow } from '../../src/store/store.js';
 import { JobProcessor } from '../../src/worker/job-processor.js';
 import { OMS_EXAMPLE, OMS_KEY } from '../helpers/app.js';
 
@@ -19,7 +21,7 @@ const T0 = Date.parse('2026-12-01T00:00:00Z');
 const POLICY = { intervals: 3, minMs: HOUR };
 
 describe('meter state (pure)', () => {
-  const s = (at: number, extra: Partial<MeterSeen> = {}): MeterSeen => ({ meterId: 'm', manufacturer: null, gatewayId: 'g', rssiDbm: null, at, errorCode: null, error: null, ...extra });
+  const s = (at: number, extra: Partial<MeterSeen> = {}): MeterSeen => ({ meterId: 'm', manufacturer: null, gatewayId: 'g', rssiDbm: null, at, errorCode: null, error: null, ingestId: 'i', ...extra });
 
   it('median of gaps; the stale threshold is the policy intervals, never under the minimum', () => {
     expect(median([])).toBeNull();
@@ -63,25 +65,31 @@ describe('stale and back events with a fake clock', () => {
   });
   afterEach(async () => db.stop());
 
-  const processor = () => new JobProcessor(db, new KeyResolver(db, KeyVault.plain(), 'strict'), new LocalParser(), new MappingStore('/nonexistent.json', db, log, { importFile: false }),
-    new Topics('oms/v1/gw/{gateway_id}/meter/{meter_id}'), events, log, { maxAttempts: 3, maxClaims: 5, backoff: { baseMs: 10, capMs: 100 }, qos: 1, retainReadings: false, stalePolicy: POLICY });
+  const processor = (store: SqliteStore = db, ha?: HaDiscovery) => new JobProcessor(store, new KeyResolver(db, KeyVault.plain(), 'strict'), new LocalParser(),
+    new MappingStore('/nonexistent.json', db, log, { importFile: false }), new Topics('oms/v1/gw/{gateway_id}/meter/{meter_id}'), events, log,
+    { maxAttempts: 3, maxClaims: 5, backoff: { baseMs: 10, capMs: 100 }, qos: 1, retainReadings: true, stalePolicy: POLICY }, ha);
 
   /** The README meter (ELS 12345678) sends a telegram received at `rx`; the worker handles it. */
-  async function telegram(rx: number): Promise<void> {
+  async function telegram(rx: number, handle = (job: Job) => processor().process(job)): Promise<void> {
     const id = `ing-${rx}`;
     await db.insertTelegram({
       ingestId: id, gatewayId: 'gw1', rxTime: new Date(rx).toISOString(), rssiDbm: -70, mode: 'T1', rawHex: OMS_EXAMPLE.toLowerCase(),
       meterId: '12345678', manufacturer: 'ELS', dedupHash: id, keyHex: OMS_KEY, createdAt: Date.now(),
     }, { ingestId: id, kind: 'raw', topic: 'raw', payload: '{}', qos: 1, retain: false }, null);
     const [job] = await db.claimJobs(1, Date.now() + 1_000, 'w', 60_000);
-    await processor().process(job!);
+    await handle(job!);
+  }
+
+  /** Outbox rows written since the last call (raw messages left out). */
+  async function outbox(): Promise<OutboxRow[]> {
+    const rows = await db.claimOutbox(1_000, Date.now() + 10_000_000, 'check', 60_000);
+    await db.markPublished(rows.map((r) => r.id), Date.now());
+    return rows.filter((r) => r.kind !== 'raw');
   }
 
   /** Events published since the last call. */
   async function published(): Promise<Array<Record<string, unknown>>> {
-    const rows = await db.claimOutbox(1_000, Date.now() + 10_000_000, 'check', 60_000);
-    await db.markPublished(rows.map((r) => r.id), Date.now());
-    return rows.filter((r) => r.topic === 'oms/v1/bridge/events').map((r) => JSON.parse(r.payload) as Record<string, unknown>);
+    return (await outbox()).filter((r) => r.topic === 'oms/v1/bridge/events').map((r) => JSON.parse(r.payload) as Record<string, unknown>);
   }
 
   it('a meter that sends every 15 min goes stale after 1 h (3 intervals, min 1 h) once, and comes back with its next telegram', async () => {
@@ -108,6 +116,44 @@ describe('stale and back events with a fake clock', () => {
     expect(await db.countMetersByStatus()).toEqual({ ok: 1, stale: 0, key_problem: 0 });
   });
 
+  it('the meter_back event survives a failed commit of the telegram that brought the meter back', async () => {
+    await telegram(T0);
+    clock = T0 + 2 * HOUR;
+    await new LivenessMonitor(db, events, log, { checkMs: 60_000, batch: 10, now: () => clock }).check();
+    await published();
+    let failures = 1;
+    // The database fails once, between the liveness write and the job's outcome.
+    const flaky = new Proxy(db, {
+      get(target, key) {
+        if (key === 'finishJob' && failures > 0) return async () => { failures--; throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' }); };
+        const v = Reflect.get(target, key) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    await telegram(T0 + 3 * HOUR, (job) => processor(flaky).process(job));
+    expect(failures).toBe(0);
+    const [again] = await db.claimJobs(1, Date.now() + 5_000, 'w', 60_000);
+    expect(again?.ingestId).toBe(`ing-${T0 + 3 * HOUR}`);
+    await processor().process(again!);
+    expect(await published()).toEqual([expect.objectContaining({ event: 'meter_back', meter_id: '12345678', ingest_id: `ing-${T0 + 3 * HOUR}` })]);
+    expect(await db.countMetersByStatus()).toMatchObject({ ok: 1, stale: 0 });
+  });
+
+  it('a telegram older than one already heard is published, but neither retained nor put into the Home Assistant state', async () => {
+    const ha = new HaDiscovery({ prefix: 'homeassistant', statusTopic: 'oms/v1/bridge/status', swVersion: '0.1.0', maxMeters: 100 });
+    const handle = (job: Job) => processor(db, ha).process(job);
+    const summary = (rows: OutboxRow[]) => rows.map((r) => [r.kind, r.retain, r.kind === 'state' ? (JSON.parse(r.payload) as { last_seen: string }).last_seen : r.ingestId]);
+    await telegram(T0 + 30 * MIN, handle);
+    const first = summary(await outbox());
+    expect(first.filter(([kind]) => kind !== 'discovery')).toEqual([['reading', true, `ing-${T0 + 30 * MIN}`], ['state', true, new Date(T0 + 30 * MIN).toISOString()]]);
+    // A gateway's backlog delivers an older telegram of the same meter late.
+    await telegram(T0, handle);
+    expect(summary(await outbox())).toEqual([['reading', false, `ing-${T0}`]]);
+    await telegram(T0 + 45 * MIN, handle);
+    // (The learned interval changes expire_after, so the config may go out again.)
+    expect(summary(await outbox()).filter(([kind]) => kind !== 'discovery')).toEqual([['reading', true, `ing-${T0 + 45 * MIN}`], ['state', true, new Date(T0 + 45 * MIN).toISOString()]]);
+  });
+
   it('an rx_time in the future (a gateway clock years ahead) counts as now, so the meter can still go stale', async () => {
     const before = Date.now();
     await telegram(Date.parse('2099-01-01T00:00:00Z'));
@@ -117,7 +163,7 @@ describe('stale and back events with a fake clock', () => {
   });
 
   it('marks more meters than one batch in one check', async () => {
-    for (const id of ['a', 'b', 'c', 'd', 'e']) await db.recordMeterSeen({ meterId: id, manufacturer: null, gatewayId: 'g', rssiDbm: null, at: T0, errorCode: null, error: null }, POLICY);
+    for (const id of ['a', 'b', 'c', 'd', 'e']) await db.recordMeterSeen({ meterId: id, manufacturer: null, gatewayId: 'g', rssiDbm: null, at: T0, errorCode: null, error: null, ingestId: `i-${id}` }, POLICY);
     clock = T0 + HOUR;
     expect(await new LivenessMonitor(db, events, log, { checkMs: 60_000, batch: 2, now: () => clock }).check()).toBe(5);
     expect((await published()).map((e) => e.meter_id)).toEqual(['a', 'b', 'c', 'd', 'e']);

@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import { staleEvent } from '../../liveness/meter-events.js';
-import { applySeen, type MeterLiveness, type MeterSeen, type MeterStatus, type StalePolicy } from '../../liveness/meter-state.js';
+import { backEvent, staleEvent } from '../../liveness/meter-events.js';
+import { applySeen, type MeterLiveness, type MeterSeen, type MeterStatus, type SeenResult, type StalePolicy } from '../../liveness/meter-state.js';
 import { EMPTY_COUNTS, METER_COLUMNS, meterValues, toMatch, toMeter } from '../meter-rows.js';
 import { decodeCursor, pageLimit, toPage } from '../page-cursor.js';
 import type { MeterRegistry } from '../roles.js';
@@ -20,13 +20,15 @@ const UPSERT = `INSERT INTO meters (${METER_COLUMNS}) VALUES ($1, $2, $3, $4, $5
 export class PostgresMeterRegistry implements MeterRegistry {
   constructor(private readonly pool: () => pg.Pool) {}
 
-  async recordMeterSeen(seen: MeterSeen, policy: StalePolicy): Promise<{ back: boolean; intervalMs: number | null }> {
+  async recordMeterSeen(seen: MeterSeen, policy: StalePolicy): Promise<SeenResult> {
     return tx(this.pool(), async (c) => {
       // The row lock serialises two instances handling the same meter; a new meter is serialised by the insert's key.
       const { rows } = await c.query<Row>(`SELECT ${METER_COLUMNS} FROM meters WHERE meter_id = $1 FOR UPDATE`, [seen.meterId]);
-      const { next, back } = applySeen(rows[0] ? toMeter(rows[0]) : undefined, seen, policy);
+      const { next, back, latest } = applySeen(rows[0] ? toMeter(rows[0]) : undefined, seen, policy);
       await c.query(UPSERT, meterValues(next));
-      return { back, intervalMs: next.intervalMs };
+      // With the status change (see the SQLite store).
+      if (back) await insertMessages(c, [backEvent(seen)], Date.now());
+      return { back, intervalMs: next.intervalMs, latest };
     });
   }
 

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import { staleEvent } from '../../liveness/meter-events.js';
-import { applySeen, type MeterLiveness, type MeterSeen, type MeterStatus, type StalePolicy } from '../../liveness/meter-state.js';
+import { backEvent, staleEvent } from '../../liveness/meter-events.js';
+import { applySeen, type MeterLiveness, type MeterSeen, type MeterStatus, type SeenResult, type StalePolicy } from '../../liveness/meter-state.js';
 import { EMPTY_COUNTS, METER_COLUMNS, meterValues, toMatch, toMeter } from '../meter-rows.js';
 import { decodeCursor, pageLimit, toPage } from '../page-cursor.js';
 import type { MeterRegistry } from '../roles.js';
@@ -43,14 +43,16 @@ export class SqliteMeterRegistry implements MeterRegistry {
     this.s = conn.statements(prepare);
   }
 
-  async recordMeterSeen(seen: MeterSeen, policy: StalePolicy): Promise<{ back: boolean; intervalMs: number | null }> {
+  async recordMeterSeen(seen: MeterSeen, policy: StalePolicy): Promise<SeenResult> {
     const s = this.s();
-    // The group commit runs each write in its own savepoint: read and upsert are one unit already.
+    // The group commit runs each write in its own savepoint: read, upsert and the meter_back event are one unit.
     return this.group.submit(() => {
       const row = s.get.get(seen.meterId) as Row | undefined;
-      const { next, back } = applySeen(row ? toMeter(row) : undefined, seen, policy);
+      const { next, back, latest } = applySeen(row ? toMeter(row) : undefined, seen, policy);
       s.upsert.run(...meterValues(next));
-      return { back, intervalMs: next.intervalMs };
+      // With the status change: if the telegram's own outcome failed to commit, its retry finds the meter live and says nothing.
+      if (back) writeMessages(s.outbox, [backEvent(seen)], Date.now());
+      return { back, intervalMs: next.intervalMs, latest };
     });
   }
 

@@ -27,7 +27,7 @@ function job(meterId: string | null = null): Pick<Job, 'ingestId' | 'rxTime' | '
 
 /** Publishes one reading through a fresh HaDiscovery; returns the meter's config (validated) and its state. */
 function discover(meter: MeterInfo, values: NormalizedValue[], ha = new HaDiscovery(OPTS), expireAfterS?: number) {
-  const out = ha.messagesFor(job(), meter, 'local', values, expireAfterS);
+  const out = ha.messagesFor(job(), meter, 'local', values, { expireAfterS });
   out.commit();
   const configs = out.messages.filter((m) => m.kind === 'discovery');
   for (const c of configs) expect(validateDeviceDiscovery(c.topic, c.payload), c.topic).toEqual([]);
