@@ -196,6 +196,19 @@ describe.skipIf(!pgUrl)('PostgreSQL', () => {
       expect(new Set(marked).size).toBe(50);
     });
 
+    it('a brand-new meter heard by two instances at the same moment keeps both receptions', async () => {
+      env = await pgEnv();
+      const [a, b] = [await env.open(), await env.open()];
+      const policy = { intervals: 3, minMs: 3_600_000 };
+      const seen = (meterId: string, gatewayId: string, at: number) => ({ meterId, manufacturer: null, gatewayId, rssiDbm: -70, at, errorCode: null, error: null, ingestId: `${meterId}-${gatewayId}` });
+      const ids = Array.from({ length: 40 }, (_, i) => `new-${i}`);
+      // Two gateways hear the meter's first telegram; each instance handles one of them.
+      const results = await Promise.all(ids.flatMap((id) => [a.recordMeterSeen(seen(id, 'gw-a', T0), policy), b.recordMeterSeen(seen(id, 'gw-b', T0 + 100), policy)]));
+      for (const id of ids) expect((await a.getMeter(id))?.gateways.map((g) => g.gatewayId).sort(), id).toEqual(['gw-a', 'gw-b']);
+      // Exactly one of each pair came first; the later reception (T0 + 100) is always the latest.
+      expect(results.filter((_, i) => i % 2 === 1).every((r) => r.latest)).toBe(true);
+    });
+
     it('gateway liveness: instances evaluating at the same moment report each transition once (advisory lock)', async () => {
       env = await pgEnv();
       const stores = [await env.open(), await env.open(), await env.open()];

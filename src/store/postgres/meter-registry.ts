@@ -11,6 +11,11 @@ import { insertMessages } from './outbox.js';
 /** Advisory lock key of the staleness evaluation ("oms-stal" as bytes), one holder across instances. */
 export const STALE_LOCK = 0x6f6d_732d_7374_616cn;
 
+/** Namespace (first key) of the per-meter advisory lock taken when a meter is new ("omsm"). */
+const NEW_METER_LOCK = 0x6f6d_736d;
+
+const SELECT_FOR_UPDATE = `SELECT ${METER_COLUMNS} FROM meters WHERE meter_id = $1 FOR UPDATE`;
+
 const UPSERT = `INSERT INTO meters (${METER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
   ON CONFLICT (meter_id) DO UPDATE SET manufacturer = excluded.manufacturer, status = excluded.status, first_seen = excluded.first_seen,
     last_seen = excluded.last_seen, interval_ms = excluded.interval_ms, gaps = excluded.gaps, gateways = excluded.gateways,
@@ -22,8 +27,14 @@ export class PostgresMeterRegistry implements MeterRegistry {
 
   async recordMeterSeen(seen: MeterSeen, policy: StalePolicy): Promise<SeenResult> {
     return tx(this.pool(), async (c) => {
-      // The row lock serialises two instances handling the same meter; a new meter is serialised by the insert's key.
-      const { rows } = await c.query<Row>(`SELECT ${METER_COLUMNS} FROM meters WHERE meter_id = $1 FOR UPDATE`, [seen.meterId]);
+      // The row lock serialises two instances handling the same meter. A new meter has no row to lock: both would
+      // build it from nothing and the second upsert would drop the first reception, so the first one is serialised
+      // by an advisory lock on the id and the row is read again behind it.
+      let { rows } = await c.query<Row>(SELECT_FOR_UPDATE, [seen.meterId]);
+      if (rows.length === 0) {
+        await c.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [NEW_METER_LOCK, seen.meterId]);
+        ({ rows } = await c.query<Row>(SELECT_FOR_UPDATE, [seen.meterId]));
+      }
       const { next, back, latest } = applySeen(rows[0] ? toMeter(rows[0]) : undefined, seen, policy);
       await c.query(UPSERT, meterValues(next));
       // With the status change (see the SQLite store).
