@@ -28,6 +28,7 @@ export interface HaMessages {
 }
 
 interface Known {
+  meter: { id: string; manufacturer: string | null };
   /** Union of every value the meter sent since this process started, by state key. */
   entities: Map<string, Omit<EntitySpec, 'value'>>;
   config: DiscoveryMessage;
@@ -95,15 +96,15 @@ export class HaDiscovery {
       commit: () => {
         if (sendBridge) this.bridgeSent = true;
         this.known.delete(dev);
-        this.known.set(dev, { entities: union, config, values: last });
+        this.known.set(dev, { meter: { id, manufacturer: meter.manufacturer }, entities: union, config, values: last });
         if (this.known.size > this.opts.maxMeters) this.known.delete(this.known.keys().next().value!);
       },
     };
   }
 
   /** Every config this process knows, for HA's birth message (HA restarted and may have lost them). */
-  all(): DiscoveryMessage[] {
-    return [bridgeDiscovery(this.opts), ...[...this.known.values()].map((k) => k.config)];
+  all(): { bridge: DiscoveryMessage; meters: Array<{ meter: { id: string; manufacturer: string | null }; config: DiscoveryMessage }> } {
+    return { bridge: bridgeDiscovery(this.opts), meters: [...this.known.values()].map((k) => ({ meter: k.meter, config: k.config })) };
   }
 
   /** Forgets a meter (deleted or blocked): its config is cleared on the broker by the caller. */

@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.js';
 import type { EventBus } from '../observability/events.js';
 import type { Logger } from '../observability/logger.js';
+import { birthConfigs } from '../homeassistant/ha-birth.js';
 import { HaDiscovery } from '../homeassistant/ha-discovery.js';
 import { FallbackParser } from '../parser/fallback-parser.js';
 import { KeyResolver } from '../parser/key-resolver.js';
@@ -69,8 +70,8 @@ const HA_MAX_METERS = 10_000;
  * outbox: they are retained copies of configs already delivered, and HA only sends its
  * birth while the broker is up.
  */
-async function republish(ha: HaDiscovery, mqtt: MqttConnection, log: Logger): Promise<void> {
-  const configs = ha.all();
+async function republish(ha: HaDiscovery, store: TelegramStore, mqtt: MqttConnection, log: Logger): Promise<void> {
+  const configs = await birthConfigs(ha, store, log);
   let failed = 0;
   for (const c of configs) await mqtt.publish(c.topic, c.payload, 1, true).catch(() => failed++);
   log.info({ configs: configs.length, failed }, 'Home Assistant came online; discovery re-published');
@@ -131,7 +132,7 @@ export function buildPipeline({ config, store, vault, mappings, events, log }: P
       }, events, log.child({ stage: 'mqtt' }));
       const conn = mqtt;
       if (ha) conn.subscribe(`${config.haDiscoveryPrefix}/status`, (payload) => {
-        if (payload.toString('utf8') === 'online') void republish(ha, conn, log);
+        if (payload.toString('utf8') === 'online') void republish(ha, store, conn, log);
       });
       relay = new OutboxRelay(store, mqtt, events, log.child({ stage: 'outbox' }), {
         instanceId: config.instanceId, batchSize: 100, leaseMs: 30_000, publishTimeoutMs: 10_000, idlePollMs: 1_000,

@@ -2,9 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { clearDiscovery } from '../../../src/homeassistant/discovery.js';
+import { birthConfigs } from '../../../src/homeassistant/ha-birth.js';
 import { HaDiscovery, MAX_ENTITIES_PER_METER, stateTopic } from '../../../src/homeassistant/ha-discovery.js';
+import { createLogger } from '../../../src/observability/logger.js';
 import { meterFromHeader } from '../../../src/parser/parser.js';
 import { readingPayload, type MeterInfo, type NormalizedValue } from '../../../src/publish/payloads.js';
+import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import type { Job } from '../../../src/store/store.js';
 import { decode, parseHeader, toValues } from '../../../src/wmbus/index.js';
 import { validateDeviceDiscovery } from '../../helpers/ha-validator.js';
@@ -19,6 +22,7 @@ function decoded(driver: string, id: string): { meter: MeterInfo; values: Normal
   return { meter: meterFromHeader(parseHeader(v.hex), null), values: toValues(decode(v.hex)) };
 }
 
+const silent = createLogger('silent');
 const OPTS = { prefix: 'homeassistant', statusTopic: 'oms/v1/bridge/status', swVersion: '0.1.0', maxMeters: 100 };
 
 function job(meterId: string | null = null): Pick<Job, 'ingestId' | 'rxTime' | 'rssiDbm' | 'gatewayId' | 'meterId'> {
@@ -174,9 +178,32 @@ describe('HaDiscovery: a sensor per sent value, configs only when something chan
     const ha = new HaDiscovery(OPTS);
     discover(meter, [volume], ha);
     discover({ ...meter, id: '11111111' }, [volume], ha);
-    expect(ha.all().map((c) => c.topic)).toEqual([
+    const { bridge, meters } = ha.all();
+    expect([bridge, ...meters.map((m) => m.config)].map((c) => c.topic)).toEqual([
       'homeassistant/device/oms_parser_bridge/config', 'homeassistant/device/oms_sen_33225544/config', 'homeassistant/device/oms_sen_11111111/config',
     ]);
+    expect(meters.map((m) => m.meter)).toEqual([{ id: '33225544', manufacturer: 'SEN' }, { id: '11111111', manufacturer: 'SEN' }]);
+  });
+
+  it('the birth re-publish leaves out (and forgets) meters deleted meanwhile, e.g. through another instance', async () => {
+    const ha = new HaDiscovery(OPTS);
+    discover(meter, [volume], ha);
+    discover({ ...meter, id: '11111111' }, [volume], ha);
+    const store = new SqliteStore(':memory:');
+    await store.start();
+    try {
+      const seen = (meterId: string) => ({ meterId, manufacturer: 'SEN', gatewayId: 'gw-1', rssiDbm: null, at: Date.now(), errorCode: null, error: null, ingestId: meterId });
+      for (const id of ['33225544', '11111111']) await store.recordMeterSeen(seen(id), { intervals: 3, minMs: 3_600_000 });
+      await store.deleteMeter('33225544');
+      const topics = (await birthConfigs(ha, store, silent)).map((c) => c.topic);
+      expect(topics).toEqual(['homeassistant/device/oms_parser_bridge/config', 'homeassistant/device/oms_sen_11111111/config']);
+      expect(ha.all().meters.map((m) => m.meter.id)).toEqual(['11111111']);
+      // The database cannot tell: everything goes out.
+      const broken = { matchMeters: () => Promise.reject(new Error('database down')) };
+      expect(await birthConfigs(ha, broken, silent)).toHaveLength(2);
+    } finally {
+      await store.stop();
+    }
   });
 
   it('no meter id, no device', () => {
