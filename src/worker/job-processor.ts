@@ -12,6 +12,12 @@ import type { JobQueue, KeyProblems, MeterRegistry, TelegramQueries } from '../s
 import type { FinishJob, Job, Reception } from '../store/store.js';
 import { parseHeader, type TelegramHeader } from '../wmbus/index.js';
 
+/** A parser slot: entered before the parser call, left once it answered. */
+export interface ParseGate {
+  enter(): Promise<void>;
+  leave(): void;
+}
+
 export interface JobProcessorOptions {
   maxAttempts: number;
   /** Claims without an orderly outcome before the telegram is given up as `claim_limit` (JOB_MAX_CLAIMS). */
@@ -55,7 +61,11 @@ export class JobProcessor {
     private readonly ha?: HaDiscovery,
   ) {}
 
-  async process(job: Job): Promise<void> {
+  /**
+   * `gate` bounds the parser calls in flight (N_WORKERS): entered right before the parser, left when it has
+   * answered or failed, so reading the key before and committing the outcome after do not hold a parser slot.
+   */
+  async process(job: Job, gate?: ParseGate): Promise<void> {
     const header = readHeader(job.rawHex);
     const attempt = job.attempts + 1;
     try {
@@ -64,6 +74,7 @@ export class JobProcessor {
         return await this.fail(job, header, job.attempts, err);
       }
       const { keyHex, predecrypted } = await this.keys.resolve(job, header).catch(storeFailure);
+      await gate?.enter();
       const result = await this.parser.parse({
         ingestId: job.ingestId,
         rawHex: job.rawHex,
@@ -73,7 +84,7 @@ export class JobProcessor {
         finalAttempt: attempt >= this.opts.maxAttempts,
         predecrypted,
         rxTime: job.rxTime,
-      });
+      }).finally(() => gate?.leave());
       // A parser that cannot tell (Lobaro) decrypted with our key exactly when the header said encrypted and the body was not taken as plain.
       const authenticated = result.authenticated ?? (keyHex !== null && header?.encrypted === true && !predecrypted);
       const receptions = await this.receptions(job);

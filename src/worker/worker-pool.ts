@@ -1,3 +1,4 @@
+import { Semaphore } from '../lib/semaphore.js';
 import { WakeSignal } from '../lib/wake-signal.js';
 import type { Logger } from '../observability/logger.js';
 import type { JobQueue } from '../store/roles.js';
@@ -5,7 +6,7 @@ import type { Job } from '../store/store.js';
 import type { JobProcessor } from './job-processor.js';
 
 export interface WorkerPoolOptions {
-  /** Parse requests in flight (N_WORKERS). */
+  /** Parse requests in flight (N_WORKERS); as many more jobs may be recording their outcome meanwhile. */
   concurrency: number;
   instanceId: string;
   /** Lease on claimed jobs, renewed while they run (JOB_LEASE_S). */
@@ -16,11 +17,24 @@ export interface WorkerPoolOptions {
 
 /**
  * In-memory dispatcher over the durable queue: claims runnable jobs from the
- * database and keeps up to `concurrency` of them in flight. The database stays
- * the source of truth; this only decides when to look.
+ * database and keeps `concurrency` parser calls in flight. A slot is held only
+ * for the parser call: the claim before it and the commits after it cost a few
+ * milliseconds per telegram, during which a slot held from claim to commit left
+ * the parser idle. So a quarter of `concurrency` more jobs are claimed ahead and
+ * wait for a slot, and up to `concurrency` jobs may be committing their outcome
+ * meanwhile. The database stays the source of truth; this only decides when to look.
  */
 export class WorkerPool {
+  /** Every claimed job until its outcome is recorded: leases are renewed for these, stop() waits for them. */
   private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly slots: Semaphore;
+  /** Claimed jobs whose parser has answered and whose outcome is being committed. */
+  private recording = 0;
+  /**
+   * Jobs claimed ahead of a free slot. A few cover the claim's round trip; more would only add to the jobs
+   * a crash leaves claimed (each such claim counts towards JOB_MAX_CLAIMS).
+   */
+  private readonly ahead: number;
   private running = false;
   private loopDone: Promise<void> | undefined;
   private readonly signal = new WakeSignal();
@@ -31,7 +45,10 @@ export class WorkerPool {
     private readonly processor: JobProcessor,
     private readonly log: Logger,
     private readonly opts: WorkerPoolOptions,
-  ) {}
+  ) {
+    this.slots = new Semaphore(opts.concurrency);
+    this.ahead = Math.ceil(opts.concurrency / 4);
+  }
 
   get busy(): number {
     return this.inFlight.size;
@@ -69,7 +86,9 @@ export class WorkerPool {
   private async loop(): Promise<void> {
     while (this.running) {
       let claimed = 0;
-      const free = this.opts.concurrency - this.inFlight.size;
+      const n = this.opts.concurrency;
+      // Parsing or waiting for a slot: at most n + ahead; with the ones committing: at most 2n + ahead.
+      const free = Math.min(n + this.ahead - (this.inFlight.size - this.recording), 2 * n + this.ahead - this.inFlight.size);
       if (free > 0) {
         try {
           const jobs = await this.store.claimJobs(free, Date.now(), this.opts.instanceId, this.opts.leaseMs);
@@ -98,10 +117,26 @@ export class WorkerPool {
   }
 
   private run(job: Job): void {
+    let stage: 'waiting' | 'parsing' | 'recording' = 'waiting';
+    const gate = {
+      enter: async (): Promise<void> => {
+        await this.slots.acquire();
+        stage = 'parsing';
+      },
+      leave: (): void => {
+        if (stage !== 'parsing') return;
+        stage = 'recording';
+        this.recording++;
+        this.slots.release();
+        this.wake();
+      },
+    };
     const p = this.processor
-      .process(job)
+      .process(job, gate)
       .catch((err: unknown) => this.log.error({ ingestId: job.ingestId, err }, 'job could not be recorded; it runs again after its lease'))
       .finally(() => {
+        if (stage === 'parsing') this.slots.release();
+        if (stage === 'recording') this.recording--;
         this.inFlight.delete(job.ingestId);
         this.wake();
       });
