@@ -18,6 +18,8 @@ export interface StateOptions {
   expireAfterS?: number | undefined;
   /** False for a telegram older than one already heard from the meter: configs may still change, the state does not. */
   latest?: boolean;
+  /** The meter had no record (first heard, or deleted, maybe through another instance): send its config even if this process sent it before. */
+  first?: boolean;
 }
 
 /** What a reading adds to the outbox for HA, and what to remember once it is stored. */
@@ -55,7 +57,7 @@ export class HaDiscovery {
   constructor(private readonly opts: HaDiscoveryOptions) {}
 
   messagesFor(job: Pick<Job, 'ingestId' | 'rxTime' | 'rssiDbm' | 'gatewayId' | 'meterId'>, meter: MeterInfo, parser: string, values: NormalizedValue[], opts: StateOptions = {}): HaMessages {
-    const { expireAfterS, latest = true } = opts;
+    const { expireAfterS, latest = true, first = false } = opts;
     const id = job.meterId ?? meter.id;
     if (id === null) return { messages: [], commit: () => undefined };
     const identity = { id, manufacturer: meter.manufacturer, deviceType: meter.device_type, parser };
@@ -66,13 +68,13 @@ export class HaDiscovery {
     // must not grow one device's config and state without end. Known keys always pass; new ones up to the cap.
     let room = MAX_ENTITIES_PER_METER - (before?.entities.size ?? 0);
     const entities = entitiesOf(values, meter.device_type).filter((e) => before?.entities.has(e.key) || room-- > 0);
-    // HA renders a missing key as an empty (non-numeric) state and logs an error for each message.
-    const last: Record<string, number | string> = { ...before?.values };
+    const fresh: Record<string, number | string> = {};
+    for (const e of entities) fresh[e.key] = e.value;
     const messages: OutboxMessage[] = [];
     // An older telegram arriving late would set the retained state back (and a total_increasing sensor that goes down is a meter reset to HA's statistics).
     if (latest) {
-      for (const e of entities) last[e.key] = e.value;
-      const state: Record<string, unknown> = { ...last };
+      // HA renders a missing key as an empty (non-numeric) state and logs an error for each message.
+      const state: Record<string, unknown> = { ...before?.values, ...fresh };
       state.rssi_dbm = job.rssiDbm;
       state.last_seen = job.rxTime;
       state.gateway_id = job.gatewayId;
@@ -84,7 +86,7 @@ export class HaDiscovery {
     for (const { value: _, ...spec } of entities) if (!union.has(spec.key)) union.set(spec.key, spec);
     const all = [...union.values()].map((e) => ({ ...e, value: 0 }));
     const config = meterDiscovery(identity, all, topic, this.opts, expireAfterS);
-    const changed = before?.config.payload !== config.payload;
+    const changed = first || before?.config.payload !== config.payload;
     if (changed) messages.unshift({ ingestId: null, kind: 'discovery', topic: config.topic, payload: config.payload, qos: 1, retain: true });
     const sendBridge = !this.bridgeSent;
     if (sendBridge) {
@@ -95,8 +97,16 @@ export class HaDiscovery {
       messages,
       commit: () => {
         if (sendBridge) this.bridgeSent = true;
+        // Several readings of one meter may be committing at once: merge into what the others committed
+        // meanwhile instead of writing back the snapshot this one started from.
+        const now = this.known.get(dev);
+        const merged = new Map(now?.entities ?? union);
+        for (const [key, spec] of union) if (!merged.has(key) && merged.size < MAX_ENTITIES_PER_METER) merged.set(key, spec);
+        const values = latest ? { ...now?.values, ...fresh } : (now?.values ?? fresh);
+        // The config that went out last; the next reading compares the merged sensors against it.
+        const sent = changed || !now ? config : now.config;
         this.known.delete(dev);
-        this.known.set(dev, { meter: { id, manufacturer: meter.manufacturer }, entities: union, config, values: last });
+        this.known.set(dev, { meter: { id, manufacturer: meter.manufacturer }, entities: merged, config: sent, values });
         if (this.known.size > this.opts.maxMeters) this.known.delete(this.known.keys().next().value!);
       },
     };

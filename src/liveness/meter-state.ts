@@ -57,6 +57,10 @@ export interface SeenResult {
   intervalMs: number | null;
   /** Received no earlier than anything heard from the meter before: its values may replace retained state. */
   latest: boolean;
+  /** The same through this gateway alone (its per-gateway reading topic). */
+  latestForGateway: boolean;
+  /** The meter had no record (first heard, or deleted since): its Home Assistant config must go out. */
+  first: boolean;
 }
 
 export interface StalePolicy {
@@ -83,8 +87,12 @@ export function statusOf(errorCode: string | null): MeterStatus {
   return errorCode?.startsWith('decrypt_') ? 'key_problem' : 'ok';
 }
 
-/** The meter's state after one more reception, and whether it was stale before (it came back). */
-export function applySeen(prev: MeterLiveness | undefined, s: MeterSeen, p: StalePolicy): { next: MeterLiveness; back: boolean; latest: boolean } {
+/**
+ * The meter's state after one more reception. A late one (received before the newest already heard: a
+ * gateway's backlog) adds its gap and gateway but changes neither the status nor the last error, and does
+ * not bring a stale meter back: the meter said nothing new.
+ */
+export function applySeen(prev: MeterLiveness | undefined, s: MeterSeen, p: StalePolicy): SeenResult & { next: MeterLiveness } {
   const gaps = [...(prev?.gaps ?? [])];
   const gap = prev ? s.at - prev.lastSeen : 0;
   if (prev && gap >= SAME_TRANSMISSION_MS) {
@@ -93,20 +101,25 @@ export function applySeen(prev: MeterLiveness | undefined, s: MeterSeen, p: Stal
   }
   const intervalMs = median(gaps);
   const lastSeen = Math.max(prev?.lastSeen ?? s.at, s.at);
-  const gateways = [{ gatewayId: s.gatewayId, rssiDbm: s.rssiDbm, at: s.at }, ...(prev?.gateways ?? []).filter((g) => g.gatewayId !== s.gatewayId)]
-    .slice(0, METER_GATEWAYS_MAX);
+  const latest = prev === undefined || s.at >= prev.lastSeen;
+  const known = prev?.gateways.find((g) => g.gatewayId === s.gatewayId);
+  const latestForGateway = known === undefined || s.at >= known.at;
+  const gateways = latestForGateway
+    ? [{ gatewayId: s.gatewayId, rssiDbm: s.rssiDbm, at: s.at }, ...(prev?.gateways ?? []).filter((g) => g.gatewayId !== s.gatewayId)]
+      .sort((a, b) => b.at - a.at).slice(0, METER_GATEWAYS_MAX)
+    : prev!.gateways;
   const next: MeterLiveness = {
     meterId: s.meterId,
     manufacturer: s.manufacturer ?? prev?.manufacturer ?? null,
-    status: statusOf(s.errorCode),
+    status: latest || !prev ? statusOf(s.errorCode) : prev.status,
     firstSeen: Math.min(prev?.firstSeen ?? s.at, s.at),
     lastSeen,
     intervalMs,
     gaps,
     gateways,
-    lastErrorCode: s.errorCode ?? prev?.lastErrorCode ?? null,
-    lastError: s.error ?? prev?.lastError ?? null,
+    lastErrorCode: latest ? s.errorCode ?? prev?.lastErrorCode ?? null : prev!.lastErrorCode,
+    lastError: latest ? s.error ?? prev?.lastError ?? null : prev!.lastError,
     staleAt: lastSeen + staleAfterMs(intervalMs, p),
   };
-  return { next, back: prev?.status === 'stale', latest: prev === undefined || s.at >= prev.lastSeen };
+  return { next, back: latest && prev?.status === 'stale', latest, latestForGateway, first: prev === undefined, intervalMs };
 }

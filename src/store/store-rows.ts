@@ -15,7 +15,7 @@ export const TELEGRAM_RECORD_COLUMNS = `t.ingest_id, t.gateway_id, t.meter_id, t
   t.attempts, t.error_code, t.last_error, t.next_attempt_at, t.created_at, t.finished_at, r.parsed_json, r.published_at, t.merged_into, t.raw_hex`;
 
 /** Columns of a {@link Job}, plus created_at for ordering a claimed batch. */
-export const JOB_COLUMNS = 'ingest_id, gateway_id, rx_time, rssi_dbm, mode, raw_hex, meter_id, manufacturer, attempts, key_hex, replay, created_at, locked_by, lease_seq, claims';
+export const JOB_COLUMNS = 'ingest_id, gateway_id, rx_time, rssi_dbm, mode, raw_hex, meter_id, manufacturer, attempts, key_hex, replay, created_at, locked_by, lease_seq, claims, error_code, last_error';
 
 export const KEY_PROBLEM_COLUMNS = 'k.meter_id, k.manufacturer, k.problem, k.detail, k.first_seen, k.last_seen, k.count';
 
@@ -41,6 +41,8 @@ export function toJob(r: Row): Job {
     lockedBy: str(r.locked_by),
     leaseSeq: num(r.lease_seq),
     claims: num(r.claims),
+    errorCode: strOrNull(r.error_code),
+    lastError: strOrNull(r.last_error),
   };
 }
 

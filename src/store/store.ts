@@ -66,6 +66,9 @@ export interface Job {
   leaseSeq: number;
   /** Claims since the last orderly outcome (retry or finish); counts the process deaths a telegram caused. */
   claims: number;
+  /** Outcome of the last attempt so far (kept when a claimed job is put back unrun). */
+  errorCode: string | null;
+  lastError: string | null;
 }
 
 /** What a worker must still hold for its outcome to count. */

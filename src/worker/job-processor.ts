@@ -1,10 +1,10 @@
 import { backoffDelayMs, type BackoffPolicy } from '../lib/backoff.js';
 import type { HaDiscovery } from '../homeassistant/ha-discovery.js';
-import { staleAfterMs, type StalePolicy } from '../liveness/meter-state.js';
+import { type SeenResult, staleAfterMs, type StalePolicy } from '../liveness/meter-state.js';
 import type { EventBus } from '../observability/events.js';
 import type { Logger } from '../observability/logger.js';
 import type { KeyResolver } from '../parser/key-resolver.js';
-import { meterFromHeader, ParseError, type Parser } from '../parser/parser.js';
+import { meterFromHeader, ParseError, type ParseResult, type Parser } from '../parser/parser.js';
 import { errorPayload, readingPayload, type JobError } from '../publish/payloads.js';
 import type { Topics } from '../publish/topics.js';
 import type { MappingStore } from '../store/mapping-store.js';
@@ -14,7 +14,8 @@ import { parseHeader, type TelegramHeader } from '../wmbus/index.js';
 
 /** A parser slot: entered before the parser call, left once it answered. */
 export interface ParseGate {
-  enter(): Promise<void>;
+  /** False when the pool is stopping: the job goes back to the queue unrun. */
+  enter(): Promise<boolean>;
   leave(): void;
 }
 
@@ -49,7 +50,7 @@ const STORE_RETRY_MS = 1_000;
  */
 export class JobProcessor {
   constructor(
-    private readonly store: JobQueue & Pick<MeterRegistry, 'recordMeterSeen'> & Pick<KeyProblems, 'recordKeyProblem'> & Pick<TelegramQueries, 'listReceptions'>,
+    private readonly store: JobQueue & Pick<MeterRegistry, 'recordMeterSeen' | 'getMeter'> & Pick<KeyProblems, 'recordKeyProblem'> & Pick<TelegramQueries, 'listReceptions'>,
     private readonly keys: KeyResolver,
     private readonly parser: Parser,
     private readonly mappings: MappingStore,
@@ -74,17 +75,22 @@ export class JobProcessor {
         return await this.fail(job, header, job.attempts, err);
       }
       const { keyHex, predecrypted } = await this.keys.resolve(job, header).catch(storeFailure);
-      await gate?.enter();
-      const result = await this.parser.parse({
-        ingestId: job.ingestId,
-        rawHex: job.rawHex,
-        keyHex,
-        header,
-        mappings: this.mappings.get(),
-        finalAttempt: attempt >= this.opts.maxAttempts,
-        predecrypted,
-        rxTime: job.rxTime,
-      }).finally(() => gate?.leave());
+      if (gate && !(await gate.enter())) return await this.putBack(job);
+      let result: ParseResult;
+      try {
+        result = await this.parser.parse({
+          ingestId: job.ingestId,
+          rawHex: job.rawHex,
+          keyHex,
+          header,
+          mappings: this.mappings.get(),
+          finalAttempt: attempt >= this.opts.maxAttempts,
+          predecrypted,
+          rxTime: job.rxTime,
+        });
+      } finally {
+        gate?.leave();
+      }
       // A parser that cannot tell (Lobaro) decrypted with our key exactly when the header said encrypted and the body was not taken as plain.
       const authenticated = result.authenticated ?? (keyHex !== null && header?.encrypted === true && !predecrypted);
       const receptions = await this.receptions(job);
@@ -93,15 +99,16 @@ export class JobProcessor {
       const meterId = job.meterId ?? result.meter.id;
       const live = await this.seen(job, meterId, result.meter.manufacturer, null, null);
       const ha = this.ha?.messagesFor(job, result.meter, result.parser, result.values, {
-        expireAfterS: expireAfterS(live.intervalMs, this.opts.stalePolicy), latest: live.latest,
+        expireAfterS: expireAfterS(live.intervalMs, this.opts.stalePolicy), latest: live.latest, first: live.first,
       });
       const done = await this.finish(job, {
         status: 'done', attempts: attempt, errorCode: null, lastError: null, parsedJson: text, now: Date.now(),
         messages: [{
           ingestId: job.ingestId, kind: 'reading', // The radio address (or the gateway's hint) keys the topic, so one device keeps one topic whichever parser ran.
           topic: this.readingTopic(job, meterId, receptions),
-          // An older telegram arriving late (a gateway's backlog, a replay) is published but must not replace the retained newest one.
-          payload: text, qos: this.opts.qos, retain: this.opts.retainReadings && live.latest,
+          // An older telegram arriving late (a gateway's backlog, a replay) is published but must not replace the retained
+          // newest one: per gateway on the per-gateway topics (gateway clocks differ), per meter on merged readings.
+          payload: text, qos: this.opts.qos, retain: this.opts.retainReadings && (this.opts.mergeTopic === undefined ? live.latestForGateway : live.latest),
         }, ...(ha?.messages ?? [])],
       });
       if (done) ha?.commit();
@@ -183,19 +190,29 @@ export class JobProcessor {
 
   /**
    * Liveness: the meter was heard (whatever the parse outcome); the store writes a `meter_back` event with
-   * it when the meter was stale. Replays are old telegrams: they teach nothing and are never the latest.
+   * it when the meter was stale. Replays are old telegrams and teach nothing: the meter's record only tells
+   * whether the replayed one is still its newest (a key added, the failed telegrams replayed).
    * Without liveness or a meter id nothing tells the order, and every reading counts as the latest.
    */
-  private async seen(job: Job, meterId: string | null, manufacturer: string | null, errorCode: string | null, error: string | null): Promise<{ intervalMs: number | null; latest: boolean }> {
+  private async seen(job: Job, meterId: string | null, manufacturer: string | null, errorCode: string | null, error: string | null): Promise<Omit<SeenResult, 'back'>> {
     const policy = this.opts.stalePolicy;
-    if (job.replay) return { intervalMs: null, latest: false };
-    if (!policy || meterId === null) return { intervalMs: null, latest: true };
+    if (!policy || meterId === null) return { intervalMs: null, latest: true, latestForGateway: true, first: false };
     const rx = Date.parse(job.rxTime);
     // Never later than now: one telegram from a gateway whose clock says 2099 would keep the meter from ever going stale.
     const at = Number.isFinite(rx) ? Math.min(rx, Date.now()) : Date.now();
+    if (job.replay) {
+      const m = await this.store.getMeter(meterId).catch(storeFailure);
+      const mine = m?.gateways.find((g) => g.gatewayId === job.gatewayId);
+      return { intervalMs: m?.intervalMs ?? null, latest: !m || at >= m.lastSeen, latestForGateway: !mine || at >= mine.at, first: false };
+    }
     const r = await this.store.recordMeterSeen({ meterId, manufacturer, gatewayId: job.gatewayId, rssiDbm: job.rssiDbm, at, errorCode, error, ingestId: job.ingestId }, policy).catch(storeFailure);
     if (r.back) this.log.info({ meterId, ingestId: job.ingestId }, 'stale meter is back');
-    return { intervalMs: r.intervalMs, latest: r.latest };
+    return r;
+  }
+
+  /** The pool stopped before this job got a parser slot: back to the queue as it was, nothing used up. */
+  private async putBack(job: Job): Promise<void> {
+    await this.retry(job, { attempts: job.attempts, nextAttemptAt: Date.now(), errorCode: job.errorCode, lastError: job.lastError });
   }
 
   private async finish(job: Job, f: FinishJob): Promise<boolean> {

@@ -71,6 +71,8 @@ export class WorkerPool {
   async stop(drainMs = 10_000): Promise<void> {
     if (!this.running) return;
     this.running = false;
+    // Jobs still waiting for a slot go back to the queue now instead of starting parser calls during shutdown.
+    this.slots.close();
     this.wake();
     await this.loopDone;
     if (this.renewTimer) clearInterval(this.renewTimer);
@@ -119,9 +121,10 @@ export class WorkerPool {
   private run(job: Job): void {
     let stage: 'waiting' | 'parsing' | 'recording' = 'waiting';
     const gate = {
-      enter: async (): Promise<void> => {
-        await this.slots.acquire();
+      enter: async (): Promise<boolean> => {
+        if (!(await this.slots.acquire())) return false;
         stage = 'parsing';
+        return true;
       },
       leave: (): void => {
         if (stage !== 'parsing') return;

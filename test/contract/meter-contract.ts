@@ -26,7 +26,7 @@ export function meterContract(name: string, makeEnv: () => Promise<StoreEnv>): v
     });
 
     it('learns the send interval as the median gap, ignores the same transmission heard twice, keeps gateways', async () => {
-      expect(await store.recordMeterSeen(seen('m1', T0), POLICY)).toEqual({ back: false, intervalMs: null, latest: true });
+      expect(await store.recordMeterSeen(seen('m1', T0), POLICY)).toEqual({ back: false, intervalMs: null, latest: true, latestForGateway: true, first: true });
       await store.recordMeterSeen(seen('m1', T0 + 500, { gatewayId: 'gw-2', rssiDbm: -90 }), POLICY);
       await store.recordMeterSeen(seen('m1', T0 + 15 * MIN), POLICY);
       await store.recordMeterSeen(seen('m1', T0 + 30 * MIN), POLICY);
@@ -88,6 +88,25 @@ export function meterContract(name: string, makeEnv: () => Promise<StoreEnv>): v
       expect(await store.recordMeterSeen(seen('m-order', T0 + 20 * MIN), POLICY)).toMatchObject({ latest: true });
       expect(await store.recordMeterSeen(seen('m-order', T0 + 15 * MIN), POLICY)).toMatchObject({ latest: false });
       expect((await store.getMeter('m-order'))?.lastSeen).toBe(T0 + 20 * MIN);
+      // Per gateway: gw-2 last sent at T0 + 10 min, so its own T0 + 12 min is its latest though not the meter's.
+      expect(await store.recordMeterSeen(seen('m-order', T0 + 12 * MIN, { gatewayId: 'gw-2' }), POLICY)).toMatchObject({ latest: false, latestForGateway: true, first: false });
+      expect(await store.recordMeterSeen(seen('m-order', T0 + 11 * MIN, { gatewayId: 'gw-2' }), POLICY)).toMatchObject({ latest: false, latestForGateway: false });
+      expect((await store.getMeter('m-order'))?.gateways).toEqual([
+        { gatewayId: 'gw-1', rssiDbm: -70, at: T0 + 20 * MIN }, { gatewayId: 'gw-2', rssiDbm: -70, at: T0 + 12 * MIN },
+      ]);
+    });
+
+    it('a late telegram of a stale meter (a gateway backlog) neither brings it back nor changes its status or last error', async () => {
+      await store.recordMeterSeen(seen('m-late', T0 + 30 * MIN), POLICY);
+      await store.markStaleMeters(T0 + 30 * MIN + 3_600_000, 100);
+      const staleRows = await store.claimOutbox(100, T0 + 2 * 3_600_000, 'meter-contract', 60_000);
+      await store.markPublished(staleRows.map((r) => r.id), T0 + 2 * 3_600_000);
+      const late = await store.recordMeterSeen(seen('m-late', T0, { errorCode: 'decrypt_failed', error: 'wrong key' }), POLICY);
+      expect(late).toMatchObject({ back: false, latest: false });
+      expect(await store.getMeter('m-late')).toMatchObject({ status: 'stale', lastSeen: T0 + 30 * MIN, lastErrorCode: null, gaps: [] });
+      expect(await store.claimOutbox(100, T0 + 2 * 3_600_000, 'meter-contract', 60_000)).toEqual([]);
+      // A new telegram does.
+      expect(await store.recordMeterSeen(seen('m-late', T0 + 3 * 3_600_000), POLICY)).toMatchObject({ back: true, latest: true });
     });
 
     it('a decrypt failure is a key problem and the last error stays on record; filters and pages by status', async () => {

@@ -204,9 +204,13 @@ describe.skipIf(!pgUrl)('PostgreSQL', () => {
       const ids = Array.from({ length: 40 }, (_, i) => `new-${i}`);
       // Two gateways hear the meter's first telegram; each instance handles one of them.
       const results = await Promise.all(ids.flatMap((id) => [a.recordMeterSeen(seen(id, 'gw-a', T0), policy), b.recordMeterSeen(seen(id, 'gw-b', T0 + 100), policy)]));
-      for (const id of ids) expect((await a.getMeter(id))?.gateways.map((g) => g.gatewayId).sort(), id).toEqual(['gw-a', 'gw-b']);
-      // Exactly one of each pair came first; the later reception (T0 + 100) is always the latest.
-      expect(results.filter((_, i) => i % 2 === 1).every((r) => r.latest)).toBe(true);
+      for (const id of ids) {
+        const m = await a.getMeter(id);
+        expect(m?.gateways.map((g) => g.gatewayId).sort(), id).toEqual(['gw-a', 'gw-b']);
+        expect([m?.firstSeen, m?.lastSeen], id).toEqual([T0, T0 + 100]);
+      }
+      // Exactly one of each pair found no record.
+      for (let i = 0; i < results.length; i += 2) expect([results[i]!.first, results[i + 1]!.first].filter(Boolean)).toHaveLength(1);
     });
 
     it('gateway liveness: instances evaluating at the same moment report each transition once (advisory lock)', async () => {

@@ -70,10 +70,10 @@ describe('stale and back events with a fake clock', () => {
     { maxAttempts: 3, maxClaims: 5, backoff: { baseMs: 10, capMs: 100 }, qos: 1, retainReadings: true, stalePolicy: POLICY }, ha);
 
   /** The README meter (ELS 12345678) sends a telegram received at `rx`; the worker handles it. */
-  async function telegram(rx: number, handle = (job: Job) => processor().process(job)): Promise<void> {
+  async function telegram(rx: number, handle = (job: Job) => processor().process(job), gatewayId = 'gw1'): Promise<void> {
     const id = `ing-${rx}`;
     await db.insertTelegram({
-      ingestId: id, gatewayId: 'gw1', rxTime: new Date(rx).toISOString(), rssiDbm: -70, mode: 'T1', rawHex: OMS_EXAMPLE.toLowerCase(),
+      ingestId: id, gatewayId, rxTime: new Date(rx).toISOString(), rssiDbm: -70, mode: 'T1', rawHex: OMS_EXAMPLE.toLowerCase(),
       meterId: '12345678', manufacturer: 'ELS', dedupHash: id, keyHex: OMS_KEY, createdAt: Date.now(),
     }, { ingestId: id, kind: 'raw', topic: 'raw', payload: '{}', qos: 1, retain: false }, null);
     const [job] = await db.claimJobs(1, Date.now() + 1_000, 'w', 60_000);
@@ -152,6 +152,35 @@ describe('stale and back events with a fake clock', () => {
     await telegram(T0 + 45 * MIN, handle);
     // (The learned interval changes expire_after, so the config may go out again.)
     expect(summary(await outbox()).filter(([kind]) => kind !== 'discovery')).toEqual([['reading', true, `ing-${T0 + 45 * MIN}`], ['state', true, new Date(T0 + 45 * MIN).toISOString()]]);
+  });
+
+  it('retains readings per gateway topic: a gateway whose clock runs behind still keeps its own newest retained', async () => {
+    const retained = async () => (await outbox()).filter((r) => r.kind === 'reading').map((r) => [r.topic.split('/')[3], r.retain]);
+    await telegram(T0 + 30 * MIN);
+    // The same transmission through gw2, whose clock is half a second behind: older than the meter's newest, newest on gw2's topic.
+    await telegram(T0 + 30 * MIN - 500, undefined, 'gw2');
+    expect(await retained()).toEqual([['gw1', true], ['gw2', true]]);
+    // gw2 uploads an older telegram from its backlog: published, not retained.
+    await telegram(T0 + 10 * MIN, undefined, 'gw2');
+    expect(await retained()).toEqual([['gw2', false]]);
+  });
+
+  it('a replayed telegram that is still the meter\'s newest updates the Home Assistant state; an older one does not', async () => {
+    const ha = new HaDiscovery({ prefix: 'homeassistant', statusTopic: 'oms/v1/bridge/status', swVersion: '0.1.0', maxMeters: 100 });
+    const states = async () => (await outbox()).filter((r) => r.kind === 'state').map((r) => (JSON.parse(r.payload) as { last_seen: string }).last_seen);
+    // A stored key: the inline one is wiped once a telegram is done.
+    await db.putMeterKey('12345678', OMS_KEY, 'ELS', 1);
+    await telegram(T0, (job) => processor(db, ha).process(job));
+    await telegram(T0 + 15 * MIN, (job) => processor(db, ha).process(job));
+    await states();
+    await db.replayTelegrams({ meterId: '12345678' }, Date.now(), 10);
+    for (;;) {
+      const [job] = await db.claimJobs(1, Date.now() + 1_000, 'w', 60_000);
+      if (!job) break;
+      expect(job.replay).toBe(true);
+      await processor(db, ha).process(job);
+    }
+    expect(await states()).toEqual([new Date(T0 + 15 * MIN).toISOString()]);
   });
 
   it('an rx_time in the future (a gateway clock years ahead) counts as now, so the meter can still go stale', async () => {

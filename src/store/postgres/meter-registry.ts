@@ -35,11 +35,11 @@ export class PostgresMeterRegistry implements MeterRegistry {
         await c.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [NEW_METER_LOCK, seen.meterId]);
         ({ rows } = await c.query<Row>(SELECT_FOR_UPDATE, [seen.meterId]));
       }
-      const { next, back, latest } = applySeen(rows[0] ? toMeter(rows[0]) : undefined, seen, policy);
+      const { next, ...seenResult } = applySeen(rows[0] ? toMeter(rows[0]) : undefined, seen, policy);
       await c.query(UPSERT, meterValues(next));
       // With the status change (see the SQLite store).
-      if (back) await insertMessages(c, [backEvent(seen)], Date.now());
-      return { back, intervalMs: next.intervalMs, latest };
+      if (seenResult.back) await insertMessages(c, [backEvent(seen)], Date.now());
+      return seenResult;
     });
   }
 

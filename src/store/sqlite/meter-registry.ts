@@ -48,11 +48,11 @@ export class SqliteMeterRegistry implements MeterRegistry {
     // The group commit runs each write in its own savepoint: read, upsert and the meter_back event are one unit.
     return this.group.submit(() => {
       const row = s.get.get(seen.meterId) as Row | undefined;
-      const { next, back, latest } = applySeen(row ? toMeter(row) : undefined, seen, policy);
+      const { next, ...seenResult } = applySeen(row ? toMeter(row) : undefined, seen, policy);
       s.upsert.run(...meterValues(next));
       // With the status change: if the telegram's own outcome failed to commit, its retry finds the meter live and says nothing.
-      if (back) writeMessages(s.outbox, [backEvent(seen)], Date.now());
-      return { back, intervalMs: next.intervalMs, latest };
+      if (seenResult.back) writeMessages(s.outbox, [backEvent(seen)], Date.now());
+      return seenResult;
     });
   }
 

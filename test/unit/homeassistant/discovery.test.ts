@@ -167,6 +167,29 @@ describe('HaDiscovery: a sensor per sent value, configs only when something chan
     expect(configs).toEqual([]); // nothing new to announce once full
   });
 
+  it('sends the config of a meter that has no record again (deleted, possibly through another instance), though this process sent it', () => {
+    const ha = new HaDiscovery(OPTS);
+    discover(meter, [volume], ha);
+    expect(ha.messagesFor(job(), meter, 'local', [volume]).messages.map((m) => m.kind)).toEqual(['state']);
+    expect(ha.messagesFor(job(), meter, 'local', [volume], { first: true }).messages.map((m) => m.kind)).toEqual(['discovery', 'state']);
+  });
+
+  it('readings committing out of order: a late, older one does not set the remembered values back, and no sensor is lost', () => {
+    const ha = new HaDiscovery(OPTS);
+    discover(meter, [volume], ha);
+    // Both start from the same snapshot; the newer one (with a new value) commits first.
+    const newer = ha.messagesFor(job(), meter, 'local', [{ ...volume, value: 20 }, flow]);
+    const older = ha.messagesFor(job(), meter, 'local', [{ ...volume, value: 10 }, { name: 'temperature', value: 11, unit: '°C' }], { latest: false });
+    expect(older.messages.map((m) => m.kind)).toEqual(['discovery']);
+    newer.commit();
+    older.commit();
+    const next = discover(meter, [{ name: 'volumeFlow', value: 0.2, unit: 'm^3/h' }], ha);
+    expect(next.state).toMatchObject({ volume_m3: 20, volume_flow_m3h: 0.2 });
+    // The older reading's new sensor went out in its config; the merged set goes out with the next reading.
+    expect(sensorKeys(next.config!.cmps)).toEqual(expect.arrayContaining(['volume_m3', 'volume_flow_m3h']));
+    expect(sensorKeys(next.config!.cmps).length).toBe(3);
+  });
+
   it('sends the config again when the reading carrying it was not stored (no commit)', () => {
     const ha = new HaDiscovery(OPTS);
     ha.messagesFor(job(), meter, 'local', [volume]);

@@ -125,4 +125,47 @@ describe('WorkerPool', () => {
     expect(new Set(parser.started).size).toBe(10);
     expect(parser.started).toHaveLength(10);
   });
+
+  it('a parser that throws gives its slot back: every job still gets an outcome', async () => {
+    await accept(6);
+    let calls = 0;
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const failing: Parser = {
+      name: 'local',
+      async parse() {
+        calls++;
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise((r) => setTimeout(r, 5));
+        inFlight--;
+        throw new Error('parser crashed');
+      },
+    };
+    pool = start(db, failing, 2);
+    await until(async () => (await Promise.all(Array.from({ length: 6 }, (_, i) => db.getTelegram(`ing-${i}`)))).every((t) => t?.status === 'error'));
+    expect(calls).toBe(6);
+    expect(maxInFlight).toBe(2);
+    await until(() => pool!.busy === 0);
+  });
+
+  it('stop() puts a job still waiting for a slot back unrun, with its attempts and last error', async () => {
+    await accept(3);
+    // ing-2 failed once before (a Lobaro 502) and is due again; it is claimed third.
+    for (const j of await db.claimJobs(3, 10, 'earlier', 60_000)) {
+      const failed = j.ingestId === 'ing-2';
+      await db.retryJob(j, { attempts: failed ? 1 : 0, nextAttemptAt: failed ? 100 : 0, errorCode: failed ? 'lobaro_5xx' : null, lastError: failed ? 'HTTP 502' : null });
+    }
+    const parser = new HeldParser();
+    pool = start(db, parser, 2);
+    await until(() => parser.inFlight === 2 && pool!.busy === 3);
+    expect(parser.started.sort()).toEqual(['ing-0', 'ing-1']);
+    const stopped = pool.stop(5_000);
+    parser.answerAll();
+    await stopped;
+    pool = undefined;
+    expect(parser.started).toHaveLength(2);
+    expect(await db.getTelegram('ing-0')).toMatchObject({ status: 'done' });
+    expect(await db.getTelegram('ing-2')).toMatchObject({ status: 'queued', attempts: 1, errorCode: 'lobaro_5xx', lastError: 'HTTP 502' });
+  });
 });
