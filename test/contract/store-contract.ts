@@ -99,7 +99,7 @@ export function storeContract(name: string, makeEnv: () => Promise<StoreEnv>): v
       expect(jobs[0]).toEqual({
         ingestId: t0.ingestId, gatewayId: t0.gatewayId, rxTime: t0.rxTime, rssiDbm: t0.rssiDbm, mode: t0.mode, rawHex: t0.rawHex,
         meterId: t0.meterId, manufacturer: t0.manufacturer, attempts: 0, keyHex: t0.keyHex, replay: false,
-        lockedBy: 'A', leaseSeq: 1, claims: 1,
+        lockedBy: 'A', leaseSeq: 1, claims: 1, errorCode: null, lastError: null,
       });
       expect(await store.claimJobs(10, now, 'B', 1_000)).toEqual([]);
       expect((await store.getTelegram(t0.ingestId))?.status).toBe('processing');
