@@ -89,8 +89,8 @@ export function statusOf(errorCode: string | null): MeterStatus {
 
 /**
  * The meter's state after one more reception. A late one (received before the newest already heard: a
- * gateway's backlog) adds its gap and gateway but changes neither the status nor the last error, and does
- * not bring a stale meter back: the meter said nothing new.
+ * gateway's backlog) teaches no interval, changes neither the status nor the last error, and does not bring
+ * a stale meter back: the meter said nothing new.
  */
 export function applySeen(prev: MeterLiveness | undefined, s: MeterSeen, p: StalePolicy): SeenResult & { next: MeterLiveness } {
   const gaps = [...(prev?.gaps ?? [])];
@@ -121,5 +121,7 @@ export function applySeen(prev: MeterLiveness | undefined, s: MeterSeen, p: Stal
     lastError: latest ? s.error ?? prev?.lastError ?? null : prev!.lastError,
     staleAt: lastSeen + staleAfterMs(intervalMs, p),
   };
-  return { next, back: latest && prev?.status === 'stale', latest, latestForGateway, first: prev === undefined, intervalMs };
+  // This telegram created the record if it is the only one in it: a retry after its outcome failed to commit is still first.
+  const first = prev === undefined || (prev.firstSeen === s.at && prev.lastSeen === s.at);
+  return { next, back: latest && prev?.status === 'stale', latest, latestForGateway, first, intervalMs };
 }

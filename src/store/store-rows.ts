@@ -43,6 +43,7 @@ export function toJob(r: Row): Job {
     claims: num(r.claims),
     errorCode: strOrNull(r.error_code),
     lastError: strOrNull(r.last_error),
+    createdAt: num(r.created_at),
   };
 }
 

@@ -69,6 +69,8 @@ export interface Job {
   /** Outcome of the last attempt so far (kept when a claimed job is put back unrun). */
   errorCode: string | null;
   lastError: string | null;
+  /** When it was accepted, epoch ms: a receive time later than this comes from a gateway clock running ahead. */
+  createdAt: number;
 }
 
 /** What a worker must still hold for its outcome to count. */
@@ -122,6 +124,8 @@ export interface RetryJob {
   nextAttemptAt: number;
   errorCode: string | null;
   lastError: string | null;
+  /** Put back without having run: this claim does not count towards JOB_MAX_CLAIMS (others before it still do). */
+  unrun?: boolean;
 }
 
 export interface TelegramRecord {

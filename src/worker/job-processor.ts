@@ -198,12 +198,13 @@ export class JobProcessor {
     const policy = this.opts.stalePolicy;
     if (!policy || meterId === null) return { intervalMs: null, latest: true, latestForGateway: true, first: false };
     const rx = Date.parse(job.rxTime);
-    // Never later than now: one telegram from a gateway whose clock says 2099 would keep the meter from ever going stale.
-    const at = Number.isFinite(rx) ? Math.min(rx, Date.now()) : Date.now();
+    // Never later than its acceptance: one telegram from a gateway whose clock says 2099 would keep the meter from
+    // ever going stale, and its replay would count as the meter's newest.
+    const at = Number.isFinite(rx) ? Math.min(rx, job.createdAt) : job.createdAt;
     if (job.replay) {
       const m = await this.store.getMeter(meterId).catch(storeFailure);
       const mine = m?.gateways.find((g) => g.gatewayId === job.gatewayId);
-      return { intervalMs: m?.intervalMs ?? null, latest: !m || at >= m.lastSeen, latestForGateway: !mine || at >= mine.at, first: false };
+      return { intervalMs: m?.intervalMs ?? null, latest: !m || at >= m.lastSeen, latestForGateway: !mine || at >= mine.at, first: !m };
     }
     const r = await this.store.recordMeterSeen({ meterId, manufacturer, gatewayId: job.gatewayId, rssiDbm: job.rssiDbm, at, errorCode, error, ingestId: job.ingestId }, policy).catch(storeFailure);
     if (r.back) this.log.info({ meterId, ingestId: job.ingestId }, 'stale meter is back');
@@ -212,7 +213,9 @@ export class JobProcessor {
 
   /** The pool stopped before this job got a parser slot: back to the queue as it was, nothing used up. */
   private async putBack(job: Job): Promise<void> {
-    await this.retry(job, { attempts: job.attempts, nextAttemptAt: Date.now(), errorCode: job.errorCode, lastError: job.lastError });
+    const back = { attempts: job.attempts, nextAttemptAt: Date.now(), errorCode: job.errorCode, lastError: job.lastError, unrun: true };
+    // Not the telegram's fault either way: if the write fails, the lease expires and the job runs then.
+    await this.retry(job, back).catch((err: unknown) => this.log.warn({ ingestId: job.ingestId, err }, 'could not put an unrun job back; it runs again after its lease'));
   }
 
   private async finish(job: Job, f: FinishJob): Promise<boolean> {

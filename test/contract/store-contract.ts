@@ -99,7 +99,7 @@ export function storeContract(name: string, makeEnv: () => Promise<StoreEnv>): v
       expect(jobs[0]).toEqual({
         ingestId: t0.ingestId, gatewayId: t0.gatewayId, rxTime: t0.rxTime, rssiDbm: t0.rssiDbm, mode: t0.mode, rawHex: t0.rawHex,
         meterId: t0.meterId, manufacturer: t0.manufacturer, attempts: 0, keyHex: t0.keyHex, replay: false,
-        lockedBy: 'A', leaseSeq: 1, claims: 1, errorCode: null, lastError: null,
+        lockedBy: 'A', leaseSeq: 1, claims: 1, errorCode: null, lastError: null, createdAt: t0.createdAt,
       });
       expect(await store.claimJobs(10, now, 'B', 1_000)).toEqual([]);
       expect((await store.getTelegram(t0.ingestId))?.status).toBe('processing');
@@ -114,6 +114,16 @@ export function storeContract(name: string, makeEnv: () => Promise<StoreEnv>): v
       expect(await store.claimJobs(10, now + 11_999, 'E', 1_000)).toEqual([]); // B's lease on ts[2] runs until now + 12 000
       expect((await store.claimJobs(10, now + 12_001, 'E', 1_000)).map((j) => j.ingestId)).toEqual([ts[2]!.ingestId]);
       expect((await store.depths()).queue).toBe(3);
+    });
+
+    it('a job put back unrun keeps the claims before it (JOB_MAX_CLAIMS still counts earlier process deaths)', async () => {
+      const t = await add(store, { keyHex: '00112233445566778899aabbccddeeff' });
+      await store.claimJobs(1, T0 + 10_000, 'A', 1_000);
+      // A died; B takes the job over (2 claims), then stops before running it.
+      const [b] = await store.claimJobs(1, T0 + 11_001, 'B', 30_000);
+      expect(b).toMatchObject({ ingestId: t.ingestId, claims: 2 });
+      expect(await store.retryJob(b!, { attempts: 0, nextAttemptAt: T0, errorCode: null, lastError: null, unrun: true })).toBe(true);
+      expect((await store.claimJobs(1, T0 + 12_000, 'C', 30_000))[0]).toMatchObject({ ingestId: t.ingestId, claims: 2 });
     });
 
     it('fences outcomes by lease: a late retry of a lost lease cannot requeue a finished job', async () => {

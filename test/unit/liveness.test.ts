@@ -183,6 +183,44 @@ describe('stale and back events with a fake clock', () => {
     expect(await states()).toEqual([new Date(T0 + 15 * MIN).toISOString()]);
   });
 
+  it('a meter deleted meanwhile (another instance) gets its HA config again, also when that telegram\'s first commit failed', async () => {
+    const ha = new HaDiscovery({ prefix: 'homeassistant', statusTopic: 'oms/v1/bridge/status', swVersion: '0.1.0', maxMeters: 100 });
+    const kinds = async () => (await outbox()).map((r) => r.kind);
+    await telegram(T0, (job) => processor(db, ha).process(job));
+    expect(await kinds()).toContain('discovery');
+    await db.deleteMeter('12345678');
+    let failures = 1;
+    const flaky = new Proxy(db, {
+      get(target, key) {
+        if (key === 'finishJob' && failures > 0) return async () => { failures--; throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' }); };
+        const v = Reflect.get(target, key) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    await telegram(T0 + 15 * MIN, (job) => processor(flaky, ha).process(job));
+    const [again] = await db.claimJobs(1, Date.now() + 5_000, 'w', 60_000);
+    await processor(db, ha).process(again!);
+    expect(await kinds()).toEqual(['reading', 'discovery', 'state']);
+  });
+
+  it('a replayed telegram from a gateway whose clock ran ahead counts from when it was accepted, not as the newest', async () => {
+    const ha = new HaDiscovery({ prefix: 'homeassistant', statusTopic: 'oms/v1/bridge/status', swVersion: '0.1.0', maxMeters: 100 });
+    const states = async () => (await outbox()).filter((r) => r.kind === 'state').map((r) => (JSON.parse(r.payload) as { last_seen: string }).last_seen);
+    await db.putMeterKey('12345678', OMS_KEY, 'ELS', 1);
+    await telegram(Date.parse('2099-01-01T00:00:00Z'), (job) => processor(db, ha).process(job));
+    await new Promise((r) => setTimeout(r, 5));
+    const right = Date.now();
+    await telegram(right, (job) => processor(db, ha).process(job));
+    await states();
+    await db.replayTelegrams({ meterId: '12345678' }, Date.now(), 10);
+    for (;;) {
+      const [job] = await db.claimJobs(1, Date.now() + 1_000, 'w', 60_000);
+      if (!job) break;
+      await processor(db, ha).process(job);
+    }
+    expect(await states()).toEqual([new Date(right).toISOString()]);
+  });
+
   it('an rx_time in the future (a gateway clock years ahead) counts as now, so the meter can still go stale', async () => {
     const before = Date.now();
     await telegram(Date.parse('2099-01-01T00:00:00Z'));

@@ -18,7 +18,7 @@ const SQL = {
     WHERE ingest_id = ANY($2::text[]) AND locked_by = $3 AND status = 'processing'` },
   retry: { name: 'oms_retry', text: `WITH u AS (
       UPDATE telegrams SET status = 'queued', attempts = $1, next_attempt_at = $2, error_code = $3, last_error = $4,
-        locked_by = NULL, locked_until = NULL, claims = 0
+        locked_by = NULL, locked_until = NULL, claims = CASE WHEN $9::boolean THEN GREATEST(claims - 1, 0) ELSE 0 END
       WHERE ingest_id = $5 AND status = 'processing' AND locked_by = $7 AND lease_seq = $8 RETURNING 1)
     SELECT COUNT(*) AS n FROM (SELECT pg_notify('${WORK_CHANNEL}', $6::text) FROM u) n` },
   finish: { name: 'oms_finish', text: `WITH f AS (
@@ -61,7 +61,7 @@ export class PostgresJobQueue implements JobQueue {
   }
 
   async retryJob(lease: JobLease, r: RetryJob): Promise<boolean> {
-    const [row] = await rows(this.pool(), SQL.retry, [r.attempts, r.nextAttemptAt, r.errorCode, r.lastError, lease.ingestId, this.token, lease.lockedBy, lease.leaseSeq]);
+    const [row] = await rows(this.pool(), SQL.retry, [r.attempts, r.nextAttemptAt, r.errorCode, r.lastError, lease.ingestId, this.token, lease.lockedBy, lease.leaseSeq, r.unrun === true]);
     return Number(row?.n) === 1;
   }
 

@@ -20,7 +20,7 @@ function prepare(db: Database.Database) {
     renew: db.prepare("UPDATE telegrams SET locked_until = ? WHERE ingest_id = ? AND locked_by = ? AND status = 'processing'"),
     retry: db.prepare(
       `UPDATE telegrams SET status = 'queued', attempts = ?, next_attempt_at = ?, error_code = ?, last_error = ?,
-         locked_by = NULL, locked_until = NULL, claims = 0
+         locked_by = NULL, locked_until = NULL, claims = CASE WHEN ? THEN MAX(claims - 1, 0) ELSE 0 END
        WHERE ingest_id = ? AND status = 'processing' AND locked_by = ? AND lease_seq = ?`,
     ),
     finish: db.prepare(
@@ -69,7 +69,7 @@ export class SqliteJobQueue implements JobQueue {
   async retryJob(lease: JobLease, r: RetryJob): Promise<boolean> {
     const s = this.s();
     return this.group.submit(
-      () => s.retry.run(r.attempts, r.nextAttemptAt, r.errorCode, r.lastError, lease.ingestId, lease.lockedBy, lease.leaseSeq).changes === 1,
+      () => s.retry.run(r.attempts, r.nextAttemptAt, r.errorCode, r.lastError, r.unrun ? 1 : 0, lease.ingestId, lease.lockedBy, lease.leaseSeq).changes === 1,
     );
   }
 

@@ -126,7 +126,7 @@ describe('WorkerPool', () => {
     expect(parser.started).toHaveLength(10);
   });
 
-  it('a parser that throws gives its slot back: every job still gets an outcome', async () => {
+  it('a parser that fails gives its slot back: every job gets an outcome, never more than N_WORKERS calls at once', async () => {
     await accept(6);
     let calls = 0;
     let inFlight = 0;
