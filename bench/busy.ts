@@ -17,7 +17,7 @@
  * Local path: PARSER=local (built-in decoder), default N_WORKERS.
  *
  * Run: npx tsx bench/busy.ts
- * Env: BENCH_BACKLOG=30000  BENCH_RATES=2000,5000  BENCH_STEP_S=5  BENCH_LOBARO_MS=5
+ * Env: BENCH_BACKLOG=60000  BENCH_RATES=2000,5000  BENCH_STEP_S=5  BENCH_LOBARO_MS=5
  *      BENCH_PATHS=lobaro,local  BENCH_MQTT=system|private|embedded  BENCH_SKIP_BUILD=1
  *      BENCH_CPU_PROF=1 (a V8 profile per bridge thread; top self time printed)
  *      BENCH_LOBARO=inline (fake Lobaro in this process, as before 2026-12-03; default: its own process)
@@ -35,7 +35,7 @@ import { printProfile, summarizeProfile } from './lib/profile.js';
 import { ms, pct, rate, ratio, table, writeResults } from './lib/stats.js';
 import { TelegramSource } from './lib/telegram.js';
 
-const BACKLOG = envNum('BENCH_BACKLOG', 30_000);
+const BACKLOG = envNum('BENCH_BACKLOG', 60_000);
 const RATES = envNums('BENCH_RATES', [2000, 5000]);
 const STEP_S = envNum('BENCH_STEP_S', 5);
 const LOBARO_MS = envNum('BENCH_LOBARO_MS', 5);
