@@ -50,6 +50,19 @@ describe('meter state (pure)', () => {
   });
 });
 
+/** The store with its next finishJob failing (disk I/O error); failed() says whether that happened. */
+function finishFailingOnce(db: SqliteStore): { store: SqliteStore; failed: () => boolean } {
+  let failures = 1;
+  const store = new Proxy(db, {
+    get(target, key) {
+      if (key === 'finishJob' && failures > 0) return async () => { failures--; throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' }); };
+      const v = Reflect.get(target, key) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  return { store, failed: () => failures === 0 };
+}
+
 describe('stale and back events with a fake clock', () => {
   let db: SqliteStore;
   let events: EventBus;
@@ -121,17 +134,10 @@ describe('stale and back events with a fake clock', () => {
     clock = T0 + 2 * HOUR;
     await new LivenessMonitor(db, events, log, { checkMs: 60_000, batch: 10, now: () => clock }).check();
     await published();
-    let failures = 1;
     // The database fails once, between the liveness write and the job's outcome.
-    const flaky = new Proxy(db, {
-      get(target, key) {
-        if (key === 'finishJob' && failures > 0) return async () => { failures--; throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' }); };
-        const v = Reflect.get(target, key) as unknown;
-        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-      },
-    });
-    await telegram(T0 + 3 * HOUR, (job) => processor(flaky).process(job));
-    expect(failures).toBe(0);
+    const flaky = finishFailingOnce(db);
+    await telegram(T0 + 3 * HOUR, (job) => processor(flaky.store).process(job));
+    expect(flaky.failed()).toBe(true);
     const [again] = await db.claimJobs(1, Date.now() + 5_000, 'w', 60_000);
     expect(again?.ingestId).toBe(`ing-${T0 + 3 * HOUR}`);
     await processor().process(again!);
@@ -189,15 +195,9 @@ describe('stale and back events with a fake clock', () => {
     await telegram(T0, (job) => processor(db, ha).process(job));
     expect(await kinds()).toContain('discovery');
     await db.deleteMeter('12345678');
-    let failures = 1;
-    const flaky = new Proxy(db, {
-      get(target, key) {
-        if (key === 'finishJob' && failures > 0) return async () => { failures--; throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' }); };
-        const v = Reflect.get(target, key) as unknown;
-        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-      },
-    });
-    await telegram(T0 + 15 * MIN, (job) => processor(flaky, ha).process(job));
+    const flaky = finishFailingOnce(db);
+    await telegram(T0 + 15 * MIN, (job) => processor(flaky.store, ha).process(job));
+    expect(flaky.failed()).toBe(true);
     const [again] = await db.claimJobs(1, Date.now() + 5_000, 'w', 60_000);
     await processor(db, ha).process(again!);
     expect(await kinds()).toEqual(['reading', 'discovery', 'state']);
