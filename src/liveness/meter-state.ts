@@ -87,6 +87,17 @@ export function statusOf(errorCode: string | null): MeterStatus {
   return errorCode?.startsWith('decrypt_') ? 'key_problem' : 'ok';
 }
 
+/** Where a reception at `at` through `gatewayId` stands against what the meter's record already holds. */
+export function orderOf(prev: MeterLiveness | undefined, at: number, gatewayId: string): Pick<SeenResult, 'latest' | 'latestForGateway' | 'first'> {
+  const known = prev?.gateways.find((g) => g.gatewayId === gatewayId);
+  return {
+    latest: prev === undefined || at >= prev.lastSeen,
+    latestForGateway: known === undefined || at >= known.at,
+    // This telegram created the record if it is the only one in it: a retry after its outcome failed to commit is still first.
+    first: prev === undefined || (prev.firstSeen === at && prev.lastSeen === at),
+  };
+}
+
 /**
  * The meter's state after one more reception. A late one (received before the newest already heard: a
  * gateway's backlog) teaches no interval, changes neither the status nor the last error, and does not bring
@@ -101,9 +112,8 @@ export function applySeen(prev: MeterLiveness | undefined, s: MeterSeen, p: Stal
   }
   const intervalMs = median(gaps);
   const lastSeen = Math.max(prev?.lastSeen ?? s.at, s.at);
-  const latest = prev === undefined || s.at >= prev.lastSeen;
-  const known = prev?.gateways.find((g) => g.gatewayId === s.gatewayId);
-  const latestForGateway = known === undefined || s.at >= known.at;
+  const order = orderOf(prev, s.at, s.gatewayId);
+  const { latest, latestForGateway } = order;
   const gateways = latestForGateway
     ? [{ gatewayId: s.gatewayId, rssiDbm: s.rssiDbm, at: s.at }, ...(prev?.gateways ?? []).filter((g) => g.gatewayId !== s.gatewayId)]
       .sort((a, b) => b.at - a.at).slice(0, METER_GATEWAYS_MAX)
@@ -121,7 +131,5 @@ export function applySeen(prev: MeterLiveness | undefined, s: MeterSeen, p: Stal
     lastError: latest ? s.error ?? prev?.lastError ?? null : prev!.lastError,
     staleAt: lastSeen + staleAfterMs(intervalMs, p),
   };
-  // This telegram created the record if it is the only one in it: a retry after its outcome failed to commit is still first.
-  const first = prev === undefined || (prev.firstSeen === s.at && prev.lastSeen === s.at);
-  return { next, back: latest && prev?.status === 'stale', latest, latestForGateway, first, intervalMs };
+  return { next, back: latest && prev?.status === 'stale', ...order, intervalMs };
 }

@@ -1,6 +1,6 @@
 import { backoffDelayMs, type BackoffPolicy } from '../lib/backoff.js';
 import type { HaDiscovery } from '../homeassistant/ha-discovery.js';
-import { type SeenResult, staleAfterMs, type StalePolicy } from '../liveness/meter-state.js';
+import { orderOf, type SeenResult, staleAfterMs, type StalePolicy } from '../liveness/meter-state.js';
 import type { EventBus } from '../observability/events.js';
 import type { Logger } from '../observability/logger.js';
 import type { KeyResolver } from '../parser/key-resolver.js';
@@ -203,8 +203,7 @@ export class JobProcessor {
     const at = Number.isFinite(rx) ? Math.min(rx, job.createdAt) : job.createdAt;
     if (job.replay) {
       const m = await this.store.getMeter(meterId).catch(storeFailure);
-      const mine = m?.gateways.find((g) => g.gatewayId === job.gatewayId);
-      return { intervalMs: m?.intervalMs ?? null, latest: !m || at >= m.lastSeen, latestForGateway: !mine || at >= mine.at, first: !m };
+      return { intervalMs: m?.intervalMs ?? null, ...orderOf(m, at, job.gatewayId) };
     }
     const r = await this.store.recordMeterSeen({ meterId, manufacturer, gatewayId: job.gatewayId, rssiDbm: job.rssiDbm, at, errorCode, error, ingestId: job.ingestId }, policy).catch(storeFailure);
     if (r.back) this.log.info({ meterId, ingestId: job.ingestId }, 'stale meter is back');
