@@ -135,7 +135,7 @@ export function buildPipeline({ config, store, vault, mappings, events, log }: P
         if (payload.toString('utf8') === 'online') void republish(ha, store, conn, log);
       });
       relay = new OutboxRelay(store, mqtt, events, log.child({ stage: 'outbox' }), {
-        instanceId: config.instanceId, batchSize: 100, leaseMs: 30_000, publishTimeoutMs: 10_000, idlePollMs: 1_000,
+        instanceId: config.instanceId, batchSize: 100, window: 8, leaseMs: 30_000, publishTimeoutMs: 10_000, idlePollMs: 1_000,
       });
       mqtt.start();
       relay.start();

@@ -1,0 +1,155 @@
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EventBus } from '../../../src/observability/events.js';
+import type { MqttConnection } from '../../../src/publish/mqtt-connection.js';
+import { OutboxRelay } from '../../../src/publish/outbox-relay.js';
+import type { Outbox } from '../../../src/store/roles.js';
+import type { OutboxMessage, OutboxRow } from '../../../src/store/store.js';
+
+/** An outbox in memory: claims lock rows in id order, as the stores do. */
+class MemoryOutbox implements Outbox {
+  rows: Array<OutboxRow & { locked: boolean }> = [];
+  claims: number[] = [];
+  published: number[] = [];
+  released: number[] = [];
+  private nextId = 1;
+
+  add(n: number): void {
+    for (let i = 0; i < n; i++) {
+      const id = this.nextId++;
+      this.rows.push({ id, ingestId: `i${id}`, kind: 'reading', topic: `t/${id}`, payload: '{}', qos: 1, retain: false, locked: false });
+    }
+  }
+
+  async claimOutbox(limit: number): Promise<OutboxRow[]> {
+    const rows = this.rows.filter((r) => !r.locked).slice(0, limit);
+    for (const r of rows) r.locked = true;
+    this.claims.push(rows.length);
+    return rows.map(({ locked: _locked, ...r }) => r);
+  }
+
+  async markPublished(ids: number[]): Promise<void> {
+    this.published.push(...ids);
+    this.rows = this.rows.filter((r) => !ids.includes(r.id));
+  }
+
+  async releaseOutbox(ids: number[]): Promise<void> {
+    this.released.push(...ids);
+    for (const r of this.rows) if (ids.includes(r.id)) r.locked = false;
+  }
+
+  async enqueueMessages(_messages: OutboxMessage[]): Promise<void> {}
+}
+
+/** A broker connection whose PUBACKs the test hands out. */
+class HeldBroker {
+  readonly connected = true;
+  pending: Array<{ topic: string; ack: () => void; fail: () => void }> = [];
+
+  async waitForConnect(): Promise<void> {}
+
+  publish(topic: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ topic, ack: resolve, fail: () => reject(new Error('no PUBACK')) });
+    });
+  }
+
+  ackAll(): void {
+    for (const p of this.pending.splice(0)) p.ack();
+  }
+}
+
+const log = pino({ enabled: false });
+const opts = { instanceId: 'test', batchSize: 10, window: 3, leaseMs: 30_000, publishTimeoutMs: 10_000, idlePollMs: 20 };
+let relay: OutboxRelay | undefined;
+let held: HeldBroker | undefined;
+
+function start(outbox: MemoryOutbox, broker: HeldBroker): OutboxRelay {
+  held = broker;
+  relay = new OutboxRelay(outbox, broker as unknown as MqttConnection, new EventBus(log), log, opts);
+  relay.start();
+  return relay;
+}
+
+afterEach(async () => {
+  const r = relay;
+  relay = undefined;
+  const stopping = r?.stop(0);
+  held?.ackAll(); // stop() waits for the batches in flight
+  await stopping;
+});
+
+describe('OutboxRelay', () => {
+  it('publishes further batches while earlier ones wait for their PUBACKs, up to the window', async () => {
+    const outbox = new MemoryOutbox();
+    const broker = new HeldBroker();
+    outbox.add(100);
+    start(outbox, broker);
+    // No PUBACK yet: a relay that waits for each batch would stop at 10 messages.
+    await expect.poll(() => broker.pending.length).toBe(30);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(broker.pending.length).toBe(30);
+    expect(broker.pending.map((p) => p.topic).slice(0, 12)).toEqual(Array.from({ length: 12 }, (_, i) => `t/${i + 1}`));
+
+    broker.ackAll();
+    await expect.poll(() => outbox.published.length).toBeGreaterThanOrEqual(30);
+    for (;;) {
+      broker.ackAll();
+      if (outbox.rows.length === 0) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect([...outbox.published].sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+  });
+
+  it('once caught up, claims again only after a batch in flight has finished', async () => {
+    const outbox = new MemoryOutbox();
+    const broker = new HeldBroker();
+    outbox.add(3);
+    start(outbox, broker);
+    await expect.poll(() => broker.pending.length).toBe(3);
+    outbox.add(2);
+    await new Promise((r) => setTimeout(r, 60));
+    // A trickle claimed a few rows at a time would already have the two new rows out.
+    expect(outbox.claims).toEqual([3]);
+    expect(broker.pending.length).toBe(3);
+    broker.ackAll();
+    await expect.poll(() => broker.pending.length).toBe(2);
+    expect(outbox.claims.slice(0, 2)).toEqual([3, 2]);
+  });
+
+  it('releases what the broker did not acknowledge and backs off until the batches in flight have settled', async () => {
+    const outbox = new MemoryOutbox();
+    const broker = new HeldBroker();
+    outbox.add(30);
+    start(outbox, broker);
+    await expect.poll(() => broker.pending.length).toBe(30);
+    const [first, second, third] = [broker.pending.slice(0, 10), broker.pending.slice(10, 20), broker.pending.slice(20)];
+    broker.pending = [];
+    for (const p of first) p.fail();
+    await expect.poll(() => outbox.released.length).toBe(10);
+    await new Promise((r) => setTimeout(r, 60));
+    // Backing off: the released rows are not claimed while the other two batches are still out.
+    expect(outbox.claims).toEqual([10, 10, 10]);
+    expect(broker.pending.length).toBe(0);
+    for (const p of [...second, ...third]) p.ack();
+    await expect.poll(() => broker.pending.length).toBe(10);
+    expect(broker.pending.map((p) => p.topic)).toEqual(Array.from({ length: 10 }, (_, i) => `t/${i + 1}`));
+    broker.ackAll();
+    await expect.poll(() => outbox.rows.length).toBe(0);
+  });
+
+  it('stop() returns after the batches in flight are marked published', async () => {
+    const outbox = new MemoryOutbox();
+    const broker = new HeldBroker();
+    outbox.add(20);
+    const r = start(outbox, broker);
+    await expect.poll(() => broker.pending.length).toBe(20);
+    let stopped = false;
+    const stopping = r.stop(1_000).then(() => { stopped = true; });
+    await new Promise((res) => setTimeout(res, 30));
+    expect(stopped).toBe(false);
+    broker.ackAll();
+    await stopping;
+    expect(outbox.published.length).toBe(20);
+  });
+});
