@@ -16,7 +16,7 @@
  * Run: npx tsx bench/e2e.ts   (npm run bench:e2e)
  * Env: BENCH_LOBARO_DELAYS_MS=20,200  BENCH_N_WORKERS=64  BENCH_THROUGHPUT_S=8
  *      BENCH_LATENCY_S=8  BENCH_MAX_RATE=2500  BENCH_BASELINE_S=5
- *      BENCH_DRAIN_TIMEOUT_S=60  BENCH_SKIP_LOCAL=1  BENCH_MQTT=…  BENCH_CPU_PROF=1
+ *      BENCH_DRAIN_TIMEOUT_S=60  BENCH_SKIP_LOCAL=1  BENCH_SKIP_LOBARO=1  BENCH_MQTT=…  BENCH_CPU_PROF=1
  */
 import { join } from 'node:path';
 import { Pool } from 'undici';
@@ -31,7 +31,8 @@ import { ms, pct, rate, ratio, rounded, table, writeResults } from './lib/stats.
 import { ArrivalRecorder, e2eSummary, type E2eSummary } from './lib/subscriber.js';
 import { telegramHex, TelegramSource } from './lib/telegram.js';
 
-const DELAYS = envNums('BENCH_LOBARO_DELAYS_MS', [20, 200]);
+// BENCH_SKIP_LOBARO=1 runs only the built-in decoder.
+const DELAYS = process.env.BENCH_SKIP_LOBARO === '1' ? [] : envNums('BENCH_LOBARO_DELAYS_MS', [20, 200]);
 const WORKERS = envNum('BENCH_N_WORKERS', 64);
 const THROUGHPUT_S = envNum('BENCH_THROUGHPUT_S', 8);
 const LATENCY_S = envNum('BENCH_LATENCY_S', 8);
