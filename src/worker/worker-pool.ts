@@ -21,8 +21,9 @@ export interface WorkerPoolOptions {
  * for the parser call: the claim before it and the commits after it cost a few
  * milliseconds per telegram, during which a slot held from claim to commit left
  * the parser idle. So a quarter of `concurrency` more jobs are claimed ahead and
- * wait for a slot, and up to `concurrency` jobs may be committing their outcome
- * meanwhile. The database stays the source of truth; this only decides when to look.
+ * wait for a slot, while answered jobs commit their outcome without one; at most
+ * 2 × `concurrency` + that quarter are claimed in all. The database stays the
+ * source of truth; this only decides when to look.
  */
 export class WorkerPool {
   /** Every claimed job until its outcome is recorded: leases are renewed for these, stop() waits for them. */
