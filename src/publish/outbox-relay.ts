@@ -8,7 +8,7 @@ import { withTimeout, type MqttConnection } from './mqtt-connection.js';
 export interface OutboxRelayOptions {
   instanceId: string;
   batchSize: number;
-  /** Batches published and not yet fully acknowledged at once. */
+  /** Batches published and not yet fully acknowledged at once (at least 1). */
   window: number;
   leaseMs: number;
   publishTimeoutMs: number;
@@ -79,7 +79,7 @@ export class OutboxRelay {
           await this.mqtt.waitForConnect(this.opts.idlePollMs);
           continue;
         }
-        if (this.inFlight.size >= this.opts.window) {
+        if (this.inFlight.size >= Math.max(1, this.opts.window)) {
           await Promise.race(this.inFlight);
           continue;
         }

@@ -74,8 +74,13 @@ function start(outbox: MemoryOutbox, broker: HeldBroker): OutboxRelay {
 afterEach(async () => {
   const r = relay;
   relay = undefined;
-  const stopping = r?.stop(0);
-  held?.ackAll(); // stop() waits for the batches in flight
+  let stopped = r === undefined;
+  const stopping = r?.stop(0).then(() => { stopped = true; });
+  // stop() waits for the batches in flight, also one claimed while it was called.
+  while (!stopped) {
+    held?.ackAll();
+    await new Promise((res) => setTimeout(res, 5));
+  }
   await stopping;
 });
 
@@ -136,6 +141,29 @@ describe('OutboxRelay', () => {
     expect(broker.pending.map((p) => p.topic)).toEqual(Array.from({ length: 10 }, (_, i) => `t/${i + 1}`));
     broker.ackAll();
     await expect.poll(() => outbox.rows.length).toBe(0);
+  });
+
+  it('a failed delete leaves those rows to their lease and the relay goes on after backing off', async () => {
+    const outbox = new MemoryOutbox();
+    const broker = new HeldBroker();
+    const markPublished = outbox.markPublished.bind(outbox);
+    let failures = 1;
+    outbox.markPublished = async (ids) => {
+      if (failures-- > 0) throw new Error('database is locked');
+      return markPublished(ids);
+    };
+    outbox.add(15);
+    start(outbox, broker);
+    await expect.poll(() => broker.pending.length).toBe(15);
+    broker.ackAll();
+    // The first batch's rows stay claimed (their lease would hand them out again); the second is deleted.
+    await expect.poll(() => outbox.published.length).toBe(5);
+    expect(outbox.rows.map((r) => r.id)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    expect(outbox.released).toEqual([]);
+    outbox.add(3);
+    await expect.poll(() => broker.pending.length).toBe(3);
+    broker.ackAll();
+    await expect.poll(() => outbox.published.length).toBe(8);
   });
 
   it('stop() returns after the batches in flight are marked published', async () => {
