@@ -71,6 +71,16 @@ function start(outbox: MemoryOutbox, broker: HeldBroker): OutboxRelay {
   return relay;
 }
 
+/** A relay running over an outbox of `rows` messages and a broker that holds every PUBACK. */
+function running(rows: number): { outbox: MemoryOutbox; broker: HeldBroker; relay: OutboxRelay } {
+  const outbox = new MemoryOutbox();
+  const broker = new HeldBroker();
+  outbox.add(rows);
+  return { outbox, broker, relay: start(outbox, broker) };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 afterEach(async () => {
   const r = relay;
   relay = undefined;
@@ -79,20 +89,17 @@ afterEach(async () => {
   // stop() waits for the batches in flight, also one claimed while it was called.
   while (!stopped) {
     held?.ackAll();
-    await new Promise((res) => setTimeout(res, 5));
+    await sleep(5);
   }
   await stopping;
 });
 
 describe('OutboxRelay', () => {
   it('publishes further batches while earlier ones wait for their PUBACKs, up to the window', async () => {
-    const outbox = new MemoryOutbox();
-    const broker = new HeldBroker();
-    outbox.add(100);
-    start(outbox, broker);
+    const { outbox, broker } = running(100);
     // No PUBACK yet: a relay that waits for each batch would stop at 10 messages.
     await expect.poll(() => broker.pending.length).toBe(30);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     expect(broker.pending.length).toBe(30);
     expect(broker.pending.map((p) => p.topic).slice(0, 12)).toEqual(Array.from({ length: 12 }, (_, i) => `t/${i + 1}`));
 
@@ -101,19 +108,16 @@ describe('OutboxRelay', () => {
     for (;;) {
       broker.ackAll();
       if (outbox.rows.length === 0) break;
-      await new Promise((r) => setTimeout(r, 5));
+      await sleep(5);
     }
     expect([...outbox.published].sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
   });
 
   it('once caught up, claims again only after a batch in flight has finished', async () => {
-    const outbox = new MemoryOutbox();
-    const broker = new HeldBroker();
-    outbox.add(3);
-    start(outbox, broker);
+    const { outbox, broker } = running(3);
     await expect.poll(() => broker.pending.length).toBe(3);
     outbox.add(2);
-    await new Promise((r) => setTimeout(r, 60));
+    await sleep(60);
     // A trickle claimed a few rows at a time would already have the two new rows out.
     expect(outbox.claims).toEqual([3]);
     expect(broker.pending.length).toBe(3);
@@ -123,16 +127,13 @@ describe('OutboxRelay', () => {
   });
 
   it('releases what the broker did not acknowledge and backs off until the batches in flight have settled', async () => {
-    const outbox = new MemoryOutbox();
-    const broker = new HeldBroker();
-    outbox.add(30);
-    start(outbox, broker);
+    const { outbox, broker } = running(30);
     await expect.poll(() => broker.pending.length).toBe(30);
     const [first, second, third] = [broker.pending.slice(0, 10), broker.pending.slice(10, 20), broker.pending.slice(20)];
     broker.pending = [];
     for (const p of first) p.fail();
     await expect.poll(() => outbox.released.length).toBe(10);
-    await new Promise((r) => setTimeout(r, 60));
+    await sleep(60);
     // Backing off: the released rows are not claimed while the other two batches are still out.
     expect(outbox.claims).toEqual([10, 10, 10]);
     expect(broker.pending.length).toBe(0);
@@ -167,14 +168,11 @@ describe('OutboxRelay', () => {
   });
 
   it('stop() returns after the batches in flight are marked published', async () => {
-    const outbox = new MemoryOutbox();
-    const broker = new HeldBroker();
-    outbox.add(20);
-    const r = start(outbox, broker);
+    const { outbox, broker, relay: r } = running(20);
     await expect.poll(() => broker.pending.length).toBe(20);
     let stopped = false;
     const stopping = r.stop(1_000).then(() => { stopped = true; });
-    await new Promise((res) => setTimeout(res, 30));
+    await sleep(30);
     expect(stopped).toBe(false);
     broker.ackAll();
     await stopping;
