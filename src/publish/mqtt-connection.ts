@@ -47,6 +47,11 @@ export class MqttConnection {
     return this.client?.connected === true;
   }
 
+  /** QoS ≥ 1 messages sent and still waiting for their PUBACK (held by MQTT.js). */
+  get unacknowledged(): number {
+    return this.client ? Object.keys(this.client.outgoing).length : 0;
+  }
+
   /** The TLS failure of the current outage; cleared on connect. */
   get lastTlsFailure(): TlsFailure | undefined {
     return this.tlsFailure;
@@ -144,11 +149,26 @@ export class MqttConnection {
     });
   }
 
-  /** Resolves when the broker acknowledged the message (QoS ≥ 1) or it was written (QoS 0). */
-  async publish(topic: string, payload: string, qos: 0 | 1 | 2, retain: boolean): Promise<void> {
+  /**
+   * Resolves when the broker acknowledged the message (QoS ≥ 1) or it was written (QoS 0). With
+   * `timeoutMs`, a message still unacknowledged then is rejected and MQTT.js lets go of it: the
+   * caller keeps it (the outbox row), while MQTT.js would hold it, also across reconnects, until a
+   * PUBACK that a clean session never brings: one more copy in memory per retry.
+   */
+  async publish(topic: string, payload: string, qos: 0 | 1 | 2, retain: boolean, timeoutMs?: number): Promise<void> {
     const client = this.client;
     if (!client?.connected) throw new Error('MQTT not connected');
-    await client.publishAsync(topic, payload, { qos, retain });
+    const before = client.getLastMessageId();
+    const sent = client.publishAsync(topic, payload, { qos, retain });
+    if (timeoutMs === undefined) return void (await sent);
+    // MQTT.js allocates the id at once unless it queues the publish behind a reconnect's replay; then it stays.
+    const id = qos > 0 && client.getLastMessageId() !== before ? client.getLastMessageId() : undefined;
+    try {
+      await withTimeout(sent, timeoutMs);
+    } catch (err) {
+      if (id !== undefined && err instanceof PublishTimeout) client.removeOutgoingMessage(id);
+      throw err;
+    }
   }
 
   /** Publishes the retained `offline` status (a clean stop does not fire the will), then disconnects. */
@@ -169,10 +189,12 @@ export class MqttConnection {
   }
 }
 
+class PublishTimeout extends Error {}
+
 export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new PublishTimeout(`timed out after ${ms} ms`)), ms);
   });
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }

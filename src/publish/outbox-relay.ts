@@ -3,7 +3,7 @@ import { WakeSignal } from '../lib/wake-signal.js';
 import type { Logger } from '../observability/logger.js';
 import type { Outbox } from '../store/roles.js';
 import type { OutboxRow, TopicKind } from '../store/store.js';
-import { withTimeout, type MqttConnection } from './mqtt-connection.js';
+import type { MqttConnection } from './mqtt-connection.js';
 
 export interface OutboxRelayOptions {
   instanceId: string;
@@ -116,7 +116,7 @@ export class OutboxRelay {
   /** Never rejects: a failure sets `failed` and leaves the rows to their release or lease expiry. */
   private async publishBatch(rows: OutboxRow[]): Promise<void> {
     const results = await Promise.allSettled(
-      rows.map((r) => withTimeout(this.mqtt.publish(r.topic, r.payload, r.qos, r.retain), this.opts.publishTimeoutMs)),
+      rows.map((r) => this.mqtt.publish(r.topic, r.payload, r.qos, r.retain, this.opts.publishTimeoutMs)),
     );
     const acked: number[] = [];
     const failed: number[] = [];
