@@ -36,6 +36,8 @@ export class OutboxRelay {
   private readonly inFlight = new Set<Promise<void>>();
   /** A publish or store write failed: the loop lets the other batches settle and backs off. */
   private failed = false;
+  /** Acknowledged rows whose delete failed: deleted again before the next claim. */
+  private unmarked: OutboxRow[] = [];
 
   constructor(
     private readonly store: Outbox,
@@ -73,6 +75,7 @@ export class OutboxRelay {
           await this.settle();
           this.failed = false;
           await this.signal.sleep(this.opts.idlePollMs);
+          await this.markUnmarked();
           continue;
         }
         if (!this.mqtt.connected) {
@@ -118,32 +121,44 @@ export class OutboxRelay {
     const results = await Promise.allSettled(
       rows.map((r) => this.mqtt.publish(r.topic, r.payload, r.qos, r.retain, this.opts.publishTimeoutMs)),
     );
-    const acked: number[] = [];
-    const failed: number[] = [];
-    const counts = new Map<TopicKind, number>();
-    results.forEach((res, i) => {
-      const row = rows[i]!;
-      if (res.status === 'fulfilled') {
-        acked.push(row.id);
-        counts.set(row.kind, (counts.get(row.kind) ?? 0) + 1);
-      } else {
-        failed.push(row.id);
-      }
-    });
+    const acked = rows.filter((_, i) => results[i]!.status === 'fulfilled');
+    const failed = rows.filter((_, i) => results[i]!.status === 'rejected').map((r) => r.id);
+    await this.mark(acked);
+    if (failed.length === 0) return;
+    this.failed = true;
     try {
-      if (acked.length > 0) await this.store.markPublished(acked, Date.now());
-      if (failed.length > 0) {
-        this.failed = true;
-        await this.store.releaseOutbox(failed);
-        this.log.warn({ failed: failed.length }, 'publishing failed; messages stay in the outbox');
-      }
+      await this.store.releaseOutbox(failed);
+      this.log.warn({ failed: failed.length }, 'publishing failed; messages stay in the outbox');
     } catch (err) {
+      this.log.error({ err }, 'outbox relay failed; retrying');
+    }
+  }
+
+  /**
+   * Deletes delivered rows. When that fails (a full database rolls back the whole group commit, a
+   * claim's with it) they are kept and deleted again before anything new is claimed: left to their
+   * lease they would stay locked for 30 s and go out again, while claims ate the space the delete frees.
+   */
+  private async mark(acked: OutboxRow[]): Promise<void> {
+    if (acked.length === 0) return;
+    try {
+      await this.store.markPublished(acked.map((r) => r.id), Date.now());
+    } catch (err) {
+      this.unmarked.push(...acked);
       this.failed = true;
       this.log.error({ err }, 'outbox relay failed; retrying');
       return;
     }
+    const counts = new Map<TopicKind, number>();
+    for (const r of acked) counts.set(r.kind, (counts.get(r.kind) ?? 0) + 1);
     for (const [kind, count] of counts) {
       if (kind !== 'status') this.events.emit('published', { topicKind: kind, count });
     }
+  }
+
+  private async markUnmarked(): Promise<void> {
+    const rows = this.unmarked;
+    this.unmarked = [];
+    await this.mark(rows);
   }
 }

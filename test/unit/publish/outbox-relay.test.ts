@@ -144,27 +144,42 @@ describe('OutboxRelay', () => {
     await expect.poll(() => outbox.rows.length).toBe(0);
   });
 
-  it('a failed delete leaves those rows to their lease and the relay goes on after backing off', async () => {
+  it('a failed delete is tried again before anything new is claimed', async () => {
     const outbox = new MemoryOutbox();
     const broker = new HeldBroker();
+    const calls: string[] = [];
+    const claimOutbox = outbox.claimOutbox.bind(outbox);
     const markPublished = outbox.markPublished.bind(outbox);
     let failures = 1;
+    outbox.claimOutbox = async (limit) => {
+      calls.push('claim');
+      return claimOutbox(limit);
+    };
     outbox.markPublished = async (ids) => {
-      if (failures-- > 0) throw new Error('database is locked');
+      if (failures-- > 0) {
+        calls.push(`mark ${ids.length} failed`);
+        throw new Error('database or disk is full');
+      }
+      calls.push(`mark ${ids.length}`);
       return markPublished(ids);
     };
     outbox.add(15);
     start(outbox, broker);
     await expect.poll(() => broker.pending.length).toBe(15);
     broker.ackAll();
-    // The first batch's rows stay claimed (their lease would hand them out again); the second is deleted.
-    await expect.poll(() => outbox.published.length).toBe(5);
-    expect(outbox.rows.map((r) => r.id)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    await expect.poll(() => outbox.published.length).toBe(15);
+    expect(outbox.rows).toEqual([]);
     expect(outbox.released).toEqual([]);
+    // Delivered rows are deleted, not left locked to go out again; no claim comes between.
+    const failed = calls.indexOf('mark 10 failed');
+    expect(failed).toBeGreaterThanOrEqual(0);
+    const retried = calls.indexOf('mark 10', failed);
+    expect(retried).toBeGreaterThan(failed);
+    expect(calls.slice(failed, retried)).not.toContain('claim');
     outbox.add(3);
     await expect.poll(() => broker.pending.length).toBe(3);
     broker.ackAll();
-    await expect.poll(() => outbox.published.length).toBe(8);
+    await expect.poll(() => outbox.published.length).toBe(18);
   });
 
   it('stop() returns after the batches in flight are marked published', async () => {
