@@ -116,7 +116,7 @@ export class OutboxRelay {
     await Promise.all(this.inFlight);
   }
 
-  /** Never rejects: a failure sets `failed` and leaves the rows to their release or lease expiry. */
+  /** Never rejects: a failure sets `failed`; rows not delivered are released (or left to their lease). */
   private async publishBatch(rows: OutboxRow[]): Promise<void> {
     const results = await Promise.allSettled(
       rows.map((r) => this.mqtt.publish(r.topic, r.payload, r.qos, r.retain, this.opts.publishTimeoutMs)),
