@@ -160,13 +160,16 @@ export class MqttConnection {
     if (!client?.connected) throw new Error('MQTT not connected');
     const before = client.getLastMessageId();
     const sent = client.publishAsync(topic, payload, { qos, retain });
-    if (timeoutMs === undefined) return void (await sent);
+    if (timeoutMs === undefined) {
+      await sent;
+      return;
+    }
     // MQTT.js allocates the id at once unless it queues the publish behind a reconnect's replay; then it stays.
     const id = qos > 0 && client.getLastMessageId() !== before ? client.getLastMessageId() : undefined;
     try {
       await withTimeout(sent, timeoutMs);
     } catch (err) {
-      if (id !== undefined && err instanceof PublishTimeout) client.removeOutgoingMessage(id);
+      if (id !== undefined && err instanceof TimeoutError) client.removeOutgoingMessage(id);
       throw err;
     }
   }
@@ -189,12 +192,12 @@ export class MqttConnection {
   }
 }
 
-class PublishTimeout extends Error {}
+class TimeoutError extends Error {}
 
 export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new PublishTimeout(`timed out after ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new TimeoutError(`timed out after ${ms} ms`)), ms);
   });
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
