@@ -12,7 +12,7 @@
  *    in the same seconds (the baseline shares the machine with the draining bridge);
  * 3. the drain completes: end-to-end telegrams/s over the whole backlog, bridge CPU ms
  *    per telegram (all CPU of the bridge process from the first POST to idle / telegrams
- *    accepted), peak RSS.
+ *    accepted), peak RSS, peak size of the SQLite WAL file.
  * Lobaro path: PARSER=lobaro, N_WORKERS=32, fake Lobaro answering in BENCH_LOBARO_MS (5).
  * Local path: PARSER=local (built-in decoder), default N_WORKERS.
  *
@@ -64,6 +64,7 @@ interface Drain {
   perS: number;
   cpuMsPerTelegram: number | null;
   peakRssMb: number;
+  peakWalMb: number;
 }
 
 /** Runs the harness (driver, fake Lobaro, broker) warm against a throwaway bridge; their JIT warm-up is not the bridge's. */
@@ -118,8 +119,10 @@ runBench('busy', async () => {
     const target = new LoadTarget([bridge.url], API_KEY, CONNECTIONS);
     const cpuStart = cpuMs(bridge.pid);
     let peakRssKb = bridge.rssKb() ?? 0;
+    let peakWal = 0;
     const rssTimer = setInterval(() => {
       peakRssKb = Math.max(peakRssKb, bridge.rssKb() ?? 0);
+      peakWal = Math.max(peakWal, bridge.walBytes());
     }, 200);
     const t0 = performance.now();
     const warm = await runFixedRate(target, 1000, { durationS: 3, makeBody });
@@ -156,9 +159,10 @@ runBench('busy', async () => {
       path, telegrams: backlog, seconds, perS: backlog / seconds,
       cpuMsPerTelegram: cpuStart !== null && cpuEnd !== null ? (cpuEnd - cpuStart) / backlog : null,
       peakRssMb: peakRssKb / 1024,
+      peakWalMb: peakWal / 1e6,
     };
     drains.push(d);
-    console.log(`${path}: ${backlog} telegrams accepted and published in ${seconds.toFixed(1)} s (${rate(d.perS)}/s end to end, idle ${idleMs === null ? 'not reached' : 'reached'}); CPU ${d.cpuMsPerTelegram?.toFixed(3) ?? '-'} ms/telegram; peak RSS ${d.peakRssMb.toFixed(0)} MB`);
+    console.log(`${path}: ${backlog} telegrams accepted and published in ${seconds.toFixed(1)} s (${rate(d.perS)}/s end to end, idle ${idleMs === null ? 'not reached' : 'reached'}); CPU ${d.cpuMsPerTelegram?.toFixed(3) ?? '-'} ms/telegram; peak RSS ${d.peakRssMb.toFixed(0)} MB; peak WAL ${d.peakWalMb.toFixed(0)} MB`);
     await target.close();
     await bridge.stop();
     for (const p of bridge.profiles()) printProfile(summarizeProfile(p, 30), 15);
@@ -183,8 +187,8 @@ runBench('busy', async () => {
       ms(base.result.latency.p50), ms(base.result.latency.p99), ratio(s.result.latency.p99, base.result.latency.p99)];
   })));
   console.log('\nWhole run per path (backlog + steps, until queue and outbox are empty):\n');
-  console.log(table(['path', 'telegrams', 'seconds', 'end-to-end /s', 'CPU ms/telegram', 'peak RSS MB'],
-    drains.map((d) => [d.path, String(d.telegrams), d.seconds.toFixed(1), rate(d.perS), d.cpuMsPerTelegram?.toFixed(3) ?? '-', d.peakRssMb.toFixed(0)])));
+  console.log(table(['path', 'telegrams', 'seconds', 'end-to-end /s', 'CPU ms/telegram', 'peak RSS MB', 'peak WAL MB'],
+    drains.map((d) => [d.path, String(d.telegrams), d.seconds.toFixed(1), rate(d.perS), d.cpuMsPerTelegram?.toFixed(3) ?? '-', d.peakRssMb.toFixed(0), d.peakWalMb.toFixed(0)])));
   const file = writeResults('busy', { benchmark: 'busy', system: info, broker: broker.kind, config: { BACKLOG, RATES, STEP_S, LOBARO_MS }, steps, drains });
   console.log(`\nresults: ${file}`);
 });

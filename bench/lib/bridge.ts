@@ -6,7 +6,7 @@
  * DATABASE_URL is given, HTTP on a free loopback port.
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -136,6 +136,15 @@ export class BridgeProcess {
 
   rssKb(): number | null {
     return rssKb(this.pid);
+  }
+
+  /** Size of the SQLite WAL file now (0 when there is none). */
+  walBytes(): number {
+    try {
+      return statSync(join(this.tempDir, 'bridge.db-wal')).size;
+    } catch {
+      return 0;
+    }
   }
 
   async health(): Promise<Health> {

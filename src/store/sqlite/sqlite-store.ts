@@ -5,7 +5,7 @@ import { bindRoles } from '../bind-roles.js';
 import type { RoleMethods, StoreRoles } from '../roles.js';
 import type { TelegramStore } from '../store.js';
 import { SqliteAuditLog } from './audit-log.js';
-import { Checkpointer } from './checkpointer.js';
+import { Checkpointer, WAL_RESTART_FRAMES } from './checkpointer.js';
 import { DedupIndex } from './dedup-index.js';
 import { SqliteGatewayRegistry } from './gateway-registry.js';
 import { GroupCommit } from './group-commit.js';
@@ -41,6 +41,8 @@ export interface SqliteStoreOptions {
   recover?: boolean;
   /** SQLITE_MAX_SIZE_MB: writes beyond it fail as storage_full, as on a full disk. */
   maxSizeMb?: number | undefined;
+  /** WAL frames beyond which the checkpointer starts the WAL over (WAL_RESTART_FRAMES; smaller in tests). */
+  walRestartFrames?: number;
 }
 
 /**
@@ -104,6 +106,8 @@ export class SqliteStore implements TelegramStore {
     // Checkpoints run in a background thread (Checkpointer), never on the event loop.
     db.pragma(`wal_autocheckpoint = ${onDisk ? 0 : 1000}`);
     db.pragma('cache_size = -32000');
+    // When the WAL starts over (Checkpointer), its file is cut back to this size instead of keeping its peak.
+    db.pragma(`journal_size_limit = ${this.walRestartFrames * 4096}`);
     db.pragma('temp_store = MEMORY');
     db.pragma('foreign_keys = ON');
     if (this.opts.maxSizeMb !== undefined && primary) {
@@ -119,9 +123,13 @@ export class SqliteStore implements TelegramStore {
       db.prepare('UPDATE outbox SET locked_by = NULL, locked_until = 0 WHERE locked_until > 0').run();
     }
     if (onDisk) {
-      this.checkpointer = new Checkpointer(this.path, 250, (message) => this.onBackgroundError?.(message));
+      this.checkpointer = new Checkpointer(this.path, 250, (message) => this.onBackgroundError?.(message), this.walRestartFrames);
       this.checkpointer.start();
     }
+  }
+
+  private get walRestartFrames(): number {
+    return this.opts.walRestartFrames ?? WAL_RESTART_FRAMES;
   }
 
   async stop(): Promise<void> {
