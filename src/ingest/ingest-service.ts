@@ -204,8 +204,12 @@ export class IngestService {
   }
 }
 
-/** sha256(gateway_id + raw_hex), hex; raw_hex lower-case so case does not defeat dedup. */
+/**
+ * sha256(gateway_id + "\n" + raw_hex), hex; raw_hex lower-case so case does not defeat dedup. The
+ * newline (never in a gateway id) keeps "gw" + "ab12…" apart from "gwab" + "12…": without it (before
+ * 2026-12-03) those were one hash, and the second gateway's telegram was answered as a repeat.
+ */
 export function dedupHash(gatewayId: string, rawHex: string): string {
-  // One-shot hash(): the same digest as update(gatewayId).update(rawHex), without a Hash object per telegram.
-  return hash('sha256', gatewayId + rawHex.toLowerCase(), 'hex');
+  // One-shot hash(): no Hash object per telegram.
+  return hash('sha256', `${gatewayId}\n${rawHex.toLowerCase()}`, 'hex');
 }

@@ -119,6 +119,16 @@ describe('POST /v1/telegrams', () => {
     expect(otherGateway.json.duplicate).toBeUndefined();
   });
 
+  it('keeps gateways apart whose id and telegram only concatenate to the same text', async () => {
+    // "<gw>" + "ab<hex>" and "<gw>ab" + "<hex>" were one dedup hash: the second telegram was dropped as a repeat.
+    const first = await post(t.app, { ...valid(), raw_hex: `ab${OMS_EXAMPLE}bb` });
+    const second = await post(t.app, { ...valid(), gateway_id: `${t.gatewayId}ab`, raw_hex: `${OMS_EXAMPLE}bb` });
+    expect(first.status).toBe(202);
+    expect(second.status).toBe(202);
+    expect(second.json.duplicate).toBeUndefined();
+    expect(second.json.ingest_id).not.toBe(first.json.ingest_id);
+  });
+
   it('404 with the error shape for unknown routes', async () => {
     const res = await t.app.http.inject({ method: 'GET', url: '/nope' });
     expect(res.statusCode).toBe(404);
